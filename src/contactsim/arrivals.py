@@ -1,0 +1,131 @@
+"""Customer needs in bulk: a non-homogeneous Poisson process per segment x reason, from the profiles.
+
+Rates are piecewise constant per interval, so drawing a Poisson count per interval and placing the
+arrivals uniformly inside it is exact. Each segment x reason group has its own named stream, which
+also supplies the per-need uniforms every later decision uses (channel choice, patience, handle time,
+funnel outcomes): a change to one group's volume leaves every other customer exactly as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from contactsim.rng import stream
+from contactsim.scenario.compiled import Compiled
+from contactsim.scenario.timespec import DAY_S, parse_clock
+
+PURPOSES = (
+    "channel", "patience", "handle", "acw", "fcr", "prevent", "proactive_detect", "proactive_satisfied",
+    "outreach", "ss_try", "ss_success", "ss_duration", "retrial", "premium", "steer", "defer", "ivr",
+    "misroute", "complaint", "callback",
+)
+"""Columns of the per-need uniform matrix. Append only: reordering would change every customer."""
+U = {name: i for i, name in enumerate(PURPOSES)}
+
+
+@dataclass
+class Needs:
+    """Needs of one replication, sorted by arrival time."""
+
+    arrival_at: np.ndarray
+    segment: np.ndarray
+    reason: np.ndarray
+    incident: np.ndarray
+    """True for needs caused by an incident (outage) rather than the baseline profile."""
+    u: np.ndarray
+    """Uniforms [n, len(PURPOSES)] (float64 from float32 draws)."""
+
+    def __len__(self) -> int:
+        return len(self.arrival_at)
+
+
+def daily_volume(c: Compiled) -> np.ndarray:
+    """Needs per average day, [segment, reason]."""
+    sc = c.scenario
+    shares = np.array([s.share if s.share is not None else 0.0 for s in sc.segments.values()])
+    customers = np.array([s.customers or 0 for s in sc.segments.values()], dtype=float)
+    if shares.sum() == 0:
+        shares = customers / customers.sum()
+    out = np.zeros((len(c.segments), len(c.reasons)))
+    for j, (rname, r) in enumerate(sc.reasons.items()):
+        mix = np.array([r.segment_mix.get(s, 1.0) for s in c.segments])
+        if r.volume_per_day is not None:
+            w = shares * mix
+            out[:, j] = r.volume_per_day * w / w.sum() if w.sum() > 0 else 0.0
+        else:
+            out[:, j] = customers * mix * (r.per_customer_per_year or 0.0) / 365.0
+    return out
+
+
+def _day_factors(c: Compiled, seed: int, rep: int, n_days: int) -> np.ndarray:
+    cv = c.scenario.arrivals.overdispersion_cv
+    if cv <= 0:
+        return np.ones(n_days)
+    k = 1.0 / cv**2
+    return stream(seed, rep, "arrivals/day-factor").gamma(k, 1.0 / k, size=n_days)
+
+
+def _group(c: Compiled, rng: np.random.Generator, mean_per_day: float, profile: np.ndarray,
+           day_mult: np.ndarray) -> np.ndarray:
+    """Arrival times of one segment x reason group."""
+    if c.steady_state:
+        n = rng.poisson(mean_per_day / DAY_S * c.horizon_s)
+        return np.sort(rng.random(n) * c.horizon_s)
+    weekly = np.asarray(c.scenario.arrivals.weekly)
+    days = len(day_mult)
+    wd = (c.start_weekday + np.arange(days)) % 7
+    lam = (mean_per_day * 7 * weekly[wd] * day_mult)[:, None] * profile[None, :]
+    counts = rng.poisson(lam).ravel()
+    width = DAY_S / len(profile)
+    starts = np.repeat(np.arange(counts.size) * width, counts)
+    return starts + rng.random(starts.size) * width
+
+
+def generate(c: Compiled, seed: int, rep: int) -> Needs:
+    sc = c.scenario
+    vol = daily_volume(c)
+    n_days = int(round(c.horizon_s / DAY_S)) if not c.steady_state else 0
+    day_mult = _day_factors(c, seed, rep, n_days)
+    base = np.asarray(sc.arrivals.intraday, dtype=float) if sc.arrivals.intraday is not None else None
+    parts_t, parts_s, parts_r, parts_u, parts_i = [], [], [], [], []
+    for i, sname in enumerate(c.segments):
+        for j, rname in enumerate(c.reasons):
+            if vol[i, j] <= 0:
+                continue
+            rng = stream(seed, rep, f"needs/{sname}/{rname}")
+            prof = sc.reasons[rname].intraday
+            profile = np.asarray(prof, dtype=float) if prof is not None else base
+            t = _group(c, rng, vol[i, j], profile if profile is not None else np.ones(1), day_mult)
+            parts_t.append(t)
+            parts_s.append(np.full(t.size, i, dtype=np.int16))
+            parts_r.append(np.full(t.size, j, dtype=np.int16))
+            parts_u.append(rng.random((t.size, len(PURPOSES)), dtype=np.float32))
+            parts_i.append(np.zeros(t.size, dtype=bool))
+    shares = vol.sum(axis=1) / max(vol.sum(), 1e-300)
+    for k, inc in enumerate(sc.incidents):
+        rng = stream(seed, rep, f"incident/{k}")
+        n = rng.poisson(inc.extra_needs)
+        start = (inc.day - 1) * DAY_S + parse_clock(inc.start)
+        t = start + rng.random(n) * inc.duration_minutes * 60.0
+        w = np.array([shares[i] if (not inc.segments or s in inc.segments) else 0.0
+                      for i, s in enumerate(c.segments)])
+        w = w / w.sum() if w.sum() > 0 else np.full(len(w), 1 / len(w))
+        seg = np.minimum(np.searchsorted(np.cumsum(w), rng.random(n), side="right"), len(w) - 1)
+        keep = t < c.horizon_s
+        parts_t.append(t[keep])
+        parts_s.append(seg[keep].astype(np.int16))
+        parts_r.append(np.full(int(keep.sum()), c.reasons.index(inc.reason), dtype=np.int16))
+        parts_u.append(rng.random((n, len(PURPOSES)), dtype=np.float32)[keep])
+        parts_i.append(np.ones(int(keep.sum()), dtype=bool))
+    if not parts_t:
+        return Needs(np.zeros(0), np.zeros(0, np.int16), np.zeros(0, np.int16), np.zeros(0, bool),
+                     np.zeros((0, len(PURPOSES))))
+    t = np.concatenate(parts_t)
+    order = np.argsort(t, kind="stable")
+    u = np.concatenate(parts_u)[order].astype(np.float64)
+    # float32 uniforms can round to exactly 1.0; keep them inside [0, 1) for inverse transforms
+    np.minimum(u, np.nextafter(1.0, 0.0), out=u)
+    return Needs(t[order], np.concatenate(parts_s)[order], np.concatenate(parts_r)[order],
+                 np.concatenate(parts_i)[order], u)

@@ -1,0 +1,278 @@
+"""A scenario turned into index-based arrays and lookup tables the simulation uses directly.
+
+Names become small integers once, here, so the arrival generator, the funnel and the engine work on
+numpy arrays and Python lists instead of dictionaries of strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from contactsim.distributions import (
+    Deterministic,
+    Empirical,
+    Exponential,
+    Gamma,
+    LogNormal,
+    Sampler,
+    Uniform,
+)
+from contactsim.scenario.rules import eligible_pools
+from contactsim.scenario.schema import ContactClass, Pool, Scenario
+from contactsim.scenario.timespec import DAY_S, WEEK_S, WEEKDAYS, opening_windows, parse_clock, parse_days
+
+
+def sampler(spec) -> Sampler:  # noqa: ANN001 - any DistSpec
+    """Build the frozen sampler for a distribution spec of the schema."""
+    match spec.dist:
+        case "exponential":
+            return Exponential(spec.mean)
+        case "lognormal":
+            return LogNormal(spec.mean, spec.cv)
+        case "gamma":
+            return Gamma(spec.mean, spec.cv)
+        case "deterministic":
+            return Deterministic(spec.value)
+        case "uniform":
+            return Uniform(spec.low, spec.high)
+        case "empirical":
+            return Empirical(tuple(spec.values))
+    raise ValueError(f"unknown distribution {spec.dist}")  # pragma: no cover - the schema forbids it
+
+
+@dataclass
+class CompiledPool:
+    index: int
+    name: str
+    channels: list[int]
+    concurrency: int
+    stretch: float
+    handle_time_factor: float
+    acw: Sampler | None
+    change_times: np.ndarray
+    """Seconds from the start at which staffing changes (first is 0)."""
+    change_agents: np.ndarray
+    max_agents: int
+    hourly_cost: float
+    shrinkage: float
+    reserve_agents: int
+    rank: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """rank[segment, reason, premium] -> priority class (0 = highest) in this pool."""
+    headstart: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """headstart[rank] -> seconds subtracted from the arrival time (ageing); inf for strict priority."""
+    reserved_for: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    strict: bool = True
+
+
+@dataclass
+class Compiled:
+    scenario: Scenario
+    segments: list[str]
+    reasons: list[str]
+    channels: list[str]
+    pools: list[str]
+    horizon_s: float
+    warmup_s: float
+    end_s: float
+    interval_s: float
+    start_weekday: int
+    steady_state: bool
+    channel_abandons: list[bool]
+    channel_concurrency: list[int]
+    channel_windows: list[list[tuple[float, float]]]
+    preference: np.ndarray
+    """preference[segment, channel] probability."""
+    handle: dict[tuple[int, int], Sampler]
+    """(reason, channel) -> handle-time sampler."""
+    patience: dict[tuple[int, int], Sampler]
+    """(segment, channel) -> patience sampler."""
+    routes: dict[tuple[int, int, int], list[tuple[int, float]]]
+    """(segment, reason, channel) -> [(pool, join delay s)], first choice first."""
+    pool_defs: list[CompiledPool]
+    sl_seconds: np.ndarray
+    """sl_seconds[segment, channel]: service-level threshold."""
+    sl_share: np.ndarray
+    fcr: np.ndarray
+    """fcr[reason, channel]."""
+    urgency: np.ndarray
+    value: np.ndarray
+    tiers: list[str]
+
+
+def _matches(cls: ContactClass, sc: Scenario, seg: str, reason: str, premium: bool) -> bool:
+    s = sc.segments[seg]
+    r = sc.reasons[reason]
+    return (
+        (not cls.segments or seg in cls.segments)
+        and (not cls.reasons or reason in cls.reasons)
+        and (not cls.tiers or s.tier in cls.tiers)
+        and (cls.min_urgency is None or r.urgency >= cls.min_urgency)
+        and (cls.premium is None or cls.premium == premium)
+        and (cls.min_value_per_year is None or s.value_per_year >= cls.min_value_per_year)
+    )
+
+
+def class_table(cls: ContactClass, sc: Scenario, segs: list[str], reasons: list[str]) -> np.ndarray:
+    """Boolean table [segment, reason, premium] of which contacts a class matches."""
+    out = np.zeros((len(segs), len(reasons), 2), dtype=bool)
+    for i, s in enumerate(segs):
+        for j, r in enumerate(reasons):
+            for p in (0, 1):
+                out[i, j, p] = _matches(cls, sc, s, r, bool(p))
+    return out
+
+
+def weekly_staffing(pool: Pool, interval_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Staffing as change points over one week from Monday 00:00: (times, agents)."""
+    if pool.shifts is not None:
+        deltas: dict[float, int] = {}
+        for sh in pool.shifts:
+            s, e = parse_clock(sh.start), parse_clock(sh.end)
+            for d in parse_days(sh.days):
+                deltas[d * DAY_S + s] = deltas.get(d * DAY_S + s, 0) + sh.agents
+                deltas[d * DAY_S + e] = deltas.get(d * DAY_S + e, 0) - sh.agents
+        times = sorted(set(deltas) | {0.0})
+        level, agents = 0, []
+        for t in times:
+            level += deltas.get(t, 0)
+            agents.append(level)
+        return np.array(times), np.array(agents, dtype=np.int64)
+    per_day = [pool.staffing] if isinstance(pool.staffing, int) else list(pool.staffing or [0])
+    step = DAY_S / len(per_day)
+    times = np.arange(7 * len(per_day)) * step
+    return times, np.tile(np.array(per_day, dtype=np.int64), 7)
+
+
+def staffing_timeline(pool: Pool, interval_s: float, start_weekday: int, end_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Change points from the run's start (which falls on ``start_weekday``) up to ``end_s``."""
+    wt, wa = weekly_staffing(pool, interval_s)
+    offset = start_weekday * DAY_S
+    weeks = int(np.ceil((end_s + offset) / WEEK_S)) + 1
+    times = np.concatenate([wt + k * WEEK_S for k in range(weeks)]) - offset
+    agents = np.tile(wa, weeks)
+    keep = (times >= 0) & (times < end_s)
+    # level at t=0 is the last change at or before the offset
+    first_idx = np.searchsorted(wt + 0.0, offset % WEEK_S, side="right") - 1
+    t0_agents = wa[first_idx] if first_idx >= 0 else wa[-1]
+    times, agents = times[keep], agents[keep]
+    if len(times) == 0 or times[0] > 0:
+        times = np.concatenate([[0.0], times])
+        agents = np.concatenate([[t0_agents], agents])
+    # drop repeats that do not change the level
+    changed = np.concatenate([[True], agents[1:] != agents[:-1]])
+    return times[changed], agents[changed]
+
+
+def compile_scenario(sc: Scenario) -> Compiled:
+    segs, reasons, chans, pools = list(sc.segments), list(sc.reasons), list(sc.channels), list(sc.pools)
+    h = sc.horizon
+    interval_s = h.interval_minutes * 60.0
+    if h.steady_state:
+        warmup = h.warmup_hours * 3600.0
+        horizon = warmup + (h.steady_state_hours or 0.0) * 3600.0
+    else:
+        warmup, horizon = 0.0, (h.days or 0) * DAY_S
+    end_s = horizon + h.drain_hours * 3600.0
+    start_wd = WEEKDAYS.index(h.start_weekday)
+
+    pref = np.zeros((len(segs), len(chans)))
+    for i, s in enumerate(segs):
+        for c, w in sc.segments[s].channel_preference.items():
+            pref[i, chans.index(c)] = w
+    pref = pref / pref.sum(axis=1, keepdims=True)
+
+    handle = {(j, chans.index(c)): sampler(d) for j, r in enumerate(reasons)
+              for c, d in sc.reasons[r].handle_time.items()}
+    patience = {(i, chans.index(c)): sampler(d) for i, s in enumerate(segs)
+                for c, d in sc.segments[s].patience.items()}
+
+    routes: dict[tuple[int, int, int], list[tuple[int, float]]] = {}
+    for i, s in enumerate(segs):
+        for j, r in enumerate(reasons):
+            for k, c in enumerate(chans):
+                el = eligible_pools(sc, s, r, c)
+                route = []
+                for n, p in enumerate(el):
+                    delay = 0.0 if n == 0 else sc.pools[p].takes_overflow_after_s
+                    if delay is not None:
+                        route.append((pools.index(p), float(delay)))
+                routes[(i, j, k)] = route
+
+    pool_defs = []
+    for idx, (pname, pool) in enumerate(sc.pools.items()):
+        times, agents = staffing_timeline(pool, interval_s, start_wd, end_s)
+        cp = CompiledPool(
+            index=idx,
+            name=pname,
+            channels=[chans.index(c) for c in pool.channels],
+            concurrency=max(sc.channels[c].concurrency for c in pool.channels),
+            stretch=max(sc.channels[c].concurrency_stretch for c in pool.channels),
+            handle_time_factor=pool.handle_time_factor,
+            acw=sampler(pool.after_contact_work) if pool.after_contact_work else None,
+            change_times=times,
+            change_agents=agents,
+            max_agents=int(agents.max()) if len(agents) else 0,
+            hourly_cost=pool.hourly_cost,
+            shrinkage=pool.shrinkage,
+            reserve_agents=pool.reserve.agents if pool.reserve else 0,
+        )
+        classes = pool.discipline.classes if pool.discipline.type == "priority" else []
+        n_cls = len(classes)
+        rank = np.full((len(segs), len(reasons), 2), n_cls, dtype=np.int64)
+        for ci in reversed(range(n_cls)):
+            rank[class_table(classes[ci], sc, segs, reasons)] = ci
+        cp.rank = rank
+        if pool.discipline.ageing_s is not None:
+            cp.strict = False
+            cp.headstart = (n_cls - np.arange(n_cls + 1)) * pool.discipline.ageing_s
+        else:
+            cp.headstart = np.zeros(n_cls + 1)
+        cp.reserved_for = (
+            class_table(pool.reserve.for_class, sc, segs, reasons)
+            if pool.reserve
+            else np.zeros((len(segs), len(reasons), 2), dtype=bool)
+        )
+        pool_defs.append(cp)
+
+    sl_s = np.zeros((len(segs), len(chans)))
+    sl_share = np.zeros((len(segs), len(chans)))
+    for i, s in enumerate(segs):
+        for k, c in enumerate(chans):
+            t = sc.segments[s].service_level.get(c, sc.channels[c].service_level)
+            sl_s[i, k], sl_share[i, k] = t.seconds, t.share
+    fcr = np.ones((len(reasons), len(chans)))
+    for j, r in enumerate(reasons):
+        for c, p in sc.reasons[r].fcr.items():
+            fcr[j, chans.index(c)] = p
+
+    return Compiled(
+        scenario=sc,
+        segments=segs,
+        reasons=reasons,
+        channels=chans,
+        pools=pools,
+        horizon_s=horizon,
+        warmup_s=warmup,
+        end_s=end_s,
+        interval_s=interval_s,
+        start_weekday=start_wd,
+        steady_state=h.steady_state,
+        channel_abandons=[sc.channels[c].abandonment for c in chans],
+        channel_concurrency=[sc.channels[c].concurrency for c in chans],
+        channel_windows=[
+            [(0.0, WEEK_S)] if h.steady_state else opening_windows(sc.channels[c].opening_hours) for c in chans
+        ],
+        preference=pref,
+        handle=handle,
+        patience=patience,
+        routes=routes,
+        pool_defs=pool_defs,
+        sl_seconds=sl_s,
+        sl_share=sl_share,
+        fcr=fcr,
+        urgency=np.array([sc.reasons[r].urgency for r in reasons]),
+        value=np.array([sc.segments[s].value_per_year for s in segs]),
+        tiers=[sc.segments[s].tier for s in segs],
+    )

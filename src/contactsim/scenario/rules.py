@@ -1,0 +1,284 @@
+"""Cross-field rules: what a scenario must satisfy beyond each field's own type and range.
+
+All rules run and every violation is collected, so a user fixes a file in one pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from contactsim.errors import Issue
+from contactsim.scenario.schema import ContactClass, Scenario
+from contactsim.scenario.timespec import opening_windows, parse_clock, parse_days
+
+SUM_TOLERANCE = 1e-3
+RESERVED_NAME = "all"
+MAX_EXPECTED_CONTACTS = 60_000_000
+"""Guard against scenarios that would exhaust memory: needs per replication."""
+
+
+def _unknown(names: Iterable[str], known: dict, path: str, what: str) -> list[Issue]:
+    return [
+        Issue(path, f"unknown {what} '{n}'", n, f"use one of: {', '.join(sorted(known)) or '(none defined)'}")
+        for n in names
+        if n not in known
+    ]
+
+
+def _sums_to_one(values: list[float] | Iterable[float], path: str, what: str) -> list[Issue]:
+    vals = list(values)
+    total = sum(vals)
+    if abs(total - 1.0) > SUM_TOLERANCE:
+        return [Issue(path, f"{what} must sum to 1, but sum to {total:.6g}", None,
+                      "rescale the values so they add up to 1 (divide each by their sum)")]
+    return []
+
+
+def _class_issues(cls: ContactClass, sc: Scenario, path: str) -> list[Issue]:
+    issues = _unknown(cls.segments, sc.segments, f"{path}.segments", "segment")
+    issues += _unknown(cls.reasons, sc.reasons, f"{path}.reasons", "reason")
+    tiers = {s.tier for s in sc.segments.values()}
+    issues += [
+        Issue(f"{path}.tiers", f"no segment has tier '{t}'", t, f"use one of: {', '.join(sorted(tiers))}")
+        for t in cls.tiers
+        if t not in tiers
+    ]
+    if cls.premium is not None and sc.policies.premium is None:
+        issues.append(Issue(f"{path}.premium", "matches premium members, but policies.premium is not defined",
+                            cls.premium, "add a policies.premium block or drop 'premium' here"))
+    return issues
+
+
+def _profile(values: list[float] | None, n: int, path: str) -> list[Issue]:
+    if values is None:
+        return []
+    if len(values) != n:
+        return [Issue(path, f"has {len(values)} values but the day has {n} intervals", f"{len(values)} values",
+                      f"give exactly {n} shares (one per interval from 00:00), or change horizon.interval_minutes")]
+    return _sums_to_one(values, path, "the intraday shares")
+
+
+def check(sc: Scenario) -> list[Issue]:  # noqa: C901 - a flat list of independent rules reads best
+    """Every cross-field problem of a structurally valid scenario."""
+    issues: list[Issue] = []
+    n_int = sc.horizon.intervals_per_day
+    for group in ("segments", "reasons", "channels", "pools"):
+        for name in getattr(sc, group):
+            if name.lower() == RESERVED_NAME:
+                issues.append(Issue(f"{group}.{name}", f"'{RESERVED_NAME}' is reserved for totals in the results",
+                                    name, "choose another name, e.g. 'everyone' or 'general'"))
+
+    # segments: demand split
+    with_share = [k for k, s in sc.segments.items() if s.share is not None]
+    with_customers = [k for k, s in sc.segments.items() if s.customers is not None]
+    if with_share and len(with_share) != len(sc.segments):
+        missing = sorted(set(sc.segments) - set(with_share))
+        issues.append(Issue("segments", "some segments give 'share' and others do not", missing,
+                            "give every segment a 'share' (summing to 1), or every segment 'customers'"))
+    elif with_share:
+        issues += _sums_to_one([s.share or 0.0 for s in sc.segments.values()], "segments.*.share",
+                               "the segment shares")
+    elif len(with_customers) != len(sc.segments):
+        issues.append(Issue("segments", "each segment needs a 'share' of demand or a 'customers' count", None,
+                            "add share: 0.2 (shares summing to 1) or customers: 10000 to every segment"))
+    elif sum(s.customers or 0 for s in sc.segments.values()) == 0:
+        issues.append(Issue("segments.*.customers", "all customer counts are zero", 0, "give a positive count"))
+
+    for rname, r in sc.reasons.items():
+        if r.per_customer_per_year is not None and not with_customers:
+            issues.append(Issue(f"reasons.{rname}.per_customer_per_year",
+                                "needs segment customer counts to turn a rate per customer into volume",
+                                r.per_customer_per_year,
+                                "give every segment 'customers', or use volume_per_day for this reason"))
+
+    # channels a segment may use
+    for sname, seg in sc.segments.items():
+        p = f"segments.{sname}"
+        issues += _unknown(seg.channel_preference, sc.channels, f"{p}.channel_preference", "channel")
+        issues += _sums_to_one(seg.channel_preference.values(), f"{p}.channel_preference",
+                               "the channel preferences")
+        issues += _unknown(seg.patience, sc.channels, f"{p}.patience", "channel")
+        issues += _unknown(seg.service_level, sc.channels, f"{p}.service_level", "channel")
+        issues += _unknown(seg.wait_expectation_s, sc.channels, f"{p}.wait_expectation_s", "channel")
+        for ch, w in seg.channel_preference.items():
+            channel = sc.channels.get(ch)
+            if w > 0 and channel is not None and channel.abandonment and ch not in seg.patience:
+                issues.append(Issue(f"{p}.patience.{ch}", f"missing: customers of '{sname}' use {ch}, where "
+                                    "callers abandon, but no patience is given", None,
+                                    f"add e.g. patience: {{{ch}: {{dist: exponential, mean: 180}}}}, or set "
+                                    f"channels.{ch}.abandonment: false"))
+    used_channels = {ch for s in sc.segments.values() for ch, w in s.channel_preference.items() if w > 0}
+
+    # reasons
+    for rname, r in sc.reasons.items():
+        p = f"reasons.{rname}"
+        issues += _unknown(r.handle_time, sc.channels, f"{p}.handle_time", "channel")
+        issues += _unknown(r.segment_mix, sc.segments, f"{p}.segment_mix", "segment")
+        issues += _unknown(r.fcr, sc.channels, f"{p}.fcr", "channel")
+        for ch in sorted(used_channels):
+            if ch in sc.channels and ch not in r.handle_time:
+                issues.append(Issue(f"{p}.handle_time.{ch}", f"missing: '{rname}' contacts can arrive on {ch} "
+                                    "but have no handle time there", None,
+                                    f"add handle_time: {{{ch}: {{dist: lognormal, mean: 300, cv: 0.8}}}}"))
+        issues += _profile(r.intraday, n_int, f"{p}.intraday")
+        if r.prevention:
+            issues += _unknown(r.prevention.by_segment, sc.segments, f"{p}.prevention.by_segment", "segment")
+        if r.self_service:
+            issues += _unknown(r.self_service.containment_by_segment, sc.segments,
+                               f"{p}.self_service.containment_by_segment", "segment")
+        if r.proactive and r.proactive.agent_outreach:
+            issues += _unknown([r.proactive.agent_outreach.pool], sc.pools, f"{p}.proactive.agent_outreach.pool",
+                               "pool")
+
+    # profiles
+    if sc.horizon.days is not None and sc.arrivals.intraday is None:
+        issues.append(Issue("arrivals.intraday", "missing: a calendar run (horizon.days) needs an intraday profile",
+                            None, f"add {n_int} shares (one per {sc.horizon.interval_minutes}-minute interval from "
+                            "00:00) that sum to 1, or use horizon.steady_state_hours"))
+    issues += _profile(sc.arrivals.intraday, n_int, "arrivals.intraday")
+    if len(sc.arrivals.weekly) != 7:
+        issues.append(Issue("arrivals.weekly", f"has {len(sc.arrivals.weekly)} values", None,
+                            "give 7 shares, Monday first, summing to 1"))
+    else:
+        issues += _sums_to_one(sc.arrivals.weekly, "arrivals.weekly", "the weekly shares")
+
+    # channels: opening hours
+    windows = {}
+    for cname, ch in sc.channels.items():
+        try:
+            windows[cname] = opening_windows(ch.opening_hours)
+        except ValueError as e:
+            issues.append(Issue(f"channels.{cname}.opening_hours", str(e), ch.opening_hours,
+                                "write e.g. {mon-fri: '08:00-20:00', sat: '09:00-17:00'} or '24/7'"))
+
+    # pools
+    for pname, pool in sc.pools.items():
+        p = f"pools.{pname}"
+        issues += _unknown(pool.channels, sc.channels, f"{p}.channels", "channel")
+        if pool.reasons != "all":
+            issues += _unknown(pool.reasons, sc.reasons, f"{p}.reasons", "reason")
+        if pool.segments != "all":
+            issues += _unknown(pool.segments, sc.segments, f"{p}.segments", "segment")
+        if isinstance(pool.staffing, list) and len(pool.staffing) != n_int:
+            issues.append(Issue(f"{p}.staffing", f"has {len(pool.staffing)} values but the day has {n_int} intervals",
+                                f"{len(pool.staffing)} values",
+                                f"give one number (all day) or exactly {n_int} values, one per interval from 00:00"))
+        for i, sh in enumerate(pool.shifts or []):
+            try:
+                parse_days(sh.days)
+                s, e = parse_clock(sh.start), parse_clock(sh.end)
+                if e <= s:
+                    raise ValueError(f"shift end {sh.end} is not after start {sh.start}; split overnight shifts")
+            except ValueError as err:
+                issues.append(Issue(f"{p}.shifts[{i}]", str(err), sh.model_dump(), "fix the days or times"))
+        for i, cls in enumerate(pool.discipline.classes):
+            issues += _class_issues(cls, sc, f"{p}.discipline.classes[{i}]")
+        if pool.reserve:
+            issues += _class_issues(pool.reserve.for_class, sc, f"{p}.reserve.for_class")
+        if pool.takes_overflow_after_s is None and not _pool_is_primary_for_something(sc, pname):
+            issues.append(Issue(f"{p}.takes_overflow_after_s", "this pool takes no overflow and is nobody's first "
+                                "choice, so it never serves a contact", None,
+                                "set takes_overflow_after_s to a wait in seconds, or move the pool up in 'pools'"))
+
+    # every (segment, reason, channel) with demand must be served
+    if not issues:
+        for sname, seg in sc.segments.items():
+            for ch, w in seg.channel_preference.items():
+                if w <= 0:
+                    continue
+                for rname, r in sc.reasons.items():
+                    if r.segment_mix.get(sname, 1.0) <= 0:
+                        continue
+                    if not eligible_pools(sc, sname, rname, ch):
+                        issues.append(Issue(f"segments.{sname}.channel_preference.{ch}",
+                                            f"no pool serves reason '{rname}' on {ch} for segment '{sname}'",
+                                            None, f"add {ch} to a pool's channels and '{rname}' to its reasons "
+                                            f"(or 'all'), or set {ch} to 0 in this segment's preferences"))
+        for ch in used_channels:
+            staffed = any(_ever_staffed(pool) for pool in sc.pools.values() if ch in pool.channels)
+            if not staffed:
+                issues.append(Issue(f"channels.{ch}", "offered to customers but no pool ever staffs it", ch,
+                                    "give a pool serving this channel a positive staffing while it is open"))
+
+    # incidents
+    for i, inc in enumerate(sc.incidents):
+        p = f"incidents[{i}]"
+        issues += _unknown([inc.reason], sc.reasons, f"{p}.reason", "reason")
+        issues += _unknown(inc.segments, sc.segments, f"{p}.segments", "segment")
+        try:
+            parse_clock(inc.start)
+        except ValueError as e:
+            issues.append(Issue(f"{p}.start", str(e), inc.start, "write HH:MM"))
+        if sc.horizon.days is not None and inc.day > sc.horizon.days:
+            issues.append(Issue(f"{p}.day", f"day {inc.day} is after the horizon of {sc.horizon.days} days",
+                                inc.day, "move the incident inside the horizon"))
+
+    # policies
+    pol = sc.policies
+    if pol.premium:
+        issues += _unknown(pol.premium.take_up, sc.segments, "policies.premium.take_up", "segment")
+        issues += _unknown(pol.premium.channels, sc.channels, "policies.premium.channels", "channel")
+    for i, rule in enumerate(pol.steering):
+        issues += _class_issues(rule.applies_to, sc, f"policies.steering[{i}].applies_to")
+        issues += _unknown(rule.offered_channels or [], sc.channels, f"policies.steering[{i}].offered_channels",
+                           "channel")
+    if pol.callback:
+        issues += _unknown(pol.callback.channels, sc.channels, "policies.callback.channels", "channel")
+    if pol.ivr:
+        issues += _unknown(pol.ivr.channels, sc.channels, "policies.ivr.channels", "channel")
+    if sc.webcare and sc.webcare.pool:
+        issues += _unknown([sc.webcare.pool], sc.pools, "webcare.pool", "pool")
+
+    # memory guard
+    expected = expected_needs(sc)
+    if expected > MAX_EXPECTED_CONTACTS:
+        issues.append(Issue("reasons", f"about {expected:,.0f} needs per replication: more than the "
+                            f"{MAX_EXPECTED_CONTACTS:,} one run may hold", None,
+                            "shorten the horizon, lower the volumes, or split the study into several runs"))
+    return issues
+
+
+def _ever_staffed(pool) -> bool:  # noqa: ANN001
+    if pool.shifts is not None:
+        return any(s.agents > 0 for s in pool.shifts)
+    if isinstance(pool.staffing, list):
+        return any(x > 0 for x in pool.staffing)
+    return bool(pool.staffing)
+
+
+def _matches_pool(pool, sname: str, rname: str, ch: str) -> bool:  # noqa: ANN001
+    return (
+        ch in pool.channels
+        and (pool.reasons == "all" or rname in pool.reasons)
+        and (pool.segments == "all" or sname in pool.segments)
+    )
+
+
+def eligible_pools(sc: Scenario, sname: str, rname: str, ch: str) -> list[str]:
+    """Pools that may serve this segment's contacts of this reason on this channel, first choice first."""
+    return [p for p, pool in sc.pools.items() if _matches_pool(pool, sname, rname, ch)]
+
+
+def _pool_is_primary_for_something(sc: Scenario, pname: str) -> bool:
+    for sname in sc.segments:
+        for rname in sc.reasons:
+            for ch in sc.channels:
+                el = eligible_pools(sc, sname, rname, ch)
+                if el and el[0] == pname:
+                    return True
+    return False
+
+
+def expected_needs(sc: Scenario) -> float:
+    """Expected needs per replication (before the funnel), for the memory guard and progress bars."""
+    days = sc.horizon.days if sc.horizon.days is not None else (
+        (sc.horizon.steady_state_hours or 0.0) + sc.horizon.warmup_hours) / 24.0
+    customers = sum(s.customers or 0 for s in sc.segments.values())
+    per_day = 0.0
+    for r in sc.reasons.values():
+        if r.volume_per_day is not None:
+            per_day += r.volume_per_day
+        else:
+            per_day += (r.per_customer_per_year or 0.0) * customers / 365.0
+    extra = sum(i.extra_needs for i in sc.incidents)
+    return per_day * days + extra

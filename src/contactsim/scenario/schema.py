@@ -1,0 +1,450 @@
+"""The scenario schema (pydantic v2): what a scenario file may say, typed and range-checked.
+
+Every model forbids unknown keys, so a typo is an error instead of a silently ignored setting. Durations
+are in seconds unless the field name says otherwise; money is in the scenario's ``currency``.
+Cross-field rules (a reason no pool serves, shares that do not sum to one, ...) live in
+:mod:`contactsim.scenario.rules`, so that all of them are reported together.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SCHEMA_VERSION = 1
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+ChannelKind = Literal["phone", "chat", "messaging", "email", "store", "callback", "social"]
+Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")]
+Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+Money = Annotated[float, Field(ge=0.0, le=1e9, allow_inf_nan=False)]
+Seconds = Annotated[float, Field(gt=0.0, le=1e7, allow_inf_nan=False)]
+MAX_NEEDS_PER_DAY = 5_000_000
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+# --- distributions -------------------------------------------------------------------------------------
+class ExponentialSpec(Model):
+    """Memoryless; the textbook choice for patience and the Erlang models."""
+
+    dist: Literal["exponential"]
+    mean: Seconds
+
+
+class LogNormalSpec(Model):
+    """Right-skewed handle times; parameterised by mean and coefficient of variation (CV = sd/mean)."""
+
+    dist: Literal["lognormal"]
+    mean: Seconds
+    cv: Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)]
+
+
+class GammaSpec(Model):
+    dist: Literal["gamma"]
+    mean: Seconds
+    cv: Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)]
+
+
+class DeterministicSpec(Model):
+    dist: Literal["deterministic"]
+    value: Annotated[float, Field(ge=0.0, le=1e7, allow_inf_nan=False)]
+
+
+class UniformSpec(Model):
+    dist: Literal["uniform"]
+    low: Annotated[float, Field(ge=0.0, le=1e7, allow_inf_nan=False)]
+    high: Annotated[float, Field(ge=0.0, le=1e7, allow_inf_nan=False)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UniformSpec:
+        if self.high < self.low:
+            raise ValueError("high must be >= low; swap the two values")
+        return self
+
+
+class EmpiricalSpec(Model):
+    """Observed values resampled with equal weight."""
+
+    dist: Literal["empirical"]
+    values: Annotated[
+        list[Annotated[float, Field(ge=0.0, le=1e7, allow_inf_nan=False)]], Field(min_length=1, max_length=100_000)
+    ]
+
+
+DistSpec = Annotated[
+    ExponentialSpec | LogNormalSpec | GammaSpec | DeterministicSpec | UniformSpec | EmpiricalSpec,
+    Field(discriminator="dist"),
+]
+
+
+class ServiceLevelTarget(Model):
+    """'share' of contacts answered within 'seconds' (e.g. 80/20)."""
+
+    seconds: Annotated[float, Field(ge=0.0, le=1e7, allow_inf_nan=False)] = 20.0
+    share: Probability = 0.8
+
+
+# --- time ----------------------------------------------------------------------------------------------
+class Horizon(Model):
+    """Either whole days on the calendar (profiles apply) or a steady-state run with warm-up."""
+
+    days: Annotated[int, Field(ge=1, le=3660)] | None = None
+    start_weekday: Weekday = "mon"
+    steady_state_hours: Annotated[float, Field(gt=0, le=24 * 3660, allow_inf_nan=False)] | None = None
+    warmup_hours: Annotated[float, Field(ge=0, le=24 * 366, allow_inf_nan=False)] = 0.0
+    interval_minutes: Literal[15, 30, 60] = 30
+    drain_hours: Annotated[float, Field(ge=0, le=24 * 7, allow_inf_nan=False)] = 6.0
+    """After the last arrival the model keeps running this long so contacts in hand can finish."""
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> Horizon:
+        if (self.days is None) == (self.steady_state_hours is None):
+            raise ValueError("give exactly one of 'days' (calendar run) or 'steady_state_hours'")
+        return self
+
+    @property
+    def steady_state(self) -> bool:
+        return self.steady_state_hours is not None
+
+    @property
+    def intervals_per_day(self) -> int:
+        return 24 * 60 // self.interval_minutes
+
+
+class Arrivals(Model):
+    """How a day's needs spread over intervals and the week, and how much days vary."""
+
+    intraday: list[Annotated[float, Field(ge=0.0, allow_inf_nan=False)]] | None = None
+    """Share of a day's needs per interval from 00:00; length 24*60/interval_minutes; sums to 1."""
+    weekly: list[Annotated[float, Field(ge=0.0, allow_inf_nan=False)]] = Field(
+        default_factory=lambda: [1 / 7] * 7
+    )
+    """Share of a week's needs per weekday, Monday first; sums to 1."""
+    overdispersion_cv: Annotated[float, Field(ge=0.0, le=2.0, allow_inf_nan=False)] = 0.0
+    """CV of a gamma day-level multiplier (Poisson-gamma); 0 means plain Poisson."""
+
+
+# --- channels, segments, reasons -----------------------------------------------------------------------
+class Channel(Model):
+    kind: ChannelKind
+    opening_hours: dict[str, str] | Literal["24/7"] = "24/7"
+    """e.g. ``{"mon-fri": "08:00-20:00", "sat": "09:00-17:00"}``; days not named are closed."""
+    service_level: ServiceLevelTarget = Field(default_factory=ServiceLevelTarget)
+    concurrency: Annotated[int, Field(ge=1, le=20)] = 1
+    """Chats/conversations an agent handles at once (chat, messaging)."""
+    concurrency_stretch: Annotated[float, Field(ge=0.0, le=5.0, allow_inf_nan=False)] = 0.0
+    """Handle time grows by this fraction per additional concurrent contact of the agent."""
+    cost_per_minute: Money = 0.0
+    """Telephony / platform cost per minute the contact is connected (wait + talk)."""
+    cost_per_contact: Money = 0.0
+    abandonment: bool = True
+    """False for e-mail and web forms: they wait in a backlog and never abandon."""
+    sla_hours: Annotated[float, Field(gt=0, le=24 * 30, allow_inf_nan=False)] | None = None
+    """For backlogs (e-mail): target time to answer, in hours."""
+
+
+class Retrial(Model):
+    """A customer who abandons may try again after a delay."""
+
+    probability: Probability
+    delay: DistSpec
+    max_attempts: Annotated[int, Field(ge=1, le=10)] = 3
+
+
+class Segment(Model):
+    share: Probability | None = None
+    """Share of demand; give either share for all segments or customers for all segments."""
+    customers: Annotated[int, Field(ge=0, le=1_000_000_000)] | None = None
+    value_per_year: Money = 0.0
+    tier: Name = "standard"
+    tenure_years: Annotated[float, Field(ge=0, le=200, allow_inf_nan=False)] = 0.0
+    channel_preference: dict[Name, Probability]
+    """Probability of each assisted channel for this segment's contacts; sums to 1."""
+    patience: dict[Name, DistSpec] = Field(default_factory=dict)
+    """Patience per channel (seconds until abandoning the queue); required for channels that abandon."""
+    service_level: dict[Name, ServiceLevelTarget] = Field(default_factory=dict)
+    """Per-channel service-level target for this segment (overrides the channel's)."""
+    self_service_propensity: Probability = 0.0
+    """Probability that this segment tries self-service first for a suitable reason."""
+    retrial: Retrial | None = None
+    wait_expectation_s: dict[Name, Annotated[float, Field(gt=0, le=1e7)]] = Field(default_factory=dict)
+    """Wait this segment finds acceptable per channel (drives the CSAT proxy); default: the SL target."""
+
+
+class Prevention(Model):
+    share: Probability = 0.0
+    by_segment: dict[Name, Probability] = Field(default_factory=dict)
+    cost_per_prevented: Money = 0.0
+    fixed_cost_per_day: Money = 0.0
+
+
+class AgentOutreach(Model):
+    """Proactive outreach by an agent (an outbound call, a chat opened for a stuck shopper)."""
+
+    pool: Name
+    share: Probability
+    """Share of notified needs that also get an agent contact."""
+    handle_time: DistSpec
+
+
+class Proactive(Model):
+    detected_share: Probability
+    """Share of this reason's needs the organisation detects and notifies before the customer asks."""
+    channel: Literal["push", "sms", "email"] = "push"
+    cost_per_notification: Money = 0.0
+    lead_time_s: Annotated[float, Field(ge=0, le=1e7)] = 900.0
+    satisfied_probability: Probability = 0.5
+    """Probability a notified customer needs no contact at all."""
+    agent_outreach: AgentOutreach | None = None
+
+
+class SelfService(Model):
+    suitability: Probability
+    """Share of this reason's needs customers can try to self-serve (times segment propensity)."""
+    containment: Probability
+    """Probability a self-service attempt resolves the need."""
+    containment_by_segment: dict[Name, Probability] = Field(default_factory=dict)
+    duration: DistSpec = Field(default_factory=lambda: ExponentialSpec(dist="exponential", mean=240.0))
+    cost_per_session: Money = 0.0
+    failed_handle_time_factor: Annotated[float, Field(ge=0.5, le=5)] = 1.0
+    failed_patience_factor: Annotated[float, Field(ge=0.05, le=2)] = 1.0
+
+
+class Repeat(Model):
+    """Unresolved needs come back as repeat contacts."""
+
+    probability: Probability = 1.0
+    delay: DistSpec = Field(default_factory=lambda: ExponentialSpec(dist="exponential", mean=86400.0))
+    max_repeats: Annotated[int, Field(ge=0, le=5)] = 2
+
+
+class Reason(Model):
+    volume_per_day: Annotated[float, Field(ge=0, le=MAX_NEEDS_PER_DAY, allow_inf_nan=False)] | None = None
+    """Needs per average day (all segments)."""
+    per_customer_per_year: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)] | None = None
+    """Needs per customer per year (requires segment customer counts)."""
+    urgency: Annotated[int, Field(ge=0, le=10)] = 0
+    handle_time: dict[Name, DistSpec]
+    """Handle time per assisted channel."""
+    segment_mix: dict[Name, NonNegative] = Field(default_factory=dict)
+    """Relative propensity of each segment to have this reason (default 1)."""
+    intraday: list[Annotated[float, Field(ge=0.0, allow_inf_nan=False)]] | None = None
+    fcr: dict[Name, Probability] = Field(default_factory=dict)
+    """First-contact resolution per channel (default 1: every handled contact resolves the need)."""
+    repeat: Repeat = Field(default_factory=Repeat)
+    prevention: Prevention | None = None
+    proactive: Proactive | None = None
+    self_service: SelfService | None = None
+
+    @model_validator(mode="after")
+    def _one_volume(self) -> Reason:
+        if (self.volume_per_day is None) == (self.per_customer_per_year is None):
+            raise ValueError("give exactly one of 'volume_per_day' or 'per_customer_per_year'")
+        return self
+
+
+class Incident(Model):
+    """An outage or disruption: extra needs of one reason in a time window (where proactive pays off)."""
+
+    reason: Name
+    day: Annotated[int, Field(ge=1, le=3660)] = 1
+    start: str = "10:00"
+    duration_minutes: Annotated[float, Field(gt=0, le=7 * 1440)] = 120.0
+    extra_needs: Annotated[float, Field(ge=0, le=MAX_NEEDS_PER_DAY)]
+    segments: list[Name] = Field(default_factory=list)
+    """Affected segments (default: all, by share)."""
+
+
+# --- pools and queue disciplines -----------------------------------------------------------------------
+class ContactClass(Model):
+    """Matches contacts by segment, reason, tier, urgency or membership; all given criteria must hold."""
+
+    segments: list[Name] = Field(default_factory=list)
+    reasons: list[Name] = Field(default_factory=list)
+    tiers: list[Name] = Field(default_factory=list)
+    min_urgency: Annotated[int, Field(ge=0, le=10)] | None = None
+    premium: bool | None = None
+    min_value_per_year: Money | None = None
+
+
+class Discipline(Model):
+    """Order in which a pool's free agents take waiting contacts.
+
+    ``fcfs``: first come, first served. ``priority``: classes in order, highest first (unmatched last);
+    with ``ageing_s`` a class ranks ahead of the next by that many seconds of waiting instead of strictly,
+    so low classes cannot starve.
+    """
+
+    type: Literal["fcfs", "priority"] = "fcfs"
+    classes: list[ContactClass] = Field(default_factory=list)
+    ageing_s: Annotated[float, Field(gt=0, le=1e6)] | None = None
+
+    @model_validator(mode="after")
+    def _classes_for_priority(self) -> Discipline:
+        if self.type == "priority" and not self.classes:
+            raise ValueError("a priority discipline needs at least one entry in 'classes'")
+        return self
+
+
+class Reserve(Model):
+    """Keep ``agents`` idle agents for contacts of class ``for_class``: others are served only while more
+    than ``agents`` agents are free."""
+
+    agents: Annotated[int, Field(ge=1, le=100_000)]
+    for_class: ContactClass
+
+
+class Shift(Model):
+    days: str = "mon-sun"
+    start: str
+    end: str
+    agents: Annotated[int, Field(ge=0, le=100_000)]
+
+
+class Pool(Model):
+    channels: list[Name] = Field(min_length=1)
+    reasons: list[Name] | Literal["all"] = "all"
+    segments: list[Name] | Literal["all"] = "all"
+    staffing: Annotated[int, Field(ge=0, le=100_000)] | list[Annotated[int, Field(ge=0, le=100_000)]] | None = None
+    """Agents on duty: one number, or one per interval of the day (same every day)."""
+    shifts: list[Shift] | None = None
+    hourly_cost: Money = 0.0
+    shrinkage: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    """Share of paid time not available for contacts (breaks, training); paid = on-duty / (1 - shrinkage)."""
+    after_contact_work: DistSpec | None = None
+    handle_time_factor: Annotated[float, Field(gt=0, le=10)] = 1.0
+    """Multiplies handle times in this pool (less-skilled overflow agents > 1)."""
+    takes_overflow_after_s: Annotated[float, Field(ge=0, le=1e7)] | None = 0.0
+    """For contacts whose first eligible pool is another: join this pool's queue after this wait.
+    0 = at once (multi-skilled), null = never (dedicated to its own contacts)."""
+    discipline: Discipline = Field(default_factory=Discipline)
+    reserve: Reserve | None = None
+
+    @model_validator(mode="after")
+    def _one_staffing(self) -> Pool:
+        if (self.staffing is None) == (self.shifts is None):
+            raise ValueError("give exactly one of 'staffing' (number or list per interval) or 'shifts'")
+        return self
+
+
+# --- policies ------------------------------------------------------------------------------------------
+class Premium(Model):
+    """A paid service tier ('Service Plus'): members pay and get the entitlements priority classes grant
+    via ``premium: true``."""
+
+    name: Name = "plus"
+    take_up: dict[Name, Probability]
+    """Share of each segment's customers who are members."""
+    fee_per_month: Money = 0.0
+    fee_per_contact: Money = 0.0
+    promise: ServiceLevelTarget | None = None
+    channels: list[Name] = Field(default_factory=list)
+    """Channels offered only to members (on top of what steering offers)."""
+
+
+class SteeringRule(Model):
+    """Which channels a class of contacts is offered, and how many comply."""
+
+    applies_to: ContactClass = Field(default_factory=ContactClass)
+    offered_channels: list[Name] | None = None
+    self_service_first: bool = False
+    compliance: Probability = 1.0
+    """Probability the customer follows the steering; the rest keep their preferred channel."""
+    effort_penalty: Annotated[float, Field(ge=0, le=10)] = 1.0
+
+
+class Callback(Model):
+    """Offer a callback when the predicted wait exceeds a limit; the customer keeps its place virtually."""
+
+    offer_when_wait_exceeds_s: Annotated[float, Field(ge=0, le=1e7)]
+    acceptance: Probability = 0.5
+    channels: list[Name] = Field(default_factory=lambda: ["phone"])
+
+
+class Ivr(Model):
+    duration: DistSpec
+    misroute_probability: Probability = 0.0
+    transfer_time_s: Annotated[float, Field(ge=0, le=3600)] = 30.0
+    cost_per_minute: Money = 0.0
+    channels: list[Name] = Field(default_factory=lambda: ["phone"])
+
+
+class Policies(Model):
+    premium: Premium | None = None
+    steering: list[SteeringRule] = Field(default_factory=list)
+    callback: Callback | None = None
+    ivr: Ivr | None = None
+
+
+class Webcare(Model):
+    """Unresolved or badly served customers who complain on social media; a small team answers."""
+
+    pool: Name | None = None
+    complaint_probability_unresolved: Probability = 0.05
+    complaint_probability_abandoned: Probability = 0.02
+    handle_time: DistSpec = Field(default_factory=lambda: ExponentialSpec(dist="exponential", mean=600.0))
+    cost_per_case: Money = 0.0
+
+
+class Csat(Model):
+    """Parameters of the CSAT proxy (1-5); see :mod:`contactsim.satisfaction`."""
+
+    base: Annotated[float, Field(ge=1, le=5)] = 4.6
+    speed_weight: Annotated[float, Field(ge=0, le=4)] = 1.2
+    resolution_weight: Annotated[float, Field(ge=0, le=4)] = 1.4
+    effort_weight: Annotated[float, Field(ge=0, le=4)] = 0.25
+    channel_fit_weight: Annotated[float, Field(ge=0, le=4)] = 0.3
+    abandoned_score: Annotated[float, Field(ge=1, le=5)] = 1.5
+
+
+class Churn(Model):
+    """Churn proxy: yearly leave probability rises with a bad experience (logistic in CSAT)."""
+
+    baseline: Probability = 0.08
+    max_extra: Probability = 0.25
+    midpoint_csat: Annotated[float, Field(ge=1, le=5)] = 2.5
+    steepness: Annotated[float, Field(gt=0, le=20)] = 2.0
+
+
+class Satisfaction(Model):
+    csat: Csat = Field(default_factory=Csat)
+    churn: Churn = Field(default_factory=Churn)
+
+
+class Run(Model):
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 1
+    replications: Annotated[int, Field(ge=1, le=100_000)] = 10
+    record_contacts: bool = True
+
+
+# --- the scenario --------------------------------------------------------------------------------------
+class Scenario(Model):
+    """A complete description of a contact centre to simulate."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    name: Name
+    description: str = Field(default="", max_length=20_000)
+    currency: Annotated[str, Field(min_length=1, max_length=8)] = "EUR"
+    run: Run = Field(default_factory=Run)
+    horizon: Horizon
+    arrivals: Arrivals = Field(default_factory=Arrivals)
+    channels: dict[Name, Channel] = Field(min_length=1, max_length=50)
+    segments: dict[Name, Segment] = Field(min_length=1, max_length=200)
+    reasons: dict[Name, Reason] = Field(min_length=1, max_length=500)
+    pools: dict[Name, Pool] = Field(min_length=1, max_length=200)
+    incidents: list[Incident] = Field(default_factory=list, max_length=1000)
+    policies: Policies = Field(default_factory=Policies)
+    webcare: Webcare | None = None
+    satisfaction: Satisfaction = Field(default_factory=Satisfaction)
+
+    @field_validator("description")
+    @classmethod
+    def _strip(cls, v: str) -> str:
+        return v.strip()
+
+
