@@ -8,6 +8,7 @@ paid hours) per pool x interval. Definitions (stated once, here):
   outreach by agents is not offered traffic and is excluded).
 * ``service_level``: share of *offered* contacts answered within the segment's target for the
   channel, i.e. P(answered and wait <= T). Abandoned contacts count against it.
+* ``p_wait``: share of offered contacts that waited at all (found no free agent).
 * ``asa_s``: mean wait of handled contacts; ``mean_wait_s``: mean wait of all offered contacts,
   where an abandoned contact's wait is its time to abandon.
 * ``occupancy``: busy agent-time (handle + after-contact work, per concurrent slot) over on-duty
@@ -39,6 +40,7 @@ def _contact_group(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         "handled": handled.astype(float),
         "abandoned": (df["outcome"] == "abandoned").astype(float),
         "unserved": (df["outcome"] == "unserved").astype(float),
+        "waited": (df["wait_s"].fillna(0.0) > 1e-9).astype(float),
         "in_sl": (handled & (df["wait_s"] <= df["sl_threshold_s"])).astype(float),
         "wait_all": df["wait_s"].fillna(0.0),
         "wait_h": df["wait_s"].where(handled),
@@ -57,7 +59,7 @@ def _contact_group(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         g = d.groupby("_")
     agg = g.agg(
         offered=("offered", "sum"), handled=("handled", "sum"), abandoned=("abandoned", "sum"),
-        unserved=("unserved", "sum"), in_sl=("in_sl", "sum"), mean_wait_s=("wait_all", "mean"),
+        unserved=("unserved", "sum"), in_sl=("in_sl", "sum"), p_wait=("waited", "mean"), mean_wait_s=("wait_all", "mean"),
         asa_s=("wait_h", "mean"), aht_s=("handle_h", "mean"), fcr=("resolved_h", "mean"),
         **{f"{c}_mean": (c, "mean") for c in extra},
     )

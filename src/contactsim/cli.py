@@ -1,0 +1,181 @@
+"""The ``contactsim`` command line: a thin layer over the Python API.
+
+User errors (bad scenario files, bad options) print one readable message and exit with code 2;
+nothing here computes anything itself.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from contactsim.errors import ContactsimError, Issue, ScenarioError
+from contactsim.scenario.load import load_scenario
+from contactsim.scenario.schema import Scenario
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Simulate differentiated contact-centre service: segments, channels, the funnel, policies.")
+err = Console(stderr=True)
+out = Console() if sys.stdout.isatty() else Console(width=160)
+
+HEADLINE = [("offered", "offered", "{:,.0f}"), ("service_level", "SL", "{:.1%}"), ("asa_s", "ASA s", "{:.1f}"),
+            ("abandon_rate", "aband.", "{:.1%}"), ("wait_p90_s", "p90 wait s", "{:.0f}"),
+            ("aht_s", "AHT s", "{:.0f}"), ("csat", "CSAT", "{:.2f}")]
+
+
+def parse_sets(values: list[str] | None) -> dict[str, object]:
+    """``--set segments.gold.share=0.3`` -> {"segments.gold.share": 0.3} (values parsed as YAML scalars)."""
+    result: dict[str, object] = {}
+    for item in values or []:
+        if "=" not in item:
+            raise ContactsimError("--set", [Issue(item, "expected KEY=VALUE", item,
+                                                  "write e.g. --set pools.general.staffing=25")], kind="option")
+        k, v = item.split("=", 1)
+        result[k.strip()] = yaml.safe_load(v)
+    return result
+
+
+def _fmt(fmt: str, v: float) -> str:
+    return "-" if v != v else fmt.format(v)  # NaN check without numpy
+
+
+def print_summary(summary, title: str) -> None:  # noqa: ANN001 - a DataFrame
+    s = summary[(summary["interval"] == "all") & (summary["pool"] == "all")]
+    table = Table(title=title, show_lines=False)
+    table.add_column("segment")
+    table.add_column("channel")
+    for _, label, _ in HEADLINE:
+        table.add_column(label, justify="right")
+    keys = s[["segment", "channel"]].drop_duplicates().itertuples(index=False)
+    for seg, ch in sorted(keys, key=lambda k: (k[0] == "all", k[0], k[1] == "all", k[1])):
+        row = s[(s["segment"] == seg) & (s["channel"] == ch)].set_index("metric")
+        cells = []
+        for metric, _, fmt in HEADLINE:
+            if metric not in row.index:
+                cells.append("-")
+                continue
+            r = row.loc[metric]
+            text = _fmt(fmt, r["mean"])
+            if metric in ("service_level", "asa_s", "abandon_rate") and r["n"] > 1 and r["ci_high"] == r["ci_high"]:
+                text += " ±" + _fmt(fmt, (r["ci_high"] - r["ci_low"]) / 2)
+            cells.append(text)
+        table.add_row(seg, ch, *cells)
+    out.print(table)
+    pools = summary[(summary["pool"] != "all") & (summary["interval"] == "all")].set_index(["pool", "metric"])
+    if not pools.empty:
+        pt = Table(title="pools")
+        for c in ("pool", "occupancy", "agents (mean)", "paid hours", "staff cost"):
+            pt.add_column(c, justify="right" if c != "pool" else "left")
+        for p in sorted({k[0] for k in pools.index}):
+            g = lambda m, p=p: pools.loc[(p, m), "mean"] if (p, m) in pools.index else float("nan")  # noqa: E731
+            pt.add_row(p, _fmt("{:.1%}", g("occupancy")), _fmt("{:.1f}", g("agents")),
+                       _fmt("{:,.0f}", g("paid_hours")), _fmt("{:,.0f}", g("staff_cost")))
+        out.print(pt)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                    TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err, transient=True)
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file")],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder (default results/<name>/<run-id>)")] = None,
+    replications: Annotated[int | None, typer.Option("--replications", "-n", min=1, max=100_000)] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0)] = None,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Worker processes")] = 1,
+    backend: Annotated[str, typer.Option(help="process | serial | dask")] = "process",
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (dask backend)")] = None,
+    sets: Annotated[list[str] | None, typer.Option("--set", help="Override a field: KEY=VALUE (dotted path)")] = None,
+    records: Annotated[bool | None, typer.Option("--records/--no-records", help="Write per-contact records")] = None,
+    report: Annotated[bool, typer.Option("--report/--no-report", help="Write report.html")] = True,
+    results_root: Annotated[Path, typer.Option("--results", help="Root folder for results")] = Path("results"),
+) -> None:
+    """Simulate a scenario and write KPIs with confidence intervals and per-contact records."""
+    from contactsim.experiment import simulate
+    from contactsim.results import write_run
+
+    sc = load_scenario(scenario, parse_sets(sets))
+    n = replications or sc.run.replications
+    with _progress() as prog:
+        task = prog.add_task(f"simulating {sc.name}", total=n)
+        res = simulate(sc, replications=n, seed=seed, workers=workers, backend=backend, scheduler=scheduler,
+                       keep_records=records, progress=lambda done, total: prog.update(task, completed=done))
+    folder = write_run(res, out_dir, results_root, argv=sys.argv, source=str(scenario))
+    if report:
+        try:
+            from contactsim.report.html import write_run_report
+        except ImportError:  # pragma: no cover - report module always ships
+            write_run_report = None
+        if write_run_report is not None:
+            write_run_report(folder)
+    print_summary(res.summary, f"{sc.name}: {res.replications} replications, seed {res.seed} (mean ± 95% CI)")
+    rate = res.n_contacts / max(res.timings["simulate_s"], 1e-9)
+    err.print(f"{res.n_needs:,} needs, {res.n_contacts:,} contacts in {res.timings['wall_s']:.1f} s "
+              f"({rate:,.0f} contacts/s per worker)")
+    out.print(f"results: {folder}")
+
+
+@app.command()
+def validate(files: Annotated[list[Path], typer.Argument(help="Scenario files to check")]) -> None:
+    """Check scenario files; exit 0 when all are valid, 2 with every problem listed when not."""
+    bad = 0
+    for f in files:
+        try:
+            sc = load_scenario(f)
+            out.print(f"{f}: valid scenario '{sc.name}'")
+        except ContactsimError as e:
+            err.print(str(e), markup=False, highlight=False)
+            bad += 1
+    if bad:
+        raise typer.Exit(2)
+
+
+@app.command()
+def schema(out_path: Annotated[Path | None, typer.Option("--out", help="Write to this file")] = None) -> None:
+    """Print (or write) the JSON Schema of scenario files, for editor autocompletion."""
+    from contactsim import io
+
+    text = json.dumps(Scenario.model_json_schema(), indent=2) + "\n"
+    if out_path:
+        io.write_text(out_path, text)
+        out.print(f"wrote {out_path}")
+    else:
+        sys.stdout.write(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: runs the app and turns user errors into exit code 2 without a traceback."""
+    try:
+        rc = app(args=argv, standalone_mode=False)
+    except ContactsimError as e:
+        err.print(str(e), markup=False, highlight=False)
+        return 2
+    except typer.Exit as e:
+        return e.exit_code
+    except typer.Abort:
+        err.print("aborted")
+        return 130
+    except KeyboardInterrupt:
+        err.print("interrupted: finished results already written stay complete; nothing half-written remains")
+        return 130
+    except Exception as e:
+        # usage errors of typer's (vendored) click: they know how to show themselves
+        if hasattr(e, "show") and hasattr(e, "exit_code"):
+            e.show()
+            return int(e.exit_code)
+        raise
+    return rc if isinstance(rc, int) else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

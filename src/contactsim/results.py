@@ -1,0 +1,118 @@
+"""The run folder on disk: what a run writes, and reading it back for reports.
+
+Layout of ``results/<scenario>/<run-id>/``::
+
+    manifest.json           scenario hash, seed, replications, versions, timings, argv
+    scenario.resolved.yaml  the scenario with every default filled in
+    summary.csv             tidy: scenario, segment, channel, pool, interval, metric, mean, ci_low, ci_high, n
+    kpis.csv                tidy per replication: replication, segment, channel, pool, interval, metric, value
+    waterfall.csv           volume and cost per funnel level: mean and CI over replications
+    contacts.parquet        one row per contact (when record_contacts is on)
+    needs.parquet           one row per customer need with its terminal state
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata as md
+import json
+import platform
+import sys
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from contactsim import io
+from contactsim.experiment import RunResult
+from contactsim.metrics import summarise
+from contactsim.scenario.load import scenario_hash
+from contactsim.scenario.schema import Scenario
+
+PACKAGES = ("contactsim", "simpy", "numpy", "scipy", "pandas", "pydantic", "pyarrow", "plotly")
+
+
+def versions() -> dict[str, str]:
+    out = {"python": sys.version.split()[0], "platform": platform.platform()}
+    for p in PACKAGES:
+        try:
+            out[p] = md.version(p)
+        except md.PackageNotFoundError:
+            out[p] = "not installed"
+    return out
+
+
+def waterfall_summary(wf: pd.DataFrame, scenario: str) -> pd.DataFrame:
+    long = wf.melt(id_vars=["replication", "level"], value_vars=["needs", "cost"], var_name="metric")
+    long = long.rename(columns={"level": "segment"})
+    for k in ("channel", "pool", "interval"):
+        long[k] = "all"
+    s = summarise(long, scenario=scenario).rename(columns={"segment": "level"})
+    order = {lv: i for i, lv in enumerate(["preventive", "proactive", "self_service", "personal_digital",
+                                          "personal_non_digital"])}
+    s = s.drop(columns=["channel", "pool", "interval"])
+    return s.sort_values(["metric", "level"], key=lambda col: col.map(order) if col.name == "level" else col
+                         ).reset_index(drop=True)
+
+
+def run_id(scenario: Scenario, seed: int) -> str:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{scenario_hash(scenario)[:8]}-s{seed}"
+
+
+def write_run(result: RunResult, out: Path | None = None, results_root: Path = Path("results"),
+              argv: list[str] | None = None, source: str | None = None) -> Path:
+    """Write a run folder atomically (built under a hidden name, renamed when complete)."""
+    sc = result.scenario
+    final = out if out is not None else results_root / io.safe_name(sc.name) / run_id(sc, result.seed)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    partial = io.unique_dir(final.parent, f".{final.name}.partial")
+    partial.mkdir(parents=True)
+    io.write_text(partial / "scenario.resolved.yaml",
+                  yaml.safe_dump(sc.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
+    io.write_csv(partial / "summary.csv", result.summary)
+    io.write_csv(partial / "kpis.csv", result.kpis)
+    io.write_csv(partial / "waterfall.csv", waterfall_summary(result.waterfall, sc.name))
+    if result.contacts is not None:
+        io.write_parquet(partial / "contacts.parquet", result.contacts)
+    if result.needs is not None:
+        io.write_parquet(partial / "needs.parquet", result.needs)
+    manifest = {
+        "kind": "run",
+        "scenario": sc.name,
+        "scenario_file": source,
+        "scenario_sha256": scenario_hash(sc),
+        "seed": result.seed,
+        "replications": result.replications,
+        "currency": sc.currency,
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "argv": argv or sys.argv,
+        "versions": versions(),
+        "timings": result.timings,
+        "needs": result.n_needs,
+        "contacts": result.n_contacts,
+        "files": sorted(p.name for p in partial.iterdir()) + ["manifest.json"],
+    }
+    io.write_json(partial / "manifest.json", manifest)  # written last: its presence marks a complete run
+    if out is not None and out.exists():
+        if any(out.iterdir()):
+            final = io.unique_dir(out.parent, out.name)
+        else:
+            out.rmdir()
+    return io.finish_dir(partial, final)
+
+
+def read_run(folder: Path) -> dict:
+    """Read a run folder back (manifest, summary, kpis, waterfall; records lazily by path)."""
+    folder = Path(folder)
+    man = folder / "manifest.json"
+    if not man.exists():
+        raise FileNotFoundError(f"{folder}: not a complete contactsim run (no manifest.json)")
+    return {
+        "manifest": json.loads(man.read_text()),
+        "summary": pd.read_csv(folder / "summary.csv", keep_default_na=False, na_values=[""]),
+        "kpis": pd.read_csv(folder / "kpis.csv", keep_default_na=False, na_values=[""]),
+        "waterfall": pd.read_csv(folder / "waterfall.csv", keep_default_na=False, na_values=[""]),
+        "scenario": Scenario.model_validate(yaml.safe_load((folder / "scenario.resolved.yaml").read_text())),
+        "folder": folder,
+    }

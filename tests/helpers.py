@@ -1,0 +1,45 @@
+"""Small scenario builders shared by the tests (plain dicts, validated through the public loader)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from contactsim.scenario.load import parse_scenario
+from contactsim.scenario.schema import Scenario
+
+
+def mmc_dict(lam_per_hour: float, aht_s: float, agents: int, *, patience_s: float | None = None,
+             hours: float = 200.0, warmup_hours: float = 10.0, sl_seconds: float = 20.0,
+             replications: int = 10, seed: int = 2026) -> dict[str, Any]:
+    """A steady-state single-pool phone queue: M/M/c (no patience) or M/M/c+M (exponential patience)."""
+    d: dict[str, Any] = {
+        "name": "mmc",
+        "run": {"seed": seed, "replications": replications},
+        "horizon": {"steady_state_hours": hours, "warmup_hours": warmup_hours},
+        "channels": {"phone": {"kind": "phone", "abandonment": patience_s is not None,
+                               "service_level": {"seconds": sl_seconds, "share": 0.8}}},
+        "segments": {"customers": {"share": 1.0, "channel_preference": {"phone": 1.0}}},
+        "reasons": {"question": {"volume_per_day": lam_per_hour * 24,
+                                 "handle_time": {"phone": {"dist": "exponential", "mean": aht_s}}}},
+        "pools": {"agents": {"channels": ["phone"], "staffing": agents}},
+    }
+    if patience_s is not None:
+        d["segments"]["customers"]["patience"] = {"phone": {"dist": "exponential", "mean": patience_s}}
+    return d
+
+
+def two_class_dict(lam_high_h: float, lam_low_h: float, aht_s: float, agents: int, **kw: Any) -> dict[str, Any]:
+    """Two segments on one pool with strict non-preemptive priority for 'high'."""
+    d = mmc_dict(lam_high_h + lam_low_h, aht_s, agents, **kw)
+    total = lam_high_h + lam_low_h
+    d["segments"] = {
+        "high": {"share": lam_high_h / total, "channel_preference": {"phone": 1.0}},
+        "low": {"share": lam_low_h / total, "channel_preference": {"phone": 1.0}},
+    }
+    d["pools"]["agents"]["discipline"] = {"type": "priority", "classes": [{"segments": ["high"]}]}
+    return d
+
+
+def build(d: dict[str, Any]) -> Scenario:
+    return parse_scenario(copy.deepcopy(d), "<test>")
