@@ -292,6 +292,8 @@ class Engine:
         cp = pool.cp
         load = pool.load[agent]
         pool.load[agent] = load + 1
+        if load + 1 < pool.k and agent < pool.staffed:
+            pool.free[load + 1].add(agent)  # a chat agent with room for another conversation
         wait = now - self.c_arr[i]
         if self.c_misroute[i]:
             # misrouted by the IVR: a short talk, then a transfer into the queue again

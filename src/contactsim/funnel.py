@@ -55,11 +55,15 @@ class FunnelResult:
 
 
 def _pick(prob: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Row-wise categorical choice by inverse CDF: prob [n, k], u [n] -> index [n]."""
+    """Row-wise categorical choice by inverse CDF: weights prob [n, k] (need not sum to 1), u [n] -> index.
+
+    Columns with zero weight are never chosen; rows must have some positive weight.
+    """
     cdf = np.cumsum(prob, axis=1)
-    cdf[:, -1] = np.where(cdf[:, -1] > 0, 1.0 + 1e-12, 0.0)
-    idx = (u[:, None] * np.maximum(cdf[:, -1:], 1e-300) >= cdf).sum(axis=1)
-    return np.minimum(idx, prob.shape[1] - 1)
+    x = u[:, None] * cdf[:, -1:]
+    idx = (x >= cdf).sum(axis=1)
+    last_positive = prob.shape[1] - 1 - np.argmax(prob[:, ::-1] > 0, axis=1)
+    return np.minimum(idx, last_positive)
 
 
 def open_mask(c: Compiled, t: np.ndarray) -> np.ndarray:

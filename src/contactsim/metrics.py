@@ -17,6 +17,8 @@ paid hours) per pool x interval. Definitions (stated once, here):
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import stats as st
@@ -167,7 +169,9 @@ def summarise(kpis: pd.DataFrame, confidence: float = 0.95, scenario: str = "") 
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.nanmean(np.where(n[:, None] > 0, vals, 0.0), axis=1)
         mean = np.where(n > 0, mean, np.nan)
-        sd = np.nanstd(vals, axis=1, ddof=1) if vals.shape[1] > 1 else np.full(len(n), np.nan)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # rows with fewer than 2 values: sd is NaN
+            sd = np.nanstd(vals, axis=1, ddof=1) if vals.shape[1] > 1 else np.full(len(n), np.nan)
         sd = np.where(n > 1, sd, np.nan)
         tq = st.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1))
         half = np.where(n > 1, tq * sd / np.sqrt(np.maximum(n, 1)), np.nan)

@@ -240,7 +240,7 @@ def compile_scenario(sc: Scenario) -> Compiled:
     sl_share = np.zeros((len(segs), len(chans)))
     for i, s in enumerate(segs):
         for k, c in enumerate(chans):
-            t = sc.segments[s].service_level.get(c, sc.channels[c].service_level)
+            t = sc.segments[s].service_level.get(c) or sc.channels[c].target
             sl_s[i, k], sl_share[i, k] = t.seconds, t.share
     fcr = np.ones((len(reasons), len(chans)))
     for j, r in enumerate(reasons):

@@ -159,6 +159,11 @@ def check(sc: Scenario) -> list[Issue]:  # noqa: C901 - a flat list of independe
             issues += _unknown(pool.reasons, sc.reasons, f"{p}.reasons", "reason")
         if pool.segments != "all":
             issues += _unknown(pool.segments, sc.segments, f"{p}.segments", "segment")
+        kinds = {(sc.channels[c].concurrency, sc.channels[c].concurrency_stretch) for c in pool.channels
+                 if c in sc.channels}
+        if len(kinds) > 1:
+            issues.append(Issue(f"{p}.channels", "mixes channels with different concurrency settings", pool.channels,
+                                "split the pool: one for phone-like channels, one for chat/messaging"))
         if isinstance(pool.staffing, list) and len(pool.staffing) != n_int:
             issues.append(Issue(f"{p}.staffing", f"has {len(pool.staffing)} values but the day has {n_int} intervals",
                                 f"{len(pool.staffing)} values",

@@ -98,8 +98,9 @@ class Horizon(Model):
     steady_state_hours: Annotated[float, Field(gt=0, le=24 * 3660, allow_inf_nan=False)] | None = None
     warmup_hours: Annotated[float, Field(ge=0, le=24 * 366, allow_inf_nan=False)] = 0.0
     interval_minutes: Literal[15, 30, 60] = 30
-    drain_hours: Annotated[float, Field(ge=0, le=24 * 7, allow_inf_nan=False)] = 6.0
-    """After the last arrival the model keeps running this long so contacts in hand can finish."""
+    drain_hours: Annotated[float, Field(ge=0, le=24 * 14, allow_inf_nan=False)] = 48.0
+    """After the horizon the model keeps running this long (staffed as scheduled, no new needs) so contacts
+    in queue and backlogs (e-mail over a weekend) finish; only arrivals inside the horizon are measured."""
 
     @model_validator(mode="after")
     def _one_mode(self) -> Horizon:
@@ -134,7 +135,8 @@ class Channel(Model):
     kind: ChannelKind
     opening_hours: dict[str, str] | Literal["24/7"] = "24/7"
     """e.g. ``{"mon-fri": "08:00-20:00", "sat": "09:00-17:00"}``; days not named are closed."""
-    service_level: ServiceLevelTarget = Field(default_factory=ServiceLevelTarget)
+    service_level: ServiceLevelTarget | None = None
+    """Target; default 80% within 20 s, or 80% within ``sla_hours`` for backlogs."""
     concurrency: Annotated[int, Field(ge=1, le=20)] = 1
     """Chats/conversations an agent handles at once (chat, messaging)."""
     concurrency_stretch: Annotated[float, Field(ge=0.0, le=5.0, allow_inf_nan=False)] = 0.0
@@ -146,6 +148,14 @@ class Channel(Model):
     """False for e-mail and web forms: they wait in a backlog and never abandon."""
     sla_hours: Annotated[float, Field(gt=0, le=24 * 30, allow_inf_nan=False)] | None = None
     """For backlogs (e-mail): target time to answer, in hours."""
+
+    @property
+    def target(self) -> ServiceLevelTarget:
+        if self.service_level is not None:
+            return self.service_level
+        if self.sla_hours is not None:
+            return ServiceLevelTarget(seconds=self.sla_hours * 3600.0, share=0.8)
+        return ServiceLevelTarget()
 
 
 class Retrial(Model):
