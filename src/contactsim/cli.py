@@ -81,6 +81,35 @@ def print_summary(summary, title: str) -> None:  # noqa: ANN001 - a DataFrame
         out.print(pt)
 
 
+DIFF_METRICS = [("service_level", "SL", "{:+.1%}"), ("asa_s", "ASA s", "{:+.1f}"),
+                ("abandon_rate", "aband.", "{:+.1%}"), ("csat", "CSAT", "{:+.2f}"),
+                ("cost_per_resolved_need", "cost/resolved", "{:+.2f}")]
+
+
+def print_differences(diffs) -> None:  # noqa: ANN001 - a DataFrame
+    """Paired differences per segment (scenario - baseline), * where the 95% CI excludes zero."""
+    d = diffs[(diffs["channel"] == "all") & (diffs["pool"] == "all") & (diffs["interval"] == "all")]
+    for name, g in d.groupby("scenario", sort=False):
+        base = g["baseline"].iloc[0]
+        table = Table(title=f"{name} minus {base} (paired, 95% CI; * = significant)")
+        table.add_column("segment")
+        for _, label, _ in DIFF_METRICS:
+            table.add_column(label, justify="right")
+        for seg in sorted(g["segment"].unique(), key=lambda x: (x == "all", x)):
+            row = g[g["segment"] == seg].set_index("metric")
+            cells = []
+            for metric, _, fmt in DIFF_METRICS:
+                if metric not in row.index:
+                    cells.append("-")
+                    continue
+                r = row.loc[metric]
+                half = (r["ci_high"] - r["ci_low"]) / 2
+                cells.append(_fmt(fmt, r["diff_mean"]) + " ±" + _fmt(fmt, half).lstrip("+")
+                             + (" *" if r["significant"] else ""))
+            table.add_row(seg, *cells)
+        out.print(table)
+
+
 def _progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                     TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err, transient=True)
@@ -151,6 +180,21 @@ def schema(out_path: Annotated[Path | None, typer.Option("--out", help="Write to
         out.print(f"wrote {out_path}")
     else:
         sys.stdout.write(text)
+
+
+def _register_commands() -> None:
+    """Attach the feature commands (compare, report, sweep, staff) defined in contactsim.commands."""
+    import importlib
+    import pkgutil
+
+    import contactsim.commands as pkg
+
+    for mod in sorted(m.name for m in pkgutil.iter_modules(pkg.__path__)):
+        module = importlib.import_module(f"contactsim.commands.{mod}")
+        module.register(app)
+
+
+_register_commands()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,1 @@
+"""CLI sub-commands that live beside their feature (each module has ``register(app)``)."""

@@ -1,0 +1,50 @@
+"""``contactsim compare A.yaml B.yaml ...``: the same customers under several scenarios."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def compare(
+        scenarios: Annotated[list[Path], typer.Argument(help="Scenario files; the first is the baseline")],
+        out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder")] = None,
+        replications: Annotated[int | None, typer.Option("--replications", "-n", min=2)] = None,
+        seed: Annotated[int | None, typer.Option("--seed", min=0)] = None,
+        workers: Annotated[int, typer.Option("--workers", "-w", min=1)] = 1,
+        records: Annotated[bool, typer.Option("--records/--no-records")] = True,
+        report: Annotated[bool, typer.Option("--report/--no-report", help="Write report.html")] = True,
+        images: Annotated[bool, typer.Option("--images", help="Also write PNG and SVG of every figure")] = False,
+        results_root: Annotated[Path, typer.Option("--results")] = Path("results"),
+    ) -> None:
+        """Run scenarios on the same customers (common random numbers) and report paired differences."""
+        from contactsim.cli import _progress, err, out, print_differences
+        from contactsim.compare import compare as run_compare
+        from contactsim.compare import write_comparison
+        from contactsim.scenario.load import load_scenario
+
+        if len(scenarios) < 2:
+            raise typer.BadParameter("give at least two scenario files")
+        scs = [load_scenario(p) for p in scenarios]
+        with _progress() as prog:
+            tasks: dict[str, int] = {}
+
+            def tick(name: str, done: int, total: int) -> None:
+                if name not in tasks:
+                    tasks[name] = prog.add_task(f"simulating {name}", total=total)
+                prog.update(tasks[name], completed=done)
+
+            cmp = run_compare(scs, seed=seed, replications=replications, workers=workers, keep_records=records,
+                              progress=tick)
+        folder = write_comparison(cmp, out_dir, results_root)
+        if report:
+            from contactsim.report.html import write_comparison_report
+
+            write_comparison_report(folder, images=images)
+        print_differences(cmp.differences)
+        err.print(f"seed {cmp.runs[0].seed}, {cmp.runs[0].replications} replications per scenario")
+        out.print(f"results: {folder}")

@@ -1,0 +1,131 @@
+"""Comparing scenarios on the same customers: paired differences with confidence intervals.
+
+All scenarios run with the same seed and replication numbers, so replication r of every scenario
+sees the same needs (common random numbers, see :mod:`contactsim.rng`). The difference of a KPI
+between a scenario and the baseline is then taken replication by replication, and its Student-t
+interval is far tighter than comparing two independent intervals would allow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats as st
+
+from contactsim import io
+from contactsim.experiment import RunResult, simulate
+from contactsim.metrics import KEYS
+from contactsim.scenario.schema import Scenario
+
+
+@dataclass
+class Comparison:
+    runs: list[RunResult]
+    differences: pd.DataFrame
+    """baseline, scenario, segment, channel, pool, interval, metric, baseline_mean, scenario_mean,
+    diff_mean, ci_low, ci_high, n, significant."""
+
+    @property
+    def names(self) -> list[str]:
+        return [r.scenario.name for r in self.runs]
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return pd.concat([r.summary for r in self.runs], ignore_index=True)
+
+
+def paired_differences(base: pd.DataFrame, other: pd.DataFrame, base_name: str, other_name: str,
+                       confidence: float = 0.95) -> pd.DataFrame:
+    """Per-KPI paired difference (other - base) over replications present in both runs."""
+    idx = [*KEYS, "metric"]
+    a = base.pivot_table(index=idx, columns="replication", values="value", aggfunc="first", observed=True)
+    b = other.pivot_table(index=idx, columns="replication", values="value", aggfunc="first", observed=True)
+    a, b = a.align(b, join="inner", axis=0)
+    reps = a.columns.intersection(b.columns)
+    av, bv = a[reps].to_numpy(dtype=float), b[reps].to_numpy(dtype=float)
+    d = bv - av
+    n = np.isfinite(d).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(d, axis=1)
+        sd = np.nanstd(d, axis=1, ddof=1)
+        half = st.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1)) * sd / np.sqrt(np.maximum(n, 1))
+        half = np.where(n > 1, half, np.nan)
+        half = np.where(sd == 0, 0.0, half)
+        base_mean, other_mean = np.nanmean(av, axis=1), np.nanmean(bv, axis=1)
+    out = a.index.to_frame(index=False)
+    out.insert(0, "scenario", other_name)
+    out.insert(0, "baseline", base_name)
+    out["baseline_mean"], out["scenario_mean"] = base_mean, other_mean
+    out["diff_mean"], out["ci_low"], out["ci_high"], out["n"] = mean, mean - half, mean + half, n
+    out["significant"] = (out["ci_low"] > 0) | (out["ci_high"] < 0)
+    return out
+
+
+def unique_names(scenarios: list[Scenario]) -> list[Scenario]:
+    """Scenarios with distinct names (a repeated name gets -2, -3 ...), so results never collide."""
+    seen: dict[str, int] = {}
+    out = []
+    for sc in scenarios:
+        k = seen.get(sc.name, 0) + 1
+        seen[sc.name] = k
+        out.append(sc if k == 1 else sc.model_copy(update={"name": f"{sc.name}-{k}"}))
+    return out
+
+
+def compare(scenarios: list[Scenario], *, seed: int | None = None, replications: int | None = None,
+            workers: int | None = 1, backend: str = "process", keep_records: bool | None = None,
+            progress: Callable[[str, int, int], None] | None = None) -> Comparison:
+    """Run every scenario on the same customers; the first is the baseline."""
+    if len(scenarios) < 2:
+        raise ValueError("compare needs at least two scenarios")
+    scenarios = unique_names(scenarios)
+    seed = scenarios[0].run.seed if seed is None else seed
+    n = replications or max(s.run.replications for s in scenarios)
+    runs = []
+    for sc in scenarios:
+        cb = (lambda done, total, name=sc.name: progress(name, done, total)) if progress else None
+        runs.append(simulate(sc, replications=n, seed=seed, workers=workers, backend=backend,
+                             keep_records=keep_records, progress=cb))
+    base = runs[0]
+    diffs = pd.concat([paired_differences(base.kpis, r.kpis, base.scenario.name, r.scenario.name)
+                       for r in runs[1:]], ignore_index=True)
+    return Comparison(runs=runs, differences=diffs)
+
+
+def write_comparison(cmp: Comparison, out: Path | None = None, results_root: Path = Path("results")) -> Path:
+    """Write each run folder plus comparison tables under one folder (built under a hidden name)."""
+    from contactsim.results import versions, write_run
+
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    name = io.safe_name("-vs-".join(cmp.names))[:60]
+    final = out if out is not None else results_root / "comparisons" / f"{stamp}-{name}"
+    final.parent.mkdir(parents=True, exist_ok=True)
+    partial = io.unique_dir(final.parent, f".{final.name}.partial")
+    partial.mkdir(parents=True)
+    for r in cmp.runs:
+        write_run(r, partial / "runs" / io.safe_name(r.scenario.name))
+    io.write_csv(partial / "summary.csv", cmp.summary)
+    io.write_csv(partial / "differences.csv", cmp.differences)
+    io.write_json(partial / "manifest.json", {
+        "kind": "comparison",
+        "scenarios": cmp.names,
+        "baseline": cmp.names[0],
+        "seed": cmp.runs[0].seed,
+        "replications": cmp.runs[0].replications,
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "versions": versions(),
+        "runs": {r.scenario.name: f"runs/{io.safe_name(r.scenario.name)}" for r in cmp.runs},
+    })
+    if out is not None and out.exists():
+        if any(out.iterdir()):
+            final = io.unique_dir(out.parent, out.name)
+        else:
+            out.rmdir()
+    return io.finish_dir(partial, final)
