@@ -18,8 +18,8 @@ DAYS_PER_MONTH = 365.25 / 12
 
 
 def contact_costs(c: Compiled, contacts: pd.DataFrame, staff_cost: dict[str, float],
-                  busy_s: dict[str, float]) -> np.ndarray:
-    """Cost of each contact in the scenario's currency."""
+                  busy_s: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Per contact: (allocated staff cost, other costs: telephony, IVR, per-contact) in the currency."""
     sc = c.scenario
     rate = np.array([staff_cost.get(p, 0.0) / busy_s[p] if busy_s.get(p, 0.0) > 0 else 0.0 for p in c.pools])
     pool = contacts["pool"].cat.codes.to_numpy()
@@ -35,7 +35,7 @@ def contact_costs(c: Compiled, contacts: pd.DataFrame, staff_cost: dict[str, flo
     served_or_present = (contacts["outcome"] != "unserved").to_numpy()
     is_customer = (contacts["kind"] != "outreach").to_numpy()
     telephony = np.where(is_customer & ~contacts["callback"].to_numpy(), connected / 60.0 * per_min, 0.0)
-    return staff + telephony + ivr_cost + np.where(served_or_present, per_contact, 0.0)
+    return staff, telephony + ivr_cost + np.where(served_or_present, per_contact, 0.0)
 
 
 def need_costs(c: Compiled, needs: pd.DataFrame) -> np.ndarray:

@@ -144,6 +144,8 @@ class Engine:
         self.webcare_pool = c.pools.index(self.sc.webcare.pool) if self.sc.webcare and self.sc.webcare.pool else -1
         self.seq = 0
         self.c_wait_before: dict[int, float] = {}
+        self.c_queued_first_at: dict[int, float] = {}
+        """Misrouted contacts: when they first entered a queue (c_arr then holds the re-queue time)."""
         self._samplers: dict = {}
         self._aht_seen = 0.0
         self._aht_n = 0
@@ -376,6 +378,7 @@ class Engine:
 
     def _requeue(self, ev: Event) -> None:
         i = ev._value
+        self.c_queued_first_at.setdefault(i, self.c_arr[i])
         self.c_arr[i] = self.env.now
         self._arrive_now(i)
 
@@ -484,6 +487,9 @@ class Engine:
 
     def _columns(self) -> dict[str, np.ndarray]:
         state = np.array(self.state, dtype=np.int8)
+        arrival = np.array(self.c_arr, dtype=float)
+        for i, t in self.c_queued_first_at.items():
+            arrival[i] = t
         return {
             "need_id": np.array(self.c_need, dtype=np.int64),
             "kind": np.array(self.c_kind, dtype=np.int8),
@@ -493,7 +499,7 @@ class Engine:
             "channel": np.array(self.c_ch, dtype=np.int16),
             "pool": np.array(self.o_pool, dtype=np.int16),
             "premium": np.array(self.c_prem, dtype=bool),
-            "arrival_at": np.array(self.c_arr, dtype=float),
+            "arrival_at": arrival,
             "answered_at": np.array(self.o_ans, dtype=float),
             "end_at": np.array(self.o_end, dtype=float),
             "wait_s": np.array(self.o_wait, dtype=float),

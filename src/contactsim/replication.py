@@ -75,10 +75,16 @@ def run_replication(c: Compiled, seed: int, rep: int, keep_records: bool = True)
     pool_rows = kpis[(kpis["pool"] != metrics.ALL) & (kpis["interval"] == metrics.ALL)]
     staff_cost = dict(pool_rows[pool_rows["metric"] == "staff_cost"][["pool", "value"]].itertuples(index=False))
     busy_h = dict(pool_rows[pool_rows["metric"] == "busy_hours"][["pool", "value"]].itertuples(index=False))
-    contacts["cost"] = costs.contact_costs(c, contacts, staff_cost, {k: v * 3600.0 for k, v in busy_h.items()})
+    staff_part, other_part = costs.contact_costs(c, contacts, staff_cost, {k: v * 3600.0 for k, v in busy_h.items()})
+    contacts["cost"] = staff_part + other_part
 
     in_window = (nd["arrival_at"] >= c.warmup_s) & (nd["arrival_at"] < c.horizon_s)
     nd["cost"] = costs.need_costs(c, nd)
+    # the total is exact: every paid staff hour plus every non-staff cost of needs arriving in the window
+    # (per segment, staff cost is allocated by agent-time used)
+    window_need = in_window.to_numpy()[contacts["need_id"].to_numpy()]
+    total_cost = (sum(staff_cost.values()) + float(other_part[window_need].sum())
+                  + float(nd.loc[in_window, "cost"].sum()) + costs.fixed_costs(c))
     per_need_contact_cost = contacts.groupby("need_id", sort=False)["cost"].sum()
     nd.loc[per_need_contact_cost.index, "cost"] += per_need_contact_cost.to_numpy()
     nd["csat"] = _need_csat(c, nd, contacts)
@@ -93,7 +99,7 @@ def run_replication(c: Compiled, seed: int, rep: int, keep_records: bool = True)
     need_rows = []
     for seg_name, grp in [(metrics.ALL, w), *((str(k), g) for k, g in w.groupby("segment", observed=False))]:
         counts = grp["terminal"].value_counts()
-        cost = float(grp["cost"].sum()) + (fixed if seg_name == metrics.ALL else 0.0)
+        cost = total_cost if seg_name == metrics.ALL else float(grp["cost"].sum())
         rev = sum(revenue.values()) if seg_name == metrics.ALL else revenue.get(seg_name, 0.0)
         resolved = sum(int(counts.get(s, 0)) for s in ("prevented", "proactive_resolved", "self_served", "resolved"))
         vals = {
