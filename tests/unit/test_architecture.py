@@ -1,0 +1,90 @@
+"""The module dependency diagram of the README, enforced: dependencies point one way.
+
+Each module may import only the contactsim modules listed for it (by top-level name). Only the engine
+imports simpy and only the report package imports plotly.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import contactsim
+
+SRC = Path(contactsim.__file__).parent
+
+ALLOWED: dict[str, set[str]] = {
+    "errors": set(),
+    "scenario": {"errors", "scenario"},
+    "rng": set(),
+    "distributions": set(),
+    "erlang": set(),
+    "stats": set(),
+    "satisfaction": {"scenario"},
+    "io": set(),
+    "arrivals": {"rng", "scenario"},
+    "funnel": {"arrivals", "scenario"},
+    "engine": {"arrivals", "funnel", "rng", "scenario"},
+    "records": {"arrivals", "engine", "funnel", "scenario"},
+    "metrics": {"scenario"},
+    "costs": {"scenario"},
+    "replication": {"arrivals", "costs", "engine", "funnel", "metrics", "records", "satisfaction", "scenario"},
+    "experiment": {"metrics", "replication", "scenario"},
+    "sequential": {"experiment", "metrics", "scenario", "stats", "errors"},
+    "results": {"experiment", "io", "metrics", "scenario"},
+    "compare": {"experiment", "io", "metrics", "results", "scenario"},
+    "sweep": {"errors", "experiment", "io", "metrics", "replication", "results", "scenario", "stats", "rng"},
+    "staffing": {"arrivals", "erlang", "errors", "experiment", "io", "metrics", "results", "scenario", "stats",
+                 "funnel"},
+    "report": {"errors", "io", "results", "scenario", "stats", "report", "metrics"},
+    "commands": {"cli", "compare", "errors", "experiment", "io", "report", "results", "scenario", "sequential",
+                 "staffing", "sweep", "commands"},
+    "cli": {"commands", "compare", "errors", "experiment", "io", "report", "results", "scenario", "sequential"},
+    "__init__": {"compare", "errors", "experiment", "scenario"},
+}
+# scenario.compiled builds samplers, so the scenario package may use distributions too
+ALLOWED["scenario"] |= {"distributions"}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            out.add(node.module)
+            if node.module == "contactsim":
+                out |= {f"contactsim.{a.name}" for a in node.names}
+    return out
+
+
+def _owner(path: Path) -> str:
+    rel = path.relative_to(SRC)
+    return rel.parts[0].removesuffix(".py")
+
+
+def test_dependencies_point_one_way() -> None:
+    problems = []
+    for path in sorted(SRC.rglob("*.py")):
+        owner = _owner(path)
+        assert owner in ALLOWED, f"{path.relative_to(SRC)}: add the new module to ALLOWED (and the README diagram)"
+        for mod in _imports(path):
+            if mod.startswith("contactsim."):
+                target = mod.split(".")[1]
+                if target != owner and target not in ALLOWED[owner]:
+                    problems.append(f"{path.relative_to(SRC)} imports contactsim.{target}")
+            top = mod.split(".")[0]
+            if top == "simpy" and owner != "engine":
+                problems.append(f"{path.relative_to(SRC)} imports simpy (only engine.py may)")
+            if top == "plotly" and owner not in ("report",):
+                problems.append(f"{path.relative_to(SRC)} imports plotly (only report/ may)")
+    assert problems == []
+
+
+def test_committed_json_schema_is_current() -> None:
+    from contactsim.scenario.schema import Scenario
+
+    committed = json.loads((Path(__file__).parents[2] / "scenarios" / "scenario.schema.json").read_text())
+    assert committed == Scenario.model_json_schema(), "run: contactsim schema --out scenarios/scenario.schema.json"
