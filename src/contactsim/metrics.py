@@ -11,6 +11,9 @@ paid hours) per pool x interval. Definitions (stated once, here):
 * ``p_wait``: share of offered contacts that waited at all (found no free agent).
 * ``asa_s``: mean wait of handled contacts; ``mean_wait_s``: mean wait of all offered contacts,
   where an abandoned contact's wait is its time to abandon.
+* ``sl_target_met``: 1 when the group's service level reaches its target share (per replication; its
+  mean over replications is the probability the target is met), per interval too.
+* ``promise_level`` / ``promise_met``: the same for premium members against the premium promise.
 * ``occupancy``: busy agent-time (handle + after-contact work, per concurrent slot) over on-duty
   agent-time (agents x concurrency) of the pool in the interval.
 """
@@ -35,7 +38,7 @@ CONTACT_SETS = [(), ("segment",), ("channel",), ("segment", "channel"), ("interv
 POOL_SETS = [("pool",), ("pool", "interval")]
 
 
-def _contact_group(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+def _contact_group(df: pd.DataFrame, keys: list[str], promise: tuple[float, float] | None) -> pd.DataFrame:
     handled = df["outcome"] == "handled"
     d = pd.DataFrame({
         "offered": 1.0,
@@ -48,7 +51,12 @@ def _contact_group(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         "wait_h": df["wait_s"].where(handled),
         "handle_h": df["handle_s"].where(handled),
         "resolved_h": df["resolved"].where(handled).astype(float),
+        "sl_target": df["sl_target"],
     })
+    if promise is not None:
+        prem = df["premium"].astype(bool)
+        d["prem"] = prem.astype(float)
+        d["in_promise"] = (prem & handled & (df["wait_s"] <= promise[0])).astype(float)
     extra = [c for c in ("csat", "effort", "cost") if c in df.columns]
     for c in extra:
         d[c] = df[c]
@@ -63,13 +71,20 @@ def _contact_group(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         offered=("offered", "sum"), handled=("handled", "sum"), abandoned=("abandoned", "sum"),
         unserved=("unserved", "sum"), in_sl=("in_sl", "sum"), p_wait=("waited", "mean"), mean_wait_s=("wait_all", "mean"),
         asa_s=("wait_h", "mean"), aht_s=("handle_h", "mean"), fcr=("resolved_h", "mean"),
+        sl_target=("sl_target", "mean"),
         **{f"{c}_mean": (c, "mean") for c in extra},
+        **({"prem": ("prem", "sum"), "in_promise": ("in_promise", "sum")} if promise is not None else {}),
     )
     q = g["wait_h"].quantile([0.5, 0.9, 0.95]).unstack()
     agg["wait_p50_s"], agg["wait_p90_s"], agg["wait_p95_s"] = q[0.5], q[0.9], q[0.95]
     agg["abandon_rate"] = agg["abandoned"] / agg["offered"]
     agg["service_level"] = agg["in_sl"] / agg["offered"]
-    agg = agg.drop(columns=["in_sl"]).rename(columns={"csat_mean": "csat", "effort_mean": "effort",
+    agg["sl_target_met"] = (agg["service_level"] >= agg["sl_target"] - 1e-12).astype(float)
+    if promise is not None:
+        agg["promise_level"] = (agg["in_promise"] / agg["prem"]).where(agg["prem"] > 0)
+        agg["promise_met"] = (agg["promise_level"] >= promise[1] - 1e-12).astype(float).where(agg["prem"] > 0)
+        agg = agg.drop(columns=["prem", "in_promise"])
+    agg = agg.drop(columns=["in_sl", "sl_target"]).rename(columns={"csat_mean": "csat", "effort_mean": "effort",
                                                       "cost_mean": "cost_per_contact"})
     agg = agg.reset_index().drop(columns=["_"], errors="ignore")
     return agg
@@ -136,9 +151,11 @@ def replication_kpis(c: Compiled, contacts: pd.DataFrame, replication: int) -> p
     """Tidy KPIs of one replication: replication, segment, channel, pool, interval, metric, value."""
     cust = contacts[(contacts["kind"] != "outreach") & (contacts["arrival_at"] >= c.warmup_s)
                     & (contacts["arrival_at"] < c.horizon_s)]
+    prem = c.scenario.policies.premium
+    promise = (prem.promise.seconds, prem.promise.share) if prem is not None and prem.promise else None
     frames = []
     for keys in CONTACT_SETS:
-        g = _contact_group(cust, list(keys))
+        g = _contact_group(cust, list(keys), promise)
         frames.append(g)
     labels = list(contacts["interval"].cat.categories)
     frames.append(_pool_metrics(c, contacts, labels, measured_intervals(c)))

@@ -75,6 +75,7 @@ def contacts_frame(c: Compiled, eng: EngineOutput, replication: int) -> pd.DataF
         "transfers": col["transfers"],
         "callback": col["callback"],
         "sl_threshold_s": c.sl_seconds[col["segment"], col["channel"]],
+        "sl_target": c.sl_share[col["segment"], col["channel"]],
     })
     return df.sort_values(["arrival_at", "contact_id"], kind="stable").reset_index(drop=True)
 
