@@ -59,45 +59,57 @@ def daily_volume(c: Compiled) -> np.ndarray:
     return out
 
 
-def _day_factors(c: Compiled, seed: int, rep: int, n_days: int) -> np.ndarray:
+BLOCK_S = DAY_S
+"""Needs are generated, and the engine fed, one day at a time: memory follows a day, not the horizon."""
+
+
+def n_blocks(c: Compiled) -> int:
+    return max(1, int(np.ceil(c.horizon_s / BLOCK_S - 1e-9)))
+
+
+def _day_factor(c: Compiled, seed: int, rep: int, block: int) -> float:
     cv = c.scenario.arrivals.overdispersion_cv
     if cv <= 0:
-        return np.ones(n_days)
+        return 1.0
     k = 1.0 / cv**2
-    return stream(seed, rep, "arrivals/day-factor").gamma(k, 1.0 / k, size=n_days)
+    return float(stream(seed, rep, f"arrivals/day-factor/{block}").gamma(k, 1.0 / k))
 
 
-def _group(c: Compiled, rng: np.random.Generator, mean_per_day: float, profile: np.ndarray,
-           day_mult: np.ndarray) -> np.ndarray:
-    """Arrival times of one segment x reason group."""
+def _group(c: Compiled, rng: np.random.Generator, mean_per_day: float, profile: np.ndarray, block: int,
+           day_mult: float) -> np.ndarray:
+    """Arrival times of one segment x reason group within one block (day)."""
+    t0 = block * BLOCK_S
     if c.steady_state:
-        n = rng.poisson(mean_per_day / DAY_S * c.horizon_s)
-        return np.sort(rng.random(n) * c.horizon_s)
-    weekly = np.asarray(c.scenario.arrivals.weekly)
-    days = len(day_mult)
-    wd = (c.start_weekday + np.arange(days)) % 7
-    lam = (mean_per_day * 7 * weekly[wd] * day_mult)[:, None] * profile[None, :]
-    counts = rng.poisson(lam).ravel()
+        length = min(BLOCK_S, c.horizon_s - t0)
+        n = rng.poisson(mean_per_day / DAY_S * length)
+        return t0 + np.sort(rng.random(n) * length)
+    weekday = (c.start_weekday + block) % 7
+    lam = mean_per_day * 7 * c.scenario.arrivals.weekly[weekday] * day_mult * profile
+    counts = rng.poisson(lam)
     width = DAY_S / len(profile)
-    starts = np.repeat(np.arange(counts.size) * width, counts)
+    starts = np.repeat(t0 + np.arange(counts.size) * width, counts)
     return starts + rng.random(starts.size) * width
 
 
-def generate(c: Compiled, seed: int, rep: int) -> Needs:
+def generate(c: Compiled, seed: int, rep: int, block: int = 0) -> Needs:
+    """The needs of one block (day) of one replication, sorted by arrival time.
+
+    Every segment x reason x day has its own stream, so a day's customers do not depend on the days
+    before it, nor on how the horizon is split.
+    """
     sc = c.scenario
     vol = daily_volume(c)
-    n_days = int(round(c.horizon_s / DAY_S)) if not c.steady_state else 0
-    day_mult = _day_factors(c, seed, rep, n_days)
+    day_mult = _day_factor(c, seed, rep, block) if not c.steady_state else 1.0
     base = np.asarray(sc.arrivals.intraday, dtype=float) if sc.arrivals.intraday is not None else None
     parts_t, parts_s, parts_r, parts_u, parts_i = [], [], [], [], []
     for i, sname in enumerate(c.segments):
         for j, rname in enumerate(c.reasons):
             if vol[i, j] <= 0:
                 continue
-            rng = stream(seed, rep, f"needs/{sname}/{rname}")
+            rng = stream(seed, rep, f"needs/{sname}/{rname}/{block}")
             prof = sc.reasons[rname].intraday
             profile = np.asarray(prof, dtype=float) if prof is not None else base
-            t = _group(c, rng, vol[i, j], profile if profile is not None else np.ones(1), day_mult)
+            t = _group(c, rng, vol[i, j], profile if profile is not None else np.ones(1), block, day_mult)
             parts_t.append(t)
             parts_s.append(np.full(t.size, i, dtype=np.int16))
             parts_r.append(np.full(t.size, j, dtype=np.int16))
@@ -105,9 +117,11 @@ def generate(c: Compiled, seed: int, rep: int) -> Needs:
             parts_i.append(np.zeros(t.size, dtype=bool))
     shares = vol.sum(axis=1) / max(vol.sum(), 1e-300)
     for k, inc in enumerate(sc.incidents):
+        start = (inc.day - 1) * DAY_S + parse_clock(inc.start)
+        if int(start // BLOCK_S) != block:
+            continue
         rng = stream(seed, rep, f"incident/{k}")
         n = rng.poisson(inc.extra_needs)
-        start = (inc.day - 1) * DAY_S + parse_clock(inc.start)
         t = start + rng.random(n) * inc.duration_minutes * 60.0
         w = np.array([shares[i] if (not inc.segments or s in inc.segments) else 0.0
                       for i, s in enumerate(c.segments)])

@@ -2,9 +2,10 @@
 
 Staff are paid for on-duty time divided by (1 - shrinkage), not for busy time, so idle capacity is
 a cost too. Each contact carries its share of its pool's staff cost in proportion to the agent-time
-it used (handle + after-contact work), plus telephony per connected minute (IVR + wait + talk) and
-the channel's cost per contact. Self-service sessions, proactive notifications, prevention and
-webcare cases are priced per event; premium membership brings fee revenue.
+it used (handle + after-contact work) at the pool's rate (staff cost / busy time, known at the end
+of the run), plus telephony per connected minute (IVR + wait + talk) and the channel's cost per
+contact. Self-service sessions, proactive notifications, prevention and webcare cases are priced
+per event; premium membership brings fee revenue.
 """
 
 from __future__ import annotations
@@ -17,39 +18,32 @@ from contactsim.scenario.compiled import Compiled
 DAYS_PER_MONTH = 365.25 / 12
 
 
-def contact_costs(c: Compiled, contacts: pd.DataFrame, staff_cost: dict[str, float],
-                  busy_s: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
-    """Per contact: (allocated staff cost, other costs: telephony, IVR, per-contact) in the currency."""
+def contact_other_costs(c: Compiled, contacts: pd.DataFrame) -> np.ndarray:
+    """Per contact, every cost but staff time: telephony, IVR minutes and the channel's cost per contact."""
     sc = c.scenario
-    rate = np.array([staff_cost.get(p, 0.0) / busy_s[p] if busy_s.get(p, 0.0) > 0 else 0.0 for p in c.pools])
-    pool = contacts["pool"].cat.codes.to_numpy()
-    busy = (contacts["handle_s"].fillna(0.0) + contacts["acw_s"].fillna(0.0)).to_numpy()
-    staff = np.where(pool >= 0, busy * rate[np.maximum(pool, 0)], 0.0)
     ch = contacts["channel"].cat.codes.to_numpy()
     per_min = np.array([sc.channels[x].cost_per_minute for x in c.channels])[ch]
     per_contact = np.array([sc.channels[x].cost_per_contact for x in c.channels])[ch]
-    connected = (contacts["ivr_s"].fillna(0.0) + contacts["wait_s"].fillna(0.0)
-                 + contacts["handle_s"].fillna(0.0)).to_numpy()
-    ivr_cost = contacts["ivr_s"].fillna(0.0).to_numpy() / 60.0 * (sc.policies.ivr.cost_per_minute if sc.policies.ivr
-                                                                    else 0.0)
-    served_or_present = (contacts["outcome"] != "unserved").to_numpy()
+    ivr = contacts["ivr_s"].fillna(0.0).to_numpy()
+    connected = ivr + contacts["wait_s"].fillna(0.0).to_numpy() + contacts["handle_s"].fillna(0.0).to_numpy()
+    ivr_rate = sc.policies.ivr.cost_per_minute if sc.policies.ivr else 0.0
     is_customer = (contacts["kind"] != "outreach").to_numpy()
     telephony = np.where(is_customer & ~contacts["callback"].to_numpy(), connected / 60.0 * per_min, 0.0)
-    return staff, telephony + ivr_cost + np.where(served_or_present, per_contact, 0.0)
+    present = (contacts["outcome"] != "unserved").to_numpy()
+    return telephony + ivr / 60.0 * ivr_rate + np.where(present, per_contact, 0.0)
 
 
-def need_costs(c: Compiled, needs: pd.DataFrame) -> np.ndarray:
-    """Per-need costs outside the agent pools: prevention, notification and self-service sessions."""
+def need_costs(c: Compiled, reason: np.ndarray, prevented: np.ndarray, notified: np.ndarray,
+               ss_attempted: np.ndarray, complained: np.ndarray) -> np.ndarray:
+    """Per need, costs outside the agent pools: prevention, notification, self-service, webcare case."""
     sc = c.scenario
-    r = needs["reason"].cat.codes.to_numpy()
+    r = reason.astype(np.int64)
     prev = np.array([x.prevention.cost_per_prevented if x.prevention else 0.0 for x in sc.reasons.values()])[r]
     note = np.array([x.proactive.cost_per_notification if x.proactive else 0.0 for x in sc.reasons.values()])[r]
     sess = np.array([x.self_service.cost_per_session if x.self_service else 0.0 for x in sc.reasons.values()])[r]
-    cost = np.where(needs["terminal"].to_numpy() == "prevented", prev, 0.0)
-    cost = cost + np.where(needs["notified"].to_numpy(), note, 0.0)
-    cost = cost + np.where(needs["self_service_attempted"].to_numpy(), sess, 0.0)
+    cost = np.where(prevented, prev, 0.0) + np.where(notified, note, 0.0) + np.where(ss_attempted, sess, 0.0)
     if sc.webcare:
-        cost = cost + np.where(needs["complained"].to_numpy(), sc.webcare.cost_per_case, 0.0)
+        cost = cost + np.where(complained, sc.webcare.cost_per_case, 0.0)
     return cost
 
 
@@ -59,7 +53,7 @@ def fixed_costs(c: Compiled) -> float:
     return days * sum(r.prevention.fixed_cost_per_day for r in c.scenario.reasons.values() if r.prevention)
 
 
-def premium_revenue(c: Compiled, needs: pd.DataFrame, contacts: pd.DataFrame) -> dict[str, float]:
+def premium_revenue(c: Compiled, member_contacts: dict[str, float]) -> dict[str, float]:
     """Fee revenue per segment: members x monthly fee x months, plus per-contact fees of members."""
     prem = c.scenario.policies.premium
     out = {s: 0.0 for s in c.segments}
@@ -68,9 +62,5 @@ def premium_revenue(c: Compiled, needs: pd.DataFrame, contacts: pd.DataFrame) ->
     months = (c.horizon_s - c.warmup_s) / 86400.0 / DAYS_PER_MONTH
     for s, seg in c.scenario.segments.items():
         members = (seg.customers or 0) * prem.take_up.get(s, 0.0)
-        out[s] += members * prem.fee_per_month * months
-    if prem.fee_per_contact:
-        member_contacts = contacts[contacts["premium"] & (contacts["kind"] != "outreach")]
-        for s, n in member_contacts.groupby("segment", observed=True).size().items():
-            out[str(s)] += float(n) * prem.fee_per_contact
+        out[s] += members * prem.fee_per_month * months + prem.fee_per_contact * member_contacts.get(s, 0.0)
     return out

@@ -1,21 +1,26 @@
-"""KPIs of one replication, as a tidy long table, and their summary across replications.
+"""KPIs of a replication, accumulated as contacts leave the system, and their summary across replications.
 
-Rows are keyed by (segment, channel, pool, interval) where any key may be ``all``. Contact metrics
-come per segment x channel x interval and their roll-ups; pool metrics (occupancy, staffed agents,
-paid hours) per pool x interval. Definitions (stated once, here):
+Contacts arrive here in chunks (whatever the engine flushed); everything is kept as sums and wait
+histograms at the finest grain (segment x channel x interval), so memory does not grow with the
+number of contacts, and coarser rows (any key ``all``) are exact roll-ups. Definitions, stated once:
 
 * ``offered``: customer contacts entering a queue (retrials and repeats count again; proactive
-  outreach by agents is not offered traffic and is excluded).
+  outreach by agents is agent work, not offered traffic).
 * ``service_level``: share of *offered* contacts answered within the segment's target for the
-  channel, i.e. P(answered and wait <= T). Abandoned contacts count against it.
-* ``p_wait``: share of offered contacts that waited at all (found no free agent).
-* ``asa_s``: mean wait of handled contacts; ``mean_wait_s``: mean wait of all offered contacts,
-  where an abandoned contact's wait is its time to abandon.
-* ``sl_target_met``: 1 when the group's service level reaches its target share (per replication; its
-  mean over replications is the probability the target is met), per interval too.
-* ``promise_level`` / ``promise_met``: the same for premium members against the premium promise.
-* ``occupancy``: busy agent-time (handle + after-contact work, per concurrent slot) over on-duty
-  agent-time (agents x concurrency) of the pool in the interval.
+  channel, P(answered and wait <= T); abandoned contacts count against it. ``sl_target_met`` is 1
+  when it reaches the target share (its mean over replications: the probability the target is met).
+* ``p_wait``: share of offered contacts that waited at all.
+* ``asa_s``: mean wait of handled contacts; ``mean_wait_s``: mean wait of all offered contacts
+  (an abandoned contact's wait is its time to abandon).
+* ``wait_p50_s``/``p90``/``p95``: percentiles of handled contacts' waits, interpolated in a histogram
+  with 1% wide bins (10% wide in per-interval rows); zero waits are exact.
+* ``occupancy``: busy agent-time (handle + after-contact work, per chat slot) over on-duty agent-time
+  (agents x concurrency) of the pool; ``paid_hours`` = on-duty hours / (1 - shrinkage).
+* ``promise_level``/``promise_met``: service level of premium members against the premium promise.
+* need rows (per segment): needs by terminal state (``conservation_gap`` is needs minus their sum,
+  always 0), cost (every paid staff hour plus every per-event cost; per segment, staff cost is
+  allocated by agent-time used), ``cost_per_resolved_need``, revenue, ``net_cost``, ``need_csat``,
+  ``value_at_risk``.
 """
 
 from __future__ import annotations
@@ -31,142 +36,326 @@ from contactsim.scenario.compiled import Compiled
 ALL = "all"
 KEYS = ["segment", "channel", "pool", "interval"]
 COUNT_METRICS = {"offered", "handled", "abandoned", "unserved", "paid_hours", "busy_hours", "agents",
-                 "needs", "cost", "revenue", "net_cost", "value_at_risk", "complaints", "repeat_contacts"}
+                 "needs", "cost", "revenue", "net_cost", "value_at_risk", "complaints", "repeat_contacts",
+                 "staff_cost"}
 """Metrics for which a group with no contacts in a replication means 0, not 'undefined'."""
 CONTACT_SETS = [(), ("segment",), ("channel",), ("segment", "channel"), ("interval",),
                 ("segment", "interval"), ("channel", "interval"), ("segment", "channel", "interval")]
-POOL_SETS = [("pool",), ("pool", "interval")]
-
-
-def _contact_group(df: pd.DataFrame, keys: list[str], promise: tuple[float, float] | None) -> pd.DataFrame:
-    handled = df["outcome"] == "handled"
-    d = pd.DataFrame({
-        "offered": 1.0,
-        "handled": handled.astype(float),
-        "abandoned": (df["outcome"] == "abandoned").astype(float),
-        "unserved": (df["outcome"] == "unserved").astype(float),
-        "waited": (df["wait_s"].fillna(0.0) > 1e-9).astype(float),
-        "in_sl": (handled & (df["wait_s"] <= df["sl_threshold_s"])).astype(float),
-        "wait_all": df["wait_s"].fillna(0.0),
-        "wait_h": df["wait_s"].where(handled),
-        "handle_h": df["handle_s"].where(handled),
-        "resolved_h": df["resolved"].where(handled).astype(float),
-        "sl_target": df["sl_target"],
-    })
-    if promise is not None:
-        prem = df["premium"].astype(bool)
-        d["prem"] = prem.astype(float)
-        d["in_promise"] = (prem & handled & (df["wait_s"] <= promise[0])).astype(float)
-    extra = [c for c in ("csat", "effort", "cost") if c in df.columns]
-    for c in extra:
-        d[c] = df[c]
-    for k in keys:
-        d[k] = df[k]
-    if keys:
-        g = d.groupby(keys, observed=True, sort=True)
-    else:
-        d["_"] = 0
-        g = d.groupby("_")
-    agg = g.agg(
-        offered=("offered", "sum"), handled=("handled", "sum"), abandoned=("abandoned", "sum"),
-        unserved=("unserved", "sum"), in_sl=("in_sl", "sum"), p_wait=("waited", "mean"), mean_wait_s=("wait_all", "mean"),
-        asa_s=("wait_h", "mean"), aht_s=("handle_h", "mean"), fcr=("resolved_h", "mean"),
-        sl_target=("sl_target", "mean"),
-        **{f"{c}_mean": (c, "mean") for c in extra},
-        **({"prem": ("prem", "sum"), "in_promise": ("in_promise", "sum")} if promise is not None else {}),
-    )
-    q = g["wait_h"].quantile([0.5, 0.9, 0.95]).unstack()
-    agg["wait_p50_s"], agg["wait_p90_s"], agg["wait_p95_s"] = q[0.5], q[0.9], q[0.95]
-    agg["abandon_rate"] = agg["abandoned"] / agg["offered"]
-    agg["service_level"] = agg["in_sl"] / agg["offered"]
-    agg["sl_target_met"] = (agg["service_level"] >= agg["sl_target"] - 1e-12).astype(float)
-    if promise is not None:
-        agg["promise_level"] = (agg["in_promise"] / agg["prem"]).where(agg["prem"] > 0)
-        agg["promise_met"] = (agg["promise_level"] >= promise[1] - 1e-12).astype(float).where(agg["prem"] > 0)
-        agg = agg.drop(columns=["prem", "in_promise"])
-    agg = agg.drop(columns=["in_sl", "sl_target"]).rename(columns={"csat_mean": "csat", "effort_mean": "effort",
-                                                      "cost_mean": "cost_per_contact"})
-    agg = agg.reset_index().drop(columns=["_"], errors="ignore")
-    return agg
-
-
-def _pool_time(c: Compiled, df: pd.DataFrame) -> pd.DataFrame:
-    """Busy and on-duty agent-seconds per pool and interval (exact overlap with the interval grid)."""
-    n_int = int(np.ceil(c.end_s / c.interval_s))
-    grid = np.arange(n_int + 1) * c.interval_s
-    rows = []
-    for p, cp in enumerate(c.pool_defs):
-        sub = df[(df["pool"].cat.codes == p) & df["answered_at"].notna()]
-        s = np.sort(sub["answered_at"].to_numpy())
-        e = np.sort((sub["answered_at"] + sub["handle_s"] + sub["acw_s"]).to_numpy())
-        # integral of the busy count up to T = sum(T - s_i for s_i < T) - sum(T - e_i for e_i < T)
-        cs, ce = np.concatenate([[0.0], np.cumsum(s)]), np.concatenate([[0.0], np.cumsum(e)])
-        ns, ne = np.searchsorted(s, grid), np.searchsorted(e, grid)
-        busy_cum = (grid * ns - cs[ns]) - (grid * ne - ce[ne])
-        busy = np.diff(busy_cum)
-        # on-duty agent-seconds from the staffing step function
-        t, a = cp.change_times, cp.change_agents
-        idx = np.searchsorted(t, grid, side="right") - 1
-        seg_t = np.concatenate([t, grid])
-        seg_t = np.unique(seg_t[(seg_t >= 0) & (seg_t <= grid[-1])])
-        lvl = a[np.searchsorted(t, seg_t[:-1], side="right") - 1]
-        duty_cum = np.concatenate([[0.0], np.cumsum(lvl * np.diff(seg_t))])
-        duty = np.diff(np.interp(grid, seg_t, duty_cum))
-        del idx
-        rows.append(pd.DataFrame({"pool": c.pools[p], "k": np.arange(n_int), "busy_s": busy, "duty_s": duty,
-                                  "slots": cp.concurrency, "hourly_cost": cp.hourly_cost,
-                                  "shrinkage": cp.shrinkage}))
-    return pd.concat(rows, ignore_index=True)
-
-
-def _pool_metrics(c: Compiled, contacts: pd.DataFrame, labels: list[str], measured: np.ndarray) -> pd.DataFrame:
-    pt = _pool_time(c, contacts)
-    pt = pt[measured[pt["k"].to_numpy()]]
-    pt["interval"] = np.array(labels)[pt["k"].to_numpy()]
-    pt["paid_s"] = pt["duty_s"] / (1.0 - pt["shrinkage"])
-    out = []
-    for keys in POOL_SETS:
-        g = pt.groupby(list(keys), sort=True).agg(busy_s=("busy_s", "sum"), duty_s=("duty_s", "sum"),
-                                                 slots=("slots", "first"), paid_s=("paid_s", "sum"),
-                                                 hourly_cost=("hourly_cost", "first"))
-        g["occupancy"] = g["busy_s"] / (g["duty_s"] * g["slots"]).where(g["duty_s"] > 0)
-        span = c.interval_s * (1 if "interval" in keys else measured.sum())
-        g["agents"] = g["duty_s"] / span
-        g["paid_hours"] = g["paid_s"] / 3600.0
-        g["busy_hours"] = g["busy_s"] / 3600.0
-        g["staff_cost"] = g["paid_hours"] * g["hourly_cost"]
-        g = g[["occupancy", "agents", "paid_hours", "busy_hours", "staff_cost"]].reset_index()
-        out.append(g)
-    return pd.concat(out, ignore_index=True)
+FIELDS = ("offered", "handled", "abandoned", "unserved", "waited", "in_sl", "wait_all", "wait_h", "handle_h",
+          "resolved_h", "sl_target", "csat", "effort", "other_cost", "prem", "in_promise")
+F = {name: i for i, name in enumerate(FIELDS)}
+FINE_EDGES = np.concatenate([[0.0, 1e-9], 0.5 * 1.01 ** np.arange(0, 1590)])
+COARSE_EDGES = np.concatenate([[0.0, 1e-9], 0.5 * 1.1 ** np.arange(0, 166)])
 
 
 def measured_intervals(c: Compiled) -> np.ndarray:
     """Intervals that count: after the warm-up and before the end of the horizon."""
-    n_int = int(np.ceil(c.end_s / c.interval_s))
-    starts = np.arange(n_int) * c.interval_s
+    starts = np.arange(c.n_intervals) * c.interval_s
     return (starts >= c.warmup_s - 1e-9) & (starts < c.horizon_s - 1e-9)
 
 
-def replication_kpis(c: Compiled, contacts: pd.DataFrame, replication: int) -> pd.DataFrame:
-    """Tidy KPIs of one replication: replication, segment, channel, pool, interval, metric, value."""
-    cust = contacts[(contacts["kind"] != "outreach") & (contacts["arrival_at"] >= c.warmup_s)
-                    & (contacts["arrival_at"] < c.horizon_s)]
-    prem = c.scenario.policies.premium
-    promise = (prem.promise.seconds, prem.promise.share) if prem is not None and prem.promise else None
-    frames = []
-    for keys in CONTACT_SETS:
-        g = _contact_group(cust, list(keys), promise)
-        frames.append(g)
-    labels = list(contacts["interval"].cat.categories)
-    frames.append(_pool_metrics(c, contacts, labels, measured_intervals(c)))
-    wide = pd.concat(frames, ignore_index=True)
-    for k in KEYS:
-        if k not in wide.columns:
-            wide[k] = ALL
-        wide[k] = wide[k].astype(object).where(wide[k].notna(), ALL).astype(str)
-    long = wide.melt(id_vars=KEYS, var_name="metric", value_name="value").dropna(subset=["value"])
-    long.insert(0, "replication", replication)
-    return long.reset_index(drop=True)
+def _quantiles(hist: np.ndarray, edges: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
+    """Quantiles of binned data along the last axis (linear inside a bin); NaN where empty."""
+    cum = np.cumsum(hist, axis=-1)
+    total = cum[..., -1:]
+    out = []
+    for q in qs:
+        target = q * total
+        idx = np.minimum((cum < target).sum(axis=-1, keepdims=True), hist.shape[-1] - 1)
+        before = np.take_along_axis(cum, idx, -1) - np.take_along_axis(hist, idx, -1)
+        inbin = np.take_along_axis(hist, idx, -1)
+        lo, hi = edges[idx], edges[np.minimum(idx + 1, len(edges) - 1)]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frac = np.where(inbin > 0, (target - before) / inbin, 0.0)
+        val = np.where(idx == 0, 0.0, lo + np.clip(frac, 0, 1) * (hi - lo))[..., 0]  # bin 0 holds zero waits
+        out.append(np.where(total[..., 0] > 0, val, np.nan))
+    return out
+
+
+class KpiAccumulator:
+    """Sufficient statistics of one replication's KPIs, fed chunk by chunk."""
+
+    def __init__(self, c: Compiled, level_names: list[str], terminal_names: list[str]) -> None:
+        self.c = c
+        self.levels, self.terminals = level_names, terminal_names
+        self.S, self.C, self.P = len(c.segments), len(c.channels), len(c.pools)
+        self.measured = measured_intervals(c)
+        mode = c.scenario.run.interval_kpis
+        if mode == "auto":
+            mode = "absolute" if (c.horizon_s - c.warmup_s) <= 35 * 86400 + 1e-9 else "time_of_week"
+        self.mode = mode
+        abs_idx = np.flatnonzero(self.measured)
+        if mode == "absolute":
+            self.I = len(abs_idx)
+            self.slot = np.full(c.n_intervals, -1)
+            self.slot[abs_idx] = np.arange(self.I)
+            self.labels = [c.interval_label(int(k)) for k in abs_idx]
+        else:
+            week = 7 * c.per_day
+            self.I = week
+            self.slot = np.full(c.n_intervals, -1)
+            self.slot[abs_idx] = (abs_idx + c.start_weekday * c.per_day) % week
+            self.labels = [c.week_slot_label(k) for k in range(week)]
+        S, C, I, P = self.S, self.C, self.I, self.P
+        self.stats = np.zeros((len(FIELDS), S * C * I))
+        self.busy = np.zeros((S * C * I, P))
+        self.hist_fine = np.zeros((S * C, len(FINE_EDGES) - 1), dtype=np.int64)
+        self.hist_coarse = np.zeros((S * C * I, len(COARSE_EDGES) - 1), dtype=np.int32)
+        self.pool_busy = np.zeros((P, c.n_intervals))
+        # need level, per segment and per funnel level
+        self.need_counts = np.zeros((S, len(terminal_names)))
+        self.need_repeats = np.zeros(S)
+        self.need_complaints = np.zeros(S)
+        self.need_other = np.zeros(S)
+        self.need_busy = np.zeros((S, P))
+        self.need_csat = np.zeros((S, 2))
+        self.need_var = np.zeros(S)
+        self.level_counts = np.zeros(len(level_names))
+        self.level_other = np.zeros(len(level_names))
+        self.level_busy = np.zeros((len(level_names), P))
+        prem = c.scenario.policies.premium
+        self.promise = (prem.promise.seconds, prem.promise.share) if prem is not None and prem.promise else None
+
+    # -- feeding ---------------------------------------------------------------------------------------
+    def add_contacts(self, df: pd.DataFrame) -> None:
+        """A chunk of finished contacts (records columns plus csat, effort, other_cost, busy_s)."""
+        c = self.c
+        pool = df["pool"].cat.codes.to_numpy().astype(np.int64)
+        busy_s = df["busy_s"].to_numpy()
+        self._pool_time(pool, df["answered_at"].to_numpy(), busy_s)
+        need_at = df["need_at"].to_numpy()
+        in_win = (need_at >= c.warmup_s) & (need_at < c.horizon_s)
+        seg = df["segment"].cat.codes.to_numpy().astype(np.int64)
+        lvl = df["level"].to_numpy().astype(np.int64)
+        other = df["other_cost"].to_numpy()
+        served = pool >= 0
+        np.add.at(self.need_other, seg[in_win], other[in_win])
+        np.add.at(self.level_other, lvl[in_win], other[in_win])
+        sw = in_win & served
+        np.add.at(self.need_busy, (seg[sw], pool[sw]), busy_s[sw])
+        np.add.at(self.level_busy, (lvl[sw], pool[sw]), busy_s[sw])
+
+        arr = df["arrival_at"].to_numpy()
+        cust = (df["kind"] != "outreach").to_numpy() & (arr >= c.warmup_s) & (arr < c.horizon_s)
+        k_abs = np.minimum((arr // c.interval_s).astype(np.int64), c.n_intervals - 1)
+        slot = self.slot[k_abs]
+        cust &= slot >= 0
+        if not cust.any():
+            return
+        d = df[cust]
+        pool, busy_s, slot = pool[cust], busy_s[cust], slot[cust]
+        ch = d["channel"].cat.codes.to_numpy().astype(np.int64)
+        sc_key = seg[cust] * self.C + ch
+        key = sc_key * self.I + slot
+        out = d["outcome"].to_numpy()
+        handled = out == "handled"
+        wait = d["wait_s"].to_numpy()
+        wait0 = np.nan_to_num(wait)
+        cols = {
+            "offered": np.ones(len(d)), "handled": handled, "abandoned": out == "abandoned",
+            "unserved": out == "unserved", "waited": wait0 > 1e-9,
+            "in_sl": handled & (wait0 <= d["sl_threshold_s"].to_numpy()),
+            "wait_all": wait0, "wait_h": np.where(handled, wait0, 0.0),
+            "handle_h": np.where(handled, np.nan_to_num(d["handle_s"].to_numpy()), 0.0),
+            "resolved_h": handled & d["resolved"].to_numpy(), "sl_target": d["sl_target"].to_numpy(),
+            "csat": d["csat"].to_numpy(), "effort": d["effort"].to_numpy(), "other_cost": other[cust],
+        }
+        prem = d["premium"].to_numpy().astype(bool)
+        cols["prem"] = prem
+        if self.promise is not None:
+            cols["in_promise"] = prem & handled & (wait0 <= self.promise[0])
+        n = self.stats.shape[1]
+        for name, vals in cols.items():
+            self.stats[F[name]] += np.bincount(key, weights=np.asarray(vals, dtype=float), minlength=n)
+        sv = pool >= 0
+        np.add.at(self.busy, (key[sv], pool[sv]), busy_s[sv])
+        hw = wait0[handled]
+        fb = np.clip(np.searchsorted(FINE_EDGES, hw, side="right") - 1, 0, self.hist_fine.shape[1] - 1)
+        np.add.at(self.hist_fine, (sc_key[handled], fb), 1)
+        cb = np.clip(np.searchsorted(COARSE_EDGES, hw, side="right") - 1, 0, self.hist_coarse.shape[1] - 1)
+        np.add.at(self.hist_coarse, (key[handled], cb), 1)
+
+    def _pool_time(self, pool: np.ndarray, start: np.ndarray, busy_s: np.ndarray) -> None:
+        """Exact overlap of busy periods with the interval grid (integral of the busy count)."""
+        grid = np.arange(self.c.n_intervals + 1) * self.c.interval_s
+        for p in range(self.P):
+            sel = pool == p
+            if not sel.any():
+                continue
+            s = np.sort(start[sel])
+            e = np.sort(start[sel] + busy_s[sel])
+            cs, ce = np.concatenate([[0.0], np.cumsum(s)]), np.concatenate([[0.0], np.cumsum(e)])
+            ns, ne = np.searchsorted(s, grid), np.searchsorted(e, grid)
+            self.pool_busy[p] += np.diff((grid * ns - cs[ns]) - (grid * ne - ce[ne]))
+
+    def add_needs(self, segment: np.ndarray, level: np.ndarray, terminal: np.ndarray, arrival_at: np.ndarray,
+                  other_cost: np.ndarray, repeats: np.ndarray, complained: np.ndarray, csat: np.ndarray,
+                  value_at_risk: np.ndarray) -> None:
+        """Needs that reached their final state (codes index level_names / terminal_names)."""
+        w = (arrival_at >= self.c.warmup_s) & (arrival_at < self.c.horizon_s)
+        s, lv, t = segment[w].astype(np.int64), level[w].astype(np.int64), terminal[w].astype(np.int64)
+        np.add.at(self.need_counts, (s, t), 1)
+        np.add.at(self.level_counts, lv, 1)
+        np.add.at(self.need_other, s, other_cost[w])
+        np.add.at(self.level_other, lv, other_cost[w])
+        np.add.at(self.need_repeats, s, repeats[w])
+        np.add.at(self.need_complaints, s, complained[w])
+        has = ~np.isnan(csat[w])
+        np.add.at(self.need_csat, (s[has], 0), csat[w][has])
+        np.add.at(self.need_csat, (s[has], 1), 1)
+        np.add.at(self.need_var, s, value_at_risk[w])
+
+    # -- results ---------------------------------------------------------------------------------------
+    def pool_frame(self) -> tuple[pd.DataFrame, np.ndarray]:
+        """Pool rows (pool and pool x interval) and the staff cost per busy second of each pool."""
+        c = self.c
+        grid = np.arange(c.n_intervals + 1) * c.interval_s
+        rows, rate = [], np.zeros(self.P)
+        m = self.measured
+        for p, cp in enumerate(c.pool_defs):
+            t, a = cp.change_times, cp.change_agents
+            pts = np.unique(np.concatenate([t, grid]))
+            pts = pts[(pts >= 0) & (pts <= grid[-1])]
+            lvl = a[np.searchsorted(t, pts[:-1], side="right") - 1]
+            duty_cum = np.concatenate([[0.0], np.cumsum(lvl * np.diff(pts))])
+            duty = np.diff(np.interp(grid, pts, duty_cum))[m]
+            busy = self.pool_busy[p][m]
+            slot = self.slot[np.flatnonzero(m)]
+            duty_i = np.bincount(slot, weights=duty, minlength=self.I)
+            busy_i = np.bincount(slot, weights=busy, minlength=self.I)
+            occurrences = np.bincount(slot, minlength=self.I)
+            paid = duty.sum() / (1 - cp.shrinkage)
+            staff_cost = paid / 3600.0 * cp.hourly_cost
+            # allocate over the agent-time of contacts whose need arrived in the measured window, so the
+            # per-segment and per-level shares add up to exactly the staff cost
+            allocated = self.need_busy[:, p].sum()
+            rate[p] = staff_cost / allocated if allocated > 0 else 0.0
+            slots_k = cp.concurrency
+            with np.errstate(invalid="ignore", divide="ignore"):
+                occ_i = np.where(duty_i > 0, busy_i / (duty_i * slots_k), np.nan)
+                agents_i = duty_i / (c.interval_s * np.maximum(occurrences, 1))
+            rows.append(pd.DataFrame({
+                "pool": cp.name, "interval": self.labels, "occupancy": occ_i, "agents": agents_i,
+                "paid_hours": duty_i / (1 - cp.shrinkage) / 3600.0, "busy_hours": busy_i / 3600.0,
+                "staff_cost": duty_i / (1 - cp.shrinkage) / 3600.0 * cp.hourly_cost,
+            }))
+            rows.append(pd.DataFrame({
+                "pool": [cp.name], "interval": [ALL],
+                "occupancy": [busy.sum() / (duty.sum() * slots_k) if duty.sum() > 0 else np.nan],
+                "agents": [duty.sum() / (c.interval_s * m.sum())], "paid_hours": [paid / 3600.0],
+                "busy_hours": [busy.sum() / 3600.0], "staff_cost": [staff_cost],
+            }))
+        df = pd.concat(rows, ignore_index=True)
+        df["segment"], df["channel"] = ALL, ALL
+        return df, rate
+
+    def contact_frame(self, rate: np.ndarray) -> pd.DataFrame:
+        c, S, C, I = self.c, self.S, self.C, self.I
+        stats = self.stats.reshape(len(FIELDS), S, C, I)
+        busy_cost = (self.busy @ rate).reshape(S, C, I)
+        hist_c = self.hist_coarse.reshape(S, C, I, -1)
+        hist_f = self.hist_fine.reshape(S, C, -1)
+        seg_names, ch_names = np.array(c.segments, dtype=object), np.array(c.channels, dtype=object)
+        labels = np.array(self.labels, dtype=object)
+        frames = []
+        for keys in CONTACT_SETS:
+            axes = tuple(ax for ax, k in enumerate(("segment", "channel", "interval")) if k not in keys)
+            st_ = stats.sum(axis=tuple(a + 1 for a in axes), keepdims=True)
+            bc = busy_cost.sum(axis=axes, keepdims=True)
+            if "interval" in keys:
+                h, edges = hist_c.sum(axis=axes, keepdims=True), COARSE_EDGES
+            else:
+                h, edges = hist_f.sum(axis=tuple(a for a in axes if a < 2), keepdims=True)[..., None, :], FINE_EDGES
+            shape = st_.shape[1:]
+            names = [seg_names if "segment" in keys else np.array([ALL], dtype=object),
+                     ch_names if "channel" in keys else np.array([ALL], dtype=object),
+                     labels if "interval" in keys else np.array([ALL], dtype=object)]
+            grid = np.meshgrid(*names, indexing="ij")
+            v = {f: st_[F[f]].ravel() for f in FIELDS}
+            offered = v["offered"]
+            keep = offered > 0
+            with np.errstate(invalid="ignore", divide="ignore"):
+                hd = np.where(v["handled"] > 0, v["handled"], np.nan)
+                of = np.where(offered > 0, offered, np.nan)
+                sl = v["in_sl"] / of
+                p50, p90, p95 = (q.reshape(shape).ravel() for q in _quantiles(h.reshape(*shape, -1), edges,
+                                                                           (0.5, 0.9, 0.95)))
+                m = {
+                    "offered": offered, "handled": v["handled"], "abandoned": v["abandoned"],
+                    "unserved": v["unserved"], "p_wait": v["waited"] / of, "mean_wait_s": v["wait_all"] / of,
+                    "asa_s": v["wait_h"] / hd, "aht_s": v["handle_h"] / hd, "fcr": v["resolved_h"] / hd,
+                    "csat": v["csat"] / of, "effort": v["effort"] / of,
+                    "cost_per_contact": (v["other_cost"] + bc.ravel()) / of,
+                    "wait_p50_s": p50, "wait_p90_s": p90, "wait_p95_s": p95,
+                    "abandon_rate": v["abandoned"] / of, "service_level": sl,
+                    "sl_target_met": (sl >= v["sl_target"] / of - 1e-12).astype(float),
+                }
+                if self.promise is not None:
+                    pl = np.where(v["prem"] > 0, v["in_promise"] / np.where(v["prem"] > 0, v["prem"], 1), np.nan)
+                    m["promise_level"] = pl
+                    m["promise_met"] = np.where(v["prem"] > 0, (pl >= self.promise[1] - 1e-12).astype(float), np.nan)
+            wide = pd.DataFrame({"segment": grid[0].ravel(), "channel": grid[1].ravel(), "pool": ALL,
+                                 "interval": grid[2].ravel(), **m})[keep]
+            frames.append(wide)
+        return pd.concat(frames, ignore_index=True)
+
+    def need_rows(self, rate: np.ndarray, staff_cost_total: float, fixed_cost: float,
+                  revenue: dict[str, float]) -> pd.DataFrame:
+        rows = []
+        seg_cost = self.need_other + self.need_busy @ rate
+        resolved_idx = [self.terminals.index(t) for t in ("prevented", "proactive_resolved", "self_served",
+                                                          "resolved")]
+        groups = [(ALL, slice(None))] + [(s, slice(i, i + 1)) for i, s in enumerate(self.c.segments)]
+        for name, sl in groups:
+            counts = self.need_counts[sl].sum(axis=0)
+            needs = counts.sum()
+            if name == ALL:
+                cost = staff_cost_total + self.need_other.sum() + fixed_cost
+                rev = sum(revenue.values())
+            else:
+                cost = float(seg_cost[sl].sum())
+                rev = revenue.get(name, 0.0)
+            resolved = counts[resolved_idx].sum()
+            csat_sum, csat_n = self.need_csat[sl].sum(axis=0)
+            vals = {
+                "needs": needs,
+                **{f"needs_{t}": counts[i] for i, t in enumerate(self.terminals)},
+                "conservation_gap": 0.0,
+                "repeat_contacts": self.need_repeats[sl].sum(), "complaints": self.need_complaints[sl].sum(),
+                "cost": cost, "cost_per_resolved_need": cost / resolved if resolved else np.nan,
+                "revenue": rev, "net_cost": cost - rev,
+                "need_csat": csat_sum / csat_n if csat_n else np.nan, "value_at_risk": self.need_var[sl].sum(),
+            }
+            rows += [(name, ALL, ALL, ALL, k, float(v)) for k, v in vals.items()]
+        return pd.DataFrame(rows, columns=[*KEYS, "metric", "value"])
+
+    def waterfall(self, rate: np.ndarray, fixed_cost: float) -> pd.DataFrame:
+        cost = self.level_other + self.level_busy @ rate
+        cost[0] += fixed_cost
+        return pd.DataFrame({"level": self.levels, "needs": self.level_counts, "cost": cost})
+
+    def member_contacts(self) -> dict[str, float]:
+        """Premium members' customer contacts per segment (for per-contact fees)."""
+        per_seg = self.stats[F["prem"]].reshape(self.S, -1).sum(axis=1)
+        return dict(zip(self.c.segments, per_seg.tolist(), strict=True))
+
+    def finish(self, replication: int, fixed_cost: float, revenue: dict[str, float],
+               expected_needs: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Tidy KPIs (replication, segment, channel, pool, interval, metric, value) and the waterfall."""
+        pools, rate = self.pool_frame()
+        staff_total = float(pools.loc[pools["interval"] == ALL, "staff_cost"].sum())
+        contacts = self.contact_frame(rate)
+        long = pd.concat([contacts.melt(id_vars=KEYS, var_name="metric", value_name="value"),
+                          pools.melt(id_vars=KEYS, var_name="metric", value_name="value"),
+                          self.need_rows(rate, staff_total, fixed_cost, revenue)], ignore_index=True)
+        if expected_needs is not None:
+            gap = expected_needs - self.need_counts.sum()
+            long.loc[(long["metric"] == "conservation_gap") & (long["segment"] == ALL), "value"] = float(gap)
+        long = long.dropna(subset=["value"])
+        long.insert(0, "replication", replication)
+        wf = self.waterfall(rate, fixed_cost)
+        wf.insert(0, "replication", replication)
+        return long.reset_index(drop=True), wf
 
 
 def summarise(kpis: pd.DataFrame, confidence: float = 0.95, scenario: str = "") -> pd.DataFrame:

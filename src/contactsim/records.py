@@ -9,60 +9,55 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from contactsim.engine import (
-    KIND_NAMES,
-    NEED_ABANDONED,
-    NEED_UNSERVED,
-    RESOLVED,
-    UNRESOLVED,
-    EngineOutput,
-)
-from contactsim.funnel import STAGE_NAMES, FunnelResult
 from contactsim.arrivals import Needs
+from contactsim.engine import KIND_NAMES, NEED_ABANDONED, NEED_UNSERVED, RESOLVED, UNRESOLVED
+from contactsim.funnel import ASSISTED, FunnelResult
 from contactsim.scenario.compiled import Compiled
-from contactsim.scenario.timespec import WEEKDAYS
 
-FINAL_NAMES = {RESOLVED: "resolved", UNRESOLVED: "unresolved", NEED_ABANDONED: "abandoned",
-               NEED_UNSERVED: "unserved"}
-TERMINAL_STATES = ("prevented", "proactive_resolved", "self_served", "resolved", "unresolved", "abandoned",
-                   "unserved")
+LEVELS = ["preventive", "proactive", "self_service", "personal_digital", "personal_non_digital"]
+TERMINAL_STATES = ["prevented", "proactive_resolved", "self_served", "resolved", "unresolved", "abandoned",
+                   "unserved"]
+FINAL_TO_TERMINAL = {RESOLVED: 3, UNRESOLVED: 4, NEED_ABANDONED: 5, NEED_UNSERVED: 6}
 DIGITAL_KINDS = {"chat", "messaging", "email", "social"}
 
 
 def _cat(codes: np.ndarray, names: list[str]) -> pd.Categorical:
-    return pd.Categorical.from_codes(codes.astype(np.int64), categories=names)
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=names)
 
 
-def interval_labels(c: Compiled, n: int) -> list[str]:
-    """'d01 Mon 08:30' for interval k from the start of the run (sortable text)."""
-    per_day = int(86400 // c.interval_s)
-    out = []
-    for k in range(n):
-        d, r = divmod(k, per_day)
-        secs = int(r * c.interval_s)
-        wd = WEEKDAYS[(c.start_weekday + d) % 7].capitalize()
-        out.append(f"d{d + 1:02d} {wd} {secs // 3600:02d}:{secs % 3600 // 60:02d}")
-    return out
+def need_levels(c: Compiled, f: FunnelResult) -> np.ndarray:
+    """Funnel level code per need (index into LEVELS): the stage, or the assisted channel's kind."""
+    level = np.minimum(f.stage.astype(np.int8), 2)
+    digital = np.array([c.scenario.channels[ch].kind in DIGITAL_KINDS for ch in c.channels])
+    ch = np.zeros(len(f.stage), dtype=np.int64)
+    ch[f.contact_need] = f.channel
+    assisted = f.stage == ASSISTED
+    level[assisted] = np.where(digital[ch[assisted]], 3, 4)
+    return level
 
 
-def contacts_frame(c: Compiled, eng: EngineOutput, replication: int) -> pd.DataFrame:
-    col = eng.contacts
-    n_int = int(np.ceil(c.end_s / c.interval_s))
-    interval = np.minimum((col["arrival_at"] // c.interval_s).astype(np.int64), n_int - 1)
+def interval_codes(c: Compiled, t: np.ndarray) -> np.ndarray:
+    return np.minimum((t // c.interval_s).astype(np.int64), c.n_intervals - 1)
+
+
+def interval_categories(c: Compiled) -> list[str]:
+    return [c.interval_label(k) for k in range(c.n_intervals)]
+
+
+def contacts_frame(c: Compiled, col: dict[str, np.ndarray], replication: int, labels: list[str]) -> pd.DataFrame:
     out_codes = np.select([col["outcome"] == 1, col["outcome"] == 2], [0, 1], 2)
-    pool = col["pool"].astype(np.int64)
-    df = pd.DataFrame({
-        "replication": np.full(len(interval), replication, dtype=np.int32),
-        "contact_id": np.arange(len(interval), dtype=np.int64),
+    return pd.DataFrame({
+        "replication": np.full(len(out_codes), replication, dtype=np.int32),
+        "contact_id": col["contact_id"],
         "need_id": col["need_id"],
         "kind": _cat(col["kind"], list(KIND_NAMES)),
         "attempt": col["attempt"],
         "segment": _cat(col["segment"], c.segments),
         "reason": _cat(col["reason"], c.reasons),
         "channel": _cat(col["channel"], c.channels),
-        "pool": pd.Categorical.from_codes(pool, categories=c.pools),
+        "pool": _cat(col["pool"], c.pools),
         "premium": col["premium"],
-        "interval": pd.Categorical.from_codes(interval, categories=interval_labels(c, n_int)),
+        "interval": _cat(interval_codes(c, col["arrival_at"]), labels),
         "arrival_at": col["arrival_at"],
         "answered_at": col["answered_at"],
         "end_at": col["end_at"],
@@ -76,31 +71,26 @@ def contacts_frame(c: Compiled, eng: EngineOutput, replication: int) -> pd.DataF
         "callback": col["callback"],
         "sl_threshold_s": c.sl_seconds[col["segment"], col["channel"]],
         "sl_target": c.sl_share[col["segment"], col["channel"]],
+        "need_at": col["need_at"],
+        "level": col["level"],
+        "self_service_failed": col["self_service_failed"],
+        "preferred_channel": col["preferred_channel"],
+        "noncompliant": col["noncompliant"],
     })
-    return df.sort_values(["arrival_at", "contact_id"], kind="stable").reset_index(drop=True)
 
 
-def needs_frame(c: Compiled, needs: Needs, f: FunnelResult, eng: EngineOutput, replication: int) -> pd.DataFrame:
+def needs_frame(c: Compiled, needs: Needs, f: FunnelResult, level: np.ndarray, terminal: np.ndarray,
+                repeats: np.ndarray, complained: np.ndarray, offset: int, replication: int,
+                labels: list[str]) -> pd.DataFrame:
     """One row per need with its terminal state: every need ends in exactly one of TERMINAL_STATES."""
     n = len(needs)
-    stage = f.stage.astype(np.int64)
-    terminal = np.array([STAGE_NAMES[s] for s in range(3)] + ["?"])[np.minimum(stage, 3)]
-    final = eng.need_final
-    for code, name in FINAL_NAMES.items():
-        terminal = np.where((stage == 3) & (final == code), name, terminal)
     channel = np.full(n, -1, dtype=np.int64)
     channel[f.contact_need] = f.channel
-    kinds = [c.scenario.channels[ch].kind for ch in c.channels]
-    level = np.array(["preventive", "proactive", "self_service"])[np.minimum(stage, 2)]
-    digital = np.array([k in DIGITAL_KINDS for k in kinds] + [False])
-    level = np.where(stage == 3, np.where(digital[channel], "personal_digital", "personal_non_digital"), level)
-    n_int = int(np.ceil(c.end_s / c.interval_s))
-    interval = np.minimum((needs.arrival_at // c.interval_s).astype(np.int64), n_int - 1)
     return pd.DataFrame({
         "replication": np.full(n, replication, dtype=np.int32),
-        "need_id": np.arange(n, dtype=np.int64),
+        "need_id": offset + np.arange(n, dtype=np.int64),
         "arrival_at": needs.arrival_at,
-        "interval": pd.Categorical.from_codes(interval, categories=interval_labels(c, n_int)),
+        "interval": _cat(interval_codes(c, needs.arrival_at), labels),
         "segment": _cat(needs.segment, c.segments),
         "reason": _cat(needs.reason, c.reasons),
         "premium": f.premium,
@@ -109,11 +99,10 @@ def needs_frame(c: Compiled, needs: Needs, f: FunnelResult, eng: EngineOutput, r
         "self_service_attempted": f.ss_attempted,
         "steered": f.steered,
         "noncompliant": f.noncompliant,
-        "channel": pd.Categorical.from_codes(channel, categories=c.channels),
+        "channel": _cat(channel, c.channels),
         "preferred_channel": _cat(f.preferred_channel, c.channels),
-        "level": pd.Categorical(level, categories=["preventive", "proactive", "self_service", "personal_digital",
-                                                   "personal_non_digital"]),
-        "terminal": pd.Categorical(terminal, categories=list(TERMINAL_STATES)),
-        "repeats": eng.repeats,
-        "complained": eng.complained,
+        "level": _cat(level, LEVELS),
+        "terminal": _cat(terminal, TERMINAL_STATES),
+        "repeats": repeats,
+        "complained": complained,
     })

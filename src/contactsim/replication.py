@@ -1,4 +1,10 @@
-"""One replication end to end: needs -> funnel -> engine -> records -> costs, satisfaction and KPIs."""
+"""One replication end to end, a day at a time: needs -> funnel -> engine -> records, costs, satisfaction, KPIs.
+
+The horizon is processed in blocks (days). Each block's needs pass the funnel and feed the engine;
+whatever the engine has finished is flushed into the KPI accumulator (and kept as records when asked).
+A block's need records are emitted once all its needs reached their final state. Memory therefore
+follows the contacts in the system and the days still open, not the length of the horizon.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +14,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from contactsim import arrivals, costs, metrics, satisfaction
-from contactsim.engine import Engine
-from contactsim.funnel import run_funnel
-from contactsim.records import TERMINAL_STATES, contacts_frame, needs_frame
+from contactsim import arrivals, costs, satisfaction
+from contactsim.engine import Engine, Flushed
+from contactsim.funnel import ASSISTED, FunnelResult, run_funnel
+from contactsim.metrics import KpiAccumulator
+from contactsim.records import (
+    FINAL_TO_TERMINAL,
+    LEVELS,
+    TERMINAL_STATES,
+    contacts_frame,
+    interval_categories,
+    need_levels,
+    needs_frame,
+)
 from contactsim.scenario.compiled import Compiled
-
-LEVELS = ["preventive", "proactive", "self_service", "personal_digital", "personal_non_digital"]
 
 
 @dataclass
@@ -29,102 +42,167 @@ class ReplicationResult:
     seconds: float
 
 
-def _enrich_contacts(c: Compiled, df: pd.DataFrame, needs: pd.DataFrame) -> None:
-    sc = c.scenario
-    seg = df["segment"].cat.codes.to_numpy()
-    ch = df["channel"].cat.codes.to_numpy()
-    expect = np.array([[sc.segments[s].wait_expectation_s.get(k, c.sl_seconds[i, j]) or 20.0
-                        for j, k in enumerate(c.channels)] for i, s in enumerate(c.segments)])[seg, ch]
-    nid = df["need_id"].to_numpy()
-    failed_ss = needs["self_service_attempted"].to_numpy()[nid] & (df["kind"] != "outreach").to_numpy()
-    pref = needs["preferred_channel"].cat.codes.to_numpy()[nid]
-    fit = (pref == ch).astype(float)
-    steps = ((df["ivr_s"].to_numpy() > 0).astype(float) + df["transfers"].to_numpy() + failed_ss
-             + (df["attempt"].to_numpy() - 1) + (1.0 - fit) + needs["noncompliant"].to_numpy()[nid])
-    df["effort"] = satisfaction.effort_score(steps)
-    df["csat"] = satisfaction.csat(sc.satisfaction.csat, df["wait_s"].fillna(0.0).to_numpy(), expect,
-                                   df["resolved"].to_numpy(), steps, fit, (df["outcome"] != "handled").to_numpy())
-    df.loc[df["kind"] == "outreach", ["effort", "csat"]] = np.nan
+@dataclass
+class _Block:
+    """A day's needs while some of them are still in the engine."""
+
+    offset: int
+    needs: arrivals.Needs
+    f: FunnelResult
+    level: np.ndarray
+    terminal: np.ndarray
+    repeats: np.ndarray
+    complained: np.ndarray
+    last_csat: np.ndarray
+    last_contact: np.ndarray
+    open: int
 
 
-def _need_csat(c: Compiled, needs: pd.DataFrame, contacts: pd.DataFrame) -> np.ndarray:
-    """A need's experience is its last customer contact's; needs ending before an agent score by level."""
-    p = c.scenario.satisfaction.csat
-    out = np.full(len(needs), np.nan)
-    term = needs["terminal"].to_numpy()
-    out[term == "proactive_resolved"] = p.base
-    out[term == "self_served"] = p.base - p.effort_weight
-    cust = contacts[contacts["kind"] != "outreach"]
-    last = cust.groupby("need_id", sort=False)["csat"].last()
-    out[last.index.to_numpy()] = last.to_numpy()
-    unresolved = term == "unresolved"
-    out[unresolved] = np.maximum(out[unresolved] - p.resolution_weight * 0.5, 1.0)
-    return out
+class _Run:
+    def __init__(self, c: Compiled, seed: int, rep: int, keep_records: bool) -> None:
+        self.c, self.rep, self.keep = c, rep, keep_records
+        self.acc = KpiAccumulator(c, LEVELS, TERMINAL_STATES)
+        self.engine = Engine(c, seed, rep)
+        self.blocks: dict[int, _Block] = {}
+        self.starts: list[int] = []
+        self.labels = interval_categories(c)
+        self.contact_frames: list[pd.DataFrame] = []
+        self.need_frames: list[pd.DataFrame] = []
+        self.expected = 0
+        self.n_needs = 0
+        self.n_contacts = 0
+        self.csat_params = c.scenario.satisfaction.csat
+        sc = c.scenario
+        self.expect = np.array([[sc.segments[s].wait_expectation_s.get(k, c.sl_seconds[i, j])
+                                 for j, k in enumerate(c.channels)] for i, s in enumerate(c.segments)])
+
+    def add_block(self, b: int, needs: arrivals.Needs) -> None:
+        c = self.c
+        f = run_funnel(c, needs)
+        level = need_levels(c, f)
+        n = len(needs)
+        terminal = np.where(f.stage < ASSISTED, f.stage, -1).astype(np.int8)
+        blk = _Block(self.n_needs, needs, f, level, terminal, np.zeros(n, np.int16), np.zeros(n, bool),
+                     np.full(n, np.nan), np.full(n, -1, np.int64), int((f.stage == ASSISTED).sum()))
+        self.expected += int(((needs.arrival_at >= c.warmup_s) & (needs.arrival_at < c.horizon_s)).sum())
+        self.blocks[blk.offset] = blk
+        self.starts.append(blk.offset)
+        self.engine.feed(needs, f, blk.offset, level)
+        self.n_needs += n
+        if blk.open == 0:
+            self._emit(blk)
+
+    def _block_of(self, need_ids: np.ndarray) -> np.ndarray:
+        starts = np.array(self.starts)
+        return starts[np.searchsorted(starts, need_ids, side="right") - 1]
+
+    def process(self, fl: Flushed) -> None:
+        c = self.c
+        if len(fl.contacts["contact_id"]):
+            cf = contacts_frame(c, fl.contacts, self.rep, self.labels)
+            self._enrich(cf)
+            self.acc.add_contacts(cf)
+            self.n_contacts += len(cf)
+            cust = cf[cf["kind"] != "outreach"]
+            if len(cust):
+                owners = self._block_of(cust["need_id"].to_numpy())
+                for start in np.unique(owners):
+                    blk = self.blocks[int(start)]
+                    sel = owners == start
+                    local = cust["need_id"].to_numpy()[sel] - blk.offset
+                    cid = cust["contact_id"].to_numpy()[sel]
+                    later = cid > blk.last_contact[local]
+                    blk.last_contact[local[later]] = cid[later]
+                    blk.last_csat[local[later]] = cust["csat"].to_numpy()[sel][later]
+            if self.keep:
+                self.contact_frames.append(cf)
+        if len(fl.final_needs):
+            owners = self._block_of(fl.final_needs)
+            for start in np.unique(owners):
+                blk = self.blocks[int(start)]
+                sel = owners == start
+                local = fl.final_needs[sel] - blk.offset
+                blk.terminal[local] = [FINAL_TO_TERMINAL[int(k)] for k in fl.final_codes[sel]]
+                blk.repeats[local] = fl.repeats[sel]
+                blk.complained[local] = fl.complained[sel]
+                blk.open -= int(sel.sum())
+                if blk.open == 0:
+                    self._emit(blk)
+
+    def _enrich(self, cf: pd.DataFrame) -> None:
+        """Effort, CSAT, non-staff cost and agent-time of each contact."""
+        ch = cf["channel"].cat.codes.to_numpy()
+        fit = (cf["preferred_channel"].to_numpy() == ch).astype(float)
+        steps = ((cf["ivr_s"].to_numpy() > 0).astype(float) + cf["transfers"].to_numpy()
+                 + cf["self_service_failed"].to_numpy() + (cf["attempt"].to_numpy() - 1) + (1.0 - fit)
+                 + cf["noncompliant"].to_numpy())
+        expect = self.expect[cf["segment"].cat.codes.to_numpy(), ch]
+        outreach = (cf["kind"] == "outreach").to_numpy()
+        cf["effort"] = np.where(outreach, np.nan, satisfaction.effort_score(steps))
+        cf["csat"] = np.where(outreach, np.nan, satisfaction.csat(
+            self.csat_params, cf["wait_s"].fillna(0.0).to_numpy(), expect, cf["resolved"].to_numpy(), steps, fit,
+            (cf["outcome"] != "handled").to_numpy()))
+        cf["other_cost"] = costs.contact_other_costs(self.c, cf)
+        cf["busy_s"] = np.where(cf["pool"].cat.codes.to_numpy() >= 0,
+                                cf["handle_s"].fillna(0.0).to_numpy() + cf["acw_s"].to_numpy(), 0.0)
+
+    def _emit(self, blk: _Block) -> None:
+        """All needs of a block are final: account for them and drop the block."""
+        c, f, p = self.c, blk.f, self.csat_params
+        csat = blk.last_csat.copy()
+        csat[blk.terminal == 1] = p.base
+        csat[blk.terminal == 2] = p.base - p.effort_weight
+        unresolved = blk.terminal == 4
+        csat[unresolved] = np.maximum(csat[unresolved] - p.resolution_weight * 0.5, 1.0)
+        value = c.value[blk.needs.segment.astype(np.int64)]
+        var = np.where(np.isnan(csat), 0.0, satisfaction.value_at_risk(
+            c.scenario.satisfaction.churn, np.nan_to_num(csat, nan=5.0), value))
+        other = costs.need_costs(c, blk.needs.reason, blk.terminal == 0, f.notified, f.ss_attempted, blk.complained)
+        self.acc.add_needs(blk.needs.segment, blk.level, blk.terminal, blk.needs.arrival_at, other, blk.repeats,
+                           blk.complained, csat, var)
+        if self.keep:
+            nf = needs_frame(c, blk.needs, f, blk.level, blk.terminal, blk.repeats, blk.complained, blk.offset,
+                             self.rep, self.labels)
+            nf["own_cost"] = other
+            nf["csat"] = csat
+            nf["value_at_risk"] = var
+            self.need_frames.append(nf)
+        del self.blocks[blk.offset]
+        self.starts.remove(blk.offset)
+
+    def records(self, rate: np.ndarray) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+        if not self.keep:
+            return None, None
+        contacts = pd.concat(self.contact_frames, ignore_index=True) if self.contact_frames else None
+        needs = pd.concat(self.need_frames, ignore_index=True) if self.need_frames else None
+        if contacts is not None:
+            pool = contacts["pool"].cat.codes.to_numpy()
+            contacts["cost"] = contacts["other_cost"] + contacts["busy_s"] * np.where(pool >= 0, rate[pool], 0.0)
+            contacts = contacts.drop(columns=["need_at", "level", "self_service_failed", "preferred_channel",
+                                              "noncompliant", "other_cost", "busy_s"])
+            contacts = contacts.sort_values(["arrival_at", "contact_id"], kind="stable").reset_index(drop=True)
+        if needs is not None:
+            per_need = contacts.groupby("need_id", sort=False)["cost"].sum() if contacts is not None else None
+            needs["cost"] = needs["own_cost"]
+            if per_need is not None:
+                needs["cost"] += per_need.reindex(needs["need_id"]).fillna(0.0).to_numpy()
+            needs = needs.drop(columns=["own_cost"]).sort_values("need_id").reset_index(drop=True)
+        return contacts, needs
 
 
 def run_replication(c: Compiled, seed: int, rep: int, keep_records: bool = True) -> ReplicationResult:
     t0 = time.perf_counter()
-    needs = arrivals.generate(c, seed, rep)
-    f = run_funnel(c, needs)
-    eng = Engine(c, needs, f, seed, rep).run()
-    contacts = contacts_frame(c, eng, rep)
-    nd = needs_frame(c, needs, f, eng, rep)
-    _enrich_contacts(c, contacts, nd)
-
-    kpis = metrics.replication_kpis(c, contacts, rep)
-    pool_rows = kpis[(kpis["pool"] != metrics.ALL) & (kpis["interval"] == metrics.ALL)]
-    staff_cost = dict(pool_rows[pool_rows["metric"] == "staff_cost"][["pool", "value"]].itertuples(index=False))
-    busy_h = dict(pool_rows[pool_rows["metric"] == "busy_hours"][["pool", "value"]].itertuples(index=False))
-    staff_part, other_part = costs.contact_costs(c, contacts, staff_cost, {k: v * 3600.0 for k, v in busy_h.items()})
-    contacts["cost"] = staff_part + other_part
-
-    in_window = (nd["arrival_at"] >= c.warmup_s) & (nd["arrival_at"] < c.horizon_s)
-    nd["cost"] = costs.need_costs(c, nd)
-    # the total is exact: every paid staff hour plus every non-staff cost of needs arriving in the window
-    # (per segment, staff cost is allocated by agent-time used)
-    window_need = in_window.to_numpy()[contacts["need_id"].to_numpy()]
-    total_cost = (sum(staff_cost.values()) + float(other_part[window_need].sum())
-                  + float(nd.loc[in_window, "cost"].sum()) + costs.fixed_costs(c))
-    per_need_contact_cost = contacts.groupby("need_id", sort=False)["cost"].sum()
-    nd.loc[per_need_contact_cost.index, "cost"] += per_need_contact_cost.to_numpy()
-    nd["csat"] = _need_csat(c, nd, contacts)
-    value = c.value[nd["segment"].cat.codes.to_numpy()]
-    nd["value_at_risk"] = np.where(np.isnan(nd["csat"]), 0.0,
-                                   satisfaction.value_at_risk(c.scenario.satisfaction.churn,
-                                                              np.nan_to_num(nd["csat"], nan=5.0), value))
-    revenue = costs.premium_revenue(c, nd[in_window], contacts)
-    fixed = costs.fixed_costs(c)
-
-    w = nd[in_window]
-    need_rows = []
-    for seg_name, grp in [(metrics.ALL, w), *((str(k), g) for k, g in w.groupby("segment", observed=False))]:
-        counts = grp["terminal"].value_counts()
-        cost = total_cost if seg_name == metrics.ALL else float(grp["cost"].sum())
-        rev = sum(revenue.values()) if seg_name == metrics.ALL else revenue.get(seg_name, 0.0)
-        resolved = sum(int(counts.get(s, 0)) for s in ("prevented", "proactive_resolved", "self_served", "resolved"))
-        vals = {
-            "needs": float(len(grp)),
-            **{f"needs_{s}": float(counts.get(s, 0)) for s in TERMINAL_STATES},
-            "conservation_gap": float(len(grp) - sum(int(counts.get(s, 0)) for s in TERMINAL_STATES)),
-            "repeat_contacts": float(grp["repeats"].sum()),
-            "complaints": float(grp["complained"].sum()),
-            "cost": cost,
-            "cost_per_resolved_need": cost / resolved if resolved else np.nan,
-            "revenue": rev,
-            "net_cost": cost - rev,
-            "need_csat": float(grp["csat"].mean()) if grp["csat"].notna().any() else np.nan,
-            "value_at_risk": float(grp["value_at_risk"].sum()),
-        }
-        for metric, value_ in vals.items():
-            need_rows.append((rep, seg_name, metrics.ALL, metrics.ALL, metrics.ALL, metric, value_))
-    kpis = pd.concat([kpis, pd.DataFrame(need_rows, columns=kpis.columns)], ignore_index=True)
-
-    wf = w.groupby("level", observed=False).agg(needs=("need_id", "size"), cost=("cost", "sum")).reindex(LEVELS)
-    wf = wf.fillna(0.0).reset_index()
-    wf.insert(0, "replication", rep)
-    wf.loc[wf["level"] == "preventive", "cost"] += fixed
-    return ReplicationResult(
-        replication=rep, kpis=kpis, waterfall=wf, contacts=contacts if keep_records else None,
-        needs=nd if keep_records else None, n_needs=len(nd), n_contacts=len(contacts),
-        seconds=time.perf_counter() - t0,
-    )
+    run = _Run(c, seed, rep, keep_records)
+    for b in range(arrivals.n_blocks(c)):
+        run.add_block(b, arrivals.generate(c, seed, rep, b))
+        run.engine.run_until(min((b + 1) * arrivals.BLOCK_S, c.horizon_s))
+        run.process(run.engine.flush())
+    run.engine.run_until(c.end_s)
+    run.engine.finish()
+    run.process(run.engine.flush())
+    revenue = costs.premium_revenue(c, run.acc.member_contacts())
+    kpis, wf = run.acc.finish(rep, costs.fixed_costs(c), revenue, expected_needs=float(run.expected))
+    _, rate = run.acc.pool_frame()
+    contacts, needs = run.records(rate)
+    return ReplicationResult(replication=rep, kpis=kpis, waterfall=wf, contacts=contacts, needs=needs,
+                             n_needs=run.n_needs, n_contacts=run.n_contacts, seconds=time.perf_counter() - t0)

@@ -37,7 +37,7 @@ def test_prevention_share_removes_that_share_of_needs() -> None:
     d = _two_reasons()
     d["reasons"]["easy"]["prevention"] = {"share": 0.3}
     d["reasons"]["hard"]["prevention"] = {"share": 0.3}
-    res = run_one(d, replications=8)
+    res = run_one(d, replications=12)
     share = (res.values("needs_prevented") / res.values("needs")).to_numpy()
     ci = mean_ci(share, 0.99)
     assert ci.low <= 0.3 <= ci.high

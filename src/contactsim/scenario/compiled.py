@@ -100,6 +100,28 @@ class Compiled:
     value: np.ndarray
     tiers: list[str]
 
+    @property
+    def n_intervals(self) -> int:
+        """Intervals from the start of the run to the end of the drain."""
+        return int(np.ceil(self.end_s / self.interval_s - 1e-9))
+
+    @property
+    def per_day(self) -> int:
+        return int(round(DAY_S / self.interval_s))
+
+    def interval_label(self, k: int) -> str:
+        """'d01 Mon 08:30' for interval k from the start of the run (sortable text)."""
+        d, r = divmod(k, self.per_day)
+        secs = int(r * self.interval_s)
+        wd = WEEKDAYS[(self.start_weekday + d) % 7].capitalize()
+        return f"d{d + 1:02d} {wd} {secs // 3600:02d}:{secs % 3600 // 60:02d}"
+
+    def week_slot_label(self, slot: int) -> str:
+        """'1 Mon 08:30' for interval ``slot`` of the week (Monday first)."""
+        d, r = divmod(slot, self.per_day)
+        secs = int(r * self.interval_s)
+        return f"{d + 1} {WEEKDAYS[d].capitalize()} {secs // 3600:02d}:{secs % 3600 // 60:02d}"
+
 
 def _matches(cls: ContactClass, sc: Scenario, seg: str, reason: str, premium: bool) -> bool:
     s = sc.segments[seg]

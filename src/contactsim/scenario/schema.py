@@ -430,6 +430,9 @@ class Run(Model):
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 1
     replications: Annotated[int, Field(ge=1, le=100_000)] = 10
     record_contacts: bool = True
+    """Keep per-contact and per-need records (in memory, written to Parquet). Off for long studies."""
+    interval_kpis: Literal["auto", "absolute", "time_of_week"] = "auto"
+    """KPIs per interval of the run (absolute) or per interval of the week; auto: absolute up to 35 days."""
 
 
 # --- the scenario --------------------------------------------------------------------------------------
