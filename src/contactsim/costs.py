@@ -11,26 +11,28 @@ per event; premium membership brings fee revenue.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from contactsim.scenario.compiled import Compiled
 
 DAYS_PER_MONTH = 365.25 / 12
 
 
-def contact_other_costs(c: Compiled, contacts: pd.DataFrame) -> np.ndarray:
-    """Per contact, every cost but staff time: telephony, IVR minutes and the channel's cost per contact."""
+def contact_other_costs(c: Compiled, channel: np.ndarray, ivr_s: np.ndarray, wait_s: np.ndarray,
+                        handle_s: np.ndarray, customer: np.ndarray, callback: np.ndarray,
+                        unserved: np.ndarray) -> np.ndarray:
+    """Per contact, every cost but staff time: telephony, IVR minutes and the channel's cost per contact.
+
+    Telephony runs while a customer is connected (IVR + wait + talk); callbacks and agent outreach do
+    not hold a line in the queue.
+    """
     sc = c.scenario
-    ch = contacts["channel"].cat.codes.to_numpy()
+    ch = channel.astype(np.int64)
     per_min = np.array([sc.channels[x].cost_per_minute for x in c.channels])[ch]
     per_contact = np.array([sc.channels[x].cost_per_contact for x in c.channels])[ch]
-    ivr = contacts["ivr_s"].fillna(0.0).to_numpy()
-    connected = ivr + contacts["wait_s"].fillna(0.0).to_numpy() + contacts["handle_s"].fillna(0.0).to_numpy()
+    connected = ivr_s + np.nan_to_num(wait_s) + np.nan_to_num(handle_s)
     ivr_rate = sc.policies.ivr.cost_per_minute if sc.policies.ivr else 0.0
-    is_customer = (contacts["kind"] != "outreach").to_numpy()
-    telephony = np.where(is_customer & ~contacts["callback"].to_numpy(), connected / 60.0 * per_min, 0.0)
-    present = (contacts["outcome"] != "unserved").to_numpy()
-    return telephony + ivr / 60.0 * ivr_rate + np.where(present, per_contact, 0.0)
+    telephony = np.where(customer & ~callback, connected / 60.0 * per_min, 0.0)
+    return telephony + ivr_s / 60.0 * ivr_rate + np.where(unserved, 0.0, per_contact)
 
 
 def need_costs(c: Compiled, reason: np.ndarray, prevented: np.ndarray, notified: np.ndarray,

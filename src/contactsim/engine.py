@@ -50,17 +50,26 @@ class _Call(Event):
 
 
 class Contact:
-    """One contact attempt while it is in the system (inputs fixed at birth, outputs filled in)."""
+    """One contact attempt while it is in the system (inputs fixed at birth, outputs filled in).
 
-    __slots__ = ("id", "need", "seg", "rea", "ch", "arr", "pat", "hdl", "kind", "attempt", "prem", "misroute",
-                 "ivr", "u_fcr", "u_retry", "u_acw", "u_cmp", "u_cb", "forced", "state", "ans", "end", "wait",
-                 "handle", "acw", "pool", "res", "transfers", "callback", "queued_at0", "wait_before",
-                 "queued_in", "nat", "lvl", "ssf", "pref", "nonc")
+    Hot fields are slots; rarely changed ones (IVR, misroutes, callbacks, forced pools) live in an
+    instance dict created only when one is set, with class-level defaults — creating a contact is
+    the single most frequent thing the engine does.
+    """
+
+    __slots__ = ("id", "need", "seg", "rea", "ch", "arr", "pat", "hdl", "kind", "attempt", "prem", "us", "info",
+                 "acw0", "state", "queued_in", "ans", "end", "wait", "handle", "acw", "pool", "res", "__dict__")
+    misroute = False
+    ivr = 0.0
+    forced = -1
+    transfers = 0
+    callback = False
+    queued_at0 = math.nan
+    wait_before = 0.0
 
     def __init__(self, cid: int, need: int, seg: int, rea: int, ch: int, arr: float, pat: float, hdl: float,
                  kind: int, attempt: int, prem: bool, us: tuple[float, float, float, float, float],
-                 need_info: tuple[float, int, bool, int, bool], forced: int = -1, misroute: bool = False,
-                 ivr: float = 0.0) -> None:
+                 info: tuple[float, int, bool, int, bool], acw0: float = math.nan) -> None:
         self.id = cid
         self.need = need
         self.seg = seg
@@ -72,19 +81,14 @@ class Contact:
         self.kind = kind
         self.attempt = attempt
         self.prem = prem
-        self.misroute = misroute
-        self.ivr = ivr
-        self.u_fcr, self.u_retry, self.u_acw, self.u_cmp, self.u_cb = us
-        self.forced = forced
+        self.us = us
+        """Uniforms: first-contact resolution, retrial, after-contact work, complaint, callback acceptance."""
+        self.info = info
+        """The need's arrival time, funnel level, tried self-service, preferred channel, ignored steering."""
+        self.acw0 = acw0
+        """After-contact work if served by the first-choice pool (drawn in bulk at birth)."""
         self.state = PENDING
-        self.transfers = 0
-        self.callback = False
-        self.queued_at0 = math.nan
-        self.wait_before = 0.0
         self.queued_in: list[int] | None = None
-        # the need's arrival time, funnel level, failed self-service, preferred channel, ignored steering
-        self.nat, self.lvl, self.ssf, self.pref, self.nonc = need_info
-        # outcome fields (ans, end, wait, handle, acw, pool, res) are set by _start, _abandon or not_served()
 
     def not_served(self, state: int, wait: float = math.nan, end: float = math.nan) -> None:
         """Fill the outcome fields of a contact that no agent answered."""
@@ -143,14 +147,16 @@ CONTACT_FIELDS = (
     ("channel", "ch", np.int16), ("pool", "pool", np.int16), ("premium", "prem", bool),
     ("arrival_at", "arr", float), ("answered_at", "ans", float), ("end_at", "end", float),
     ("wait_s", "wait", float), ("handle_s", "handle", float), ("acw_s", "acw", float), ("ivr_s", "ivr", float),
-    ("outcome", "state", np.int8), ("resolved", "res", bool), ("transfers", "transfers", np.int8),
-    ("callback", "callback", bool), ("need_at", "nat", float), ("level", "lvl", np.int8),
-    ("self_service_failed", "ssf", bool), ("preferred_channel", "pref", np.int16), ("noncompliant", "nonc", bool),
+    ("state", "state", np.int8), ("resolved", "res", bool), ("transfers", "transfers", np.int8),
+    ("callback", "callback", bool),
 )
+INFO_FIELDS = (("need_at", float), ("level", np.int8), ("self_service_failed", bool),
+               ("preferred_channel", np.int16), ("noncompliant", bool))
 
 
 _BY_ID = attrgetter("id")
-_ROW = attrgetter(*(attr for _, attr, _ in CONTACT_FIELDS), "queued_at0")
+_BY_ARR = attrgetter("arr")
+_ROW = attrgetter(*(attr for _, attr, _ in CONTACT_FIELDS), "queued_at0", "info")
 
 
 class Engine:
@@ -175,6 +181,9 @@ class Engine:
         wc = self.sc.webcare
         self.webcare_pool = c.pools.index(wc.pool) if wc and wc.pool else -1
         self.next_id = 0
+        self.arrivals: list[Contact] = []
+        """Fed contacts sorted by arrival; ``next_arrival`` is the next to arrive."""
+        self.next_arrival = 0
         self.seq = 0
         self.done: list[Contact] = []
         self.final: list[tuple[int, int]] = []
@@ -198,18 +207,30 @@ class Engine:
         us = np.stack([u[idx, U["fcr"]], u[idx, U["retrial"]], u[idx, U["acw"]], u[idx, U["complaint"]],
                        u[idx, U["callback"]]], axis=1).tolist()
         at = np.maximum(f.contact_at + f.ivr_s, now)
-        order = np.argsort(at, kind="stable").tolist()
-        seg, rea, prem = needs.segment[idx].tolist(), needs.reason[idx].tolist(), f.premium[idx].tolist()
-        ch, pat, hdl = f.channel.tolist(), f.patience_s.tolist(), f.handle_s.tolist()
-        mis, ivr, at_l, need_l = f.misrouted.tolist(), f.ivr_s.tolist(), at.tolist(), (idx + need_offset).tolist()
-        idx_l = idx.tolist()
+        order = np.argsort(at, kind="stable")
+        seg_a, rea_a, ch_a = needs.segment[idx].astype(np.int64), needs.reason[idx].astype(np.int64), f.channel
+        acw0 = self._first_choice_acw(seg_a, rea_a, ch_a, u[idx, U["acw"]])
+        seg, rea, prem = seg_a.tolist(), rea_a.tolist(), f.premium[idx].tolist()
+        ch, pat, hdl = ch_a.tolist(), f.patience_s.tolist(), f.handle_s.tolist()
+        at_l, need_l, idx_l, acw_l = at.tolist(), (idx + need_offset).tolist(), idx.tolist(), acw0.tolist()
         batch = []
-        for k in order:
-            batch.append(Contact(self.next_id, need_l[k], seg[k], rea[k], ch[k], at_l[k], pat[k], hdl[k], FIRST, 1,
-                                 prem[k], tuple(us[k]), info[idx_l[k]], misroute=mis[k], ivr=ivr[k]))
-            self.next_id += 1
-        if batch:
-            _Call(self.env, batch[0].arr - now, self._arrival_chain, (batch, 0))
+        cid = self.next_id
+        for k in order.tolist():
+            batch.append(Contact(cid, need_l[k], seg[k], rea[k], ch[k], at_l[k], pat[k], hdl[k], FIRST, 1,
+                                 prem[k], tuple(us[k]), info[idx_l[k]], acw_l[k]))
+            cid += 1
+        self.next_id = cid
+        special = np.flatnonzero(f.misrouted | (f.ivr_s > 0))
+        if special.size:
+            position = np.empty_like(order)
+            position[order] = np.arange(order.size)
+            for k in special.tolist():
+                ct = batch[int(position[k])]
+                ct.misroute = bool(f.misrouted[k])
+                ct.ivr = float(f.ivr_s[k])
+        rest = self.arrivals[self.next_arrival:]
+        self.arrivals = sorted(rest + batch, key=_BY_ARR) if rest else batch
+        self.next_arrival = 0
         for need, t, pool, h in zip(f.outreach_need.tolist(), f.outreach_at.tolist(), f.outreach_pool.tolist(),
                                     f.outreach_handle_s.tolist(), strict=True):
             ch0 = self.c.pool_defs[pool].channels[0]
@@ -217,9 +238,43 @@ class Engine:
                               bool(f.premium[need]), ch0, max(t, now), math.inf, h, OUTREACH, 1, info[need],
                               forced_pool=pool)
 
-    def run_until(self, t: float) -> None:
-        if t > self.env.now:
-            self.env.run(until=t)
+    def _first_choice_acw(self, seg: np.ndarray, rea: np.ndarray, ch: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """After-contact work for each contact as if served by its first-choice pool (vectorised)."""
+        out = np.full(len(seg), math.nan)
+        first = np.array([self.routes[(int(s), int(r), int(k))][0][0]
+                          for s, r, k in zip(seg.tolist(), rea.tolist(), ch.tolist(), strict=True)], dtype=np.int64) \
+            if len(seg) else np.zeros(0, dtype=np.int64)
+        for p, cp in enumerate(self.c.pool_defs):
+            sel = first == p
+            if sel.any():
+                out[sel] = cp.acw.ppf(u[sel]) if cp.acw is not None else 0.0
+        return out
+
+    def run_until(self, until: float) -> None:
+        """Advance the simulation to ``until``: events from SimPy's queue, arrivals from the sorted list.
+
+        Arrivals are known in advance, so they are not scheduled as events: the loop takes whichever is
+        next, the queue's event (``env.step()``) or the next arrival (events first at equal times).
+        """
+        env = self.env
+        queue = env._queue
+        arrivals = self.arrivals
+        while True:
+            k = self.next_arrival
+            t_arr = arrivals[k].arr if k < len(arrivals) else math.inf
+            t_ev = queue[0][0] if queue else math.inf
+            if t_ev <= t_arr:
+                if t_ev > until:
+                    break
+                env.step()
+            else:
+                if t_arr > until:
+                    break
+                env._now = t_arr
+                self.next_arrival = k + 1
+                self._arrive_now(arrivals[k])
+        if until > env._now:
+            env._now = until
 
     def finish(self) -> None:
         """End of the run: contacts still waiting (or between a transfer) are unserved."""
@@ -230,6 +285,8 @@ class Engine:
                     ct = entry[3]
                     if ct.state in (WAITING, PENDING):
                         pending[ct.id] = ct
+        for ct in self.arrivals[self.next_arrival:]:
+            pending[ct.id] = ct
         for ev in self.env._queue:  # contacts scheduled but not yet arrived or between transfer legs
             arg = getattr(ev[3], "_value", None)
             for ct in _contacts_in(arg):
@@ -243,12 +300,14 @@ class Engine:
 
     def flush(self) -> Flushed:
         done, self.done = self.done, []
-        done.sort(key=_BY_ID)
         rows = list(map(_ROW, done))
-        columns = list(zip(*rows, strict=True)) if rows else [()] * (len(CONTACT_FIELDS) + 1)
+        columns = list(zip(*rows, strict=True)) if rows else [()] * (len(CONTACT_FIELDS) + 2)
         cols = {name: np.array(columns[k], dtype=dt) for k, (name, _, dt) in enumerate(CONTACT_FIELDS)}
-        first_q = np.array(columns[-1], dtype=float)
-        moved = ~np.isnan(first_q)
+        info = list(zip(*columns[-1], strict=True)) if rows else [()] * len(INFO_FIELDS)
+        for k, (name, dt) in enumerate(INFO_FIELDS):
+            cols[name] = np.array(info[k], dtype=dt)
+        first_q = np.array(columns[-2], dtype=float)
+        moved = ~np.isnan(first_q)  # misrouted contacts: report when they first entered a queue
         cols["arrival_at"][moved] = first_q[moved]
         final, self.final = self.final, []
         ids = np.array([n for n, _ in final], dtype=np.int64)
@@ -260,10 +319,12 @@ class Engine:
 
     # -- contact bookkeeping ---------------------------------------------------------------------------
     def _new_contact(self, need: int, seg: int, rea: int, prem: bool, ch: int, at: float, patience: float,
-                     handle: float, kind: int, attempt: int, need_info: tuple, forced_pool: int = -1) -> None:
+                     handle: float, kind: int, attempt: int, info: tuple, forced_pool: int = -1) -> None:
         r = self.rng.random(5).tolist()
         ct = Contact(self.next_id, need, seg, rea, ch, at, patience, handle, kind, attempt, prem, tuple(r),
-                     need_info, forced=forced_pool)
+                     info)
+        if forced_pool >= 0:
+            ct.forced = forced_pool
         self.next_id += 1
         _Call(self.env, at - self.env.now, self._arrive, ct)
 
@@ -280,14 +341,6 @@ class Engine:
         return s
 
     # -- events ----------------------------------------------------------------------------------------
-    def _arrival_chain(self, ev: Event) -> None:
-        batch, k = ev._value
-        self._arrive_now(batch[k])
-        if k + 1 < len(batch):
-            _Call(self.env, batch[k + 1].arr - self.env.now, self._arrival_chain, (batch, k + 1))
-        else:
-            batch.clear()
-
     def _arrive(self, ev: Event) -> None:
         self._arrive_now(ev._value)
 
@@ -307,7 +360,7 @@ class Engine:
         if ct.ch in self.cb_channels and ct.kind != OUTREACH:
             primary = self.pools[route[0][0]]
             predicted = primary.n_waiting * self._aht_guess(primary) / max(primary.staffed, 1)
-            if predicted > self.cb_limit and ct.u_cb < self.cb_accept:
+            if predicted > self.cb_limit and ct.us[4] < self.cb_accept:
                 ct.callback = True
                 pat = math.inf
         qi: list[int] = []
@@ -389,7 +442,9 @@ class Engine:
             return
         ct.state = SERVED
         handle = ct.hdl * cp.handle_time_factor * (1.0 + cp.stretch * load)
-        acw = float(cp.acw.ppf(np.array([ct.u_acw]))[0]) if cp.acw is not None else 0.0
+        acw = ct.acw0
+        if acw != acw or self._route(ct)[0][0] != cp.index:  # not drawn at birth for this pool (NaN check)
+            acw = float(cp.acw.ppf(np.array([ct.us[2]]))[0]) if cp.acw is not None else 0.0
         ct.ans = now
         ct.wait = wait + ct.wait_before
         ct.handle = handle
@@ -404,7 +459,7 @@ class Engine:
         if ct.kind in (OUTREACH, WEBCARE):
             ct.res = True
             return
-        resolved = ct.u_fcr < self.fcr[ct.rea][ct.ch]
+        resolved = ct.us[0] < self.fcr[ct.rea][ct.ch]
         ct.res = resolved
         if resolved:
             self.final.append((ct.need, RESOLVED))
@@ -429,7 +484,7 @@ class Engine:
         pat = self._draw((ct.seg, ch), self.patience) if self.abandons[ch] else math.inf
         hdl = self._draw((ct.rea, ch), self.handle)
         self._new_contact(ct.need, ct.seg, ct.rea, ct.prem, ch, at, pat, hdl, kind, ct.attempt + 1,
-                          (ct.nat, ct.lvl, ct.ssf, ct.pref, ct.nonc))
+                          ct.info)
 
     def _finalise(self, ct: Contact, final: int) -> None:
         self.final.append((ct.need, final))
@@ -437,13 +492,13 @@ class Engine:
         if wc is None:
             return
         p = wc.complaint_probability_unresolved if final == UNRESOLVED else wc.complaint_probability_abandoned
-        if ct.u_cmp < p:
+        if ct.us[3] < p:
             self.complained.add(ct.need)
             if self.webcare_pool >= 0:
                 ch = self.c.pool_defs[self.webcare_pool].channels[0]
                 h = float(self._sampler_cache(("webcare",), wc.handle_time).ppf(self.rng.random(1))[0])
                 self._new_contact(ct.need, ct.seg, ct.rea, ct.prem, ch, self.env.now + 600.0, math.inf, h, WEBCARE,
-                                  1, (ct.nat, ct.lvl, ct.ssf, ct.pref, ct.nonc), forced_pool=self.webcare_pool)
+                                  1, ct.info, forced_pool=self.webcare_pool)
 
     def _requeue(self, ev: Event) -> None:
         ct = ev._value
@@ -461,7 +516,7 @@ class Engine:
         ct.not_served(ABANDONED, now - ct.arr + ct.wait_before, now)
         self.done.append(ct)
         retrial = self.retrial_rules[ct.seg]
-        if retrial and ct.attempt < retrial.max_attempts and ct.u_retry < retrial.probability:
+        if retrial and ct.attempt < retrial.max_attempts and ct.us[1] < retrial.probability:
             delay = float(self._sampler_cache(("retrial", ct.seg), retrial.delay).ppf(self.rng.random(1))[0])
             self._follow_up(ct, now + delay, RETRIAL)
         else:
@@ -522,9 +577,6 @@ def _contacts_in(arg: object) -> list[Contact]:
     if isinstance(arg, Contact):
         return [arg]
     if isinstance(arg, tuple):
-        if len(arg) == 2 and isinstance(arg[0], list):  # an arrival chain (batch, next index)
-            batch, k = arg
-            return batch[k:]
         return [x for x in arg if isinstance(x, Contact)]
     return []
 

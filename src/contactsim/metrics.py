@@ -117,63 +117,68 @@ class KpiAccumulator:
         self.promise = (prem.promise.seconds, prem.promise.share) if prem is not None and prem.promise else None
 
     # -- feeding ---------------------------------------------------------------------------------------
-    def add_contacts(self, df: pd.DataFrame) -> None:
-        """A chunk of finished contacts (records columns plus csat, effort, other_cost, busy_s)."""
+    def add_contacts(self, col: dict[str, np.ndarray]) -> None:
+        """A chunk of finished contacts as numpy columns: the engine's (codes, ``pool`` -1 when not served,
+        ``outcome`` handled/abandoned/unserved as 0/1/2, ``customer`` False for agent outreach) plus
+        ``need_at``, ``level``, ``sl_threshold_s``, ``sl_target``, ``csat``, ``effort``, ``other_cost``,
+        ``busy_s``."""
         c = self.c
-        pool = df["pool"].cat.codes.to_numpy().astype(np.int64)
-        busy_s = df["busy_s"].to_numpy()
-        self._pool_time(pool, df["answered_at"].to_numpy(), busy_s)
-        need_at = df["need_at"].to_numpy()
-        in_win = (need_at >= c.warmup_s) & (need_at < c.horizon_s)
-        seg = df["segment"].cat.codes.to_numpy().astype(np.int64)
-        lvl = df["level"].to_numpy().astype(np.int64)
-        other = df["other_cost"].to_numpy()
+        pool = col["pool"].astype(np.int64)
+        busy_s = col["busy_s"]
         served = pool >= 0
-        np.add.at(self.need_other, seg[in_win], other[in_win])
-        np.add.at(self.level_other, lvl[in_win], other[in_win])
+        self._pool_time(pool, col["answered_at"], busy_s)
+        need_at = col["need_at"]
+        in_win = (need_at >= c.warmup_s) & (need_at < c.horizon_s)
+        seg = col["segment"].astype(np.int64)
+        lvl = col["level"].astype(np.int64)
+        other = col["other_cost"]
+        L = len(self.levels)
+        self.need_other += np.bincount(seg[in_win], other[in_win], minlength=self.S)
+        self.level_other += np.bincount(lvl[in_win], other[in_win], minlength=L)
         sw = in_win & served
-        np.add.at(self.need_busy, (seg[sw], pool[sw]), busy_s[sw])
-        np.add.at(self.level_busy, (lvl[sw], pool[sw]), busy_s[sw])
+        self.need_busy += np.bincount(seg[sw] * self.P + pool[sw], busy_s[sw],
+                                      minlength=self.S * self.P).reshape(self.S, self.P)
+        self.level_busy += np.bincount(lvl[sw] * self.P + pool[sw], busy_s[sw],
+                                       minlength=L * self.P).reshape(L, self.P)
 
-        arr = df["arrival_at"].to_numpy()
-        cust = (df["kind"] != "outreach").to_numpy() & (arr >= c.warmup_s) & (arr < c.horizon_s)
+        arr = col["arrival_at"]
         k_abs = np.minimum((arr // c.interval_s).astype(np.int64), c.n_intervals - 1)
         slot = self.slot[k_abs]
-        cust &= slot >= 0
+        cust = col["customer"] & (arr >= c.warmup_s) & (arr < c.horizon_s) & (slot >= 0)
         if not cust.any():
             return
-        d = df[cust]
         pool, busy_s, slot = pool[cust], busy_s[cust], slot[cust]
-        ch = d["channel"].cat.codes.to_numpy().astype(np.int64)
-        sc_key = seg[cust] * self.C + ch
+        sc_key = seg[cust] * self.C + col["channel"][cust].astype(np.int64)
         key = sc_key * self.I + slot
-        out = d["outcome"].to_numpy()
-        handled = out == "handled"
-        wait = d["wait_s"].to_numpy()
-        wait0 = np.nan_to_num(wait)
+        out = col["outcome"][cust]
+        handled = out == 0
+        wait0 = np.nan_to_num(col["wait_s"][cust])
         cols = {
-            "offered": np.ones(len(d)), "handled": handled, "abandoned": out == "abandoned",
-            "unserved": out == "unserved", "waited": wait0 > 1e-9,
-            "in_sl": handled & (wait0 <= d["sl_threshold_s"].to_numpy()),
+            "offered": None, "handled": handled, "abandoned": out == 1, "unserved": out == 2,
+            "waited": wait0 > 1e-9, "in_sl": handled & (wait0 <= col["sl_threshold_s"][cust]),
             "wait_all": wait0, "wait_h": np.where(handled, wait0, 0.0),
-            "handle_h": np.where(handled, np.nan_to_num(d["handle_s"].to_numpy()), 0.0),
-            "resolved_h": handled & d["resolved"].to_numpy(), "sl_target": d["sl_target"].to_numpy(),
-            "csat": d["csat"].to_numpy(), "effort": d["effort"].to_numpy(), "other_cost": other[cust],
+            "handle_h": np.where(handled, np.nan_to_num(col["handle_s"][cust]), 0.0),
+            "resolved_h": handled & col["resolved"][cust], "sl_target": col["sl_target"][cust],
+            "csat": col["csat"][cust], "effort": col["effort"][cust], "other_cost": other[cust],
+            "prem": col["premium"][cust],
         }
-        prem = d["premium"].to_numpy().astype(bool)
-        cols["prem"] = prem
         if self.promise is not None:
-            cols["in_promise"] = prem & handled & (wait0 <= self.promise[0])
+            cols["in_promise"] = cols["prem"] & handled & (wait0 <= self.promise[0])
         n = self.stats.shape[1]
         for name, vals in cols.items():
-            self.stats[F[name]] += np.bincount(key, weights=np.asarray(vals, dtype=float), minlength=n)
+            w = None if vals is None else np.asarray(vals, dtype=float)
+            self.stats[F[name]] += np.bincount(key, weights=w, minlength=n)
         sv = pool >= 0
-        np.add.at(self.busy, (key[sv], pool[sv]), busy_s[sv])
+        self.busy += np.bincount(key[sv] * self.P + pool[sv], busy_s[sv],
+                                 minlength=n * self.P).reshape(n, self.P)
         hw = wait0[handled]
-        fb = np.clip(np.searchsorted(FINE_EDGES, hw, side="right") - 1, 0, self.hist_fine.shape[1] - 1)
-        np.add.at(self.hist_fine, (sc_key[handled], fb), 1)
-        cb = np.clip(np.searchsorted(COARSE_EDGES, hw, side="right") - 1, 0, self.hist_coarse.shape[1] - 1)
-        np.add.at(self.hist_coarse, (key[handled], cb), 1)
+        nf, nc = self.hist_fine.shape[1], self.hist_coarse.shape[1]
+        fb = np.clip(np.searchsorted(FINE_EDGES, hw, side="right") - 1, 0, nf - 1)
+        self.hist_fine += np.bincount(sc_key[handled] * nf + fb, minlength=self.hist_fine.size).reshape(
+            self.hist_fine.shape)
+        cb = np.clip(np.searchsorted(COARSE_EDGES, hw, side="right") - 1, 0, nc - 1)
+        self.hist_coarse += np.bincount(key[handled] * nc + cb, minlength=self.hist_coarse.size).reshape(
+            self.hist_coarse.shape).astype(np.int32)
 
     def _pool_time(self, pool: np.ndarray, start: np.ndarray, busy_s: np.ndarray) -> None:
         """Exact overlap of busy periods with the interval grid (integral of the busy count)."""

@@ -45,7 +45,8 @@ def interval_categories(c: Compiled) -> list[str]:
 
 
 def contacts_frame(c: Compiled, col: dict[str, np.ndarray], replication: int, labels: list[str]) -> pd.DataFrame:
-    out_codes = np.select([col["outcome"] == 1, col["outcome"] == 2], [0, 1], 2)
+    """The records of a chunk of contacts (engine columns after replication enriched them)."""
+    out_codes = col["outcome"]
     return pd.DataFrame({
         "replication": np.full(len(out_codes), replication, dtype=np.int32),
         "contact_id": col["contact_id"],
@@ -69,13 +70,11 @@ def contacts_frame(c: Compiled, col: dict[str, np.ndarray], replication: int, la
         "resolved": col["resolved"],
         "transfers": col["transfers"],
         "callback": col["callback"],
-        "sl_threshold_s": c.sl_seconds[col["segment"], col["channel"]],
-        "sl_target": c.sl_share[col["segment"], col["channel"]],
-        "need_at": col["need_at"],
-        "level": col["level"],
-        "self_service_failed": col["self_service_failed"],
-        "preferred_channel": col["preferred_channel"],
-        "noncompliant": col["noncompliant"],
+        "sl_threshold_s": col["sl_threshold_s"],
+        "effort": col["effort"],
+        "csat": col["csat"],
+        "other_cost": col["other_cost"],
+        "busy_s": col["busy_s"],
     })
 
 

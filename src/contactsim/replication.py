@@ -8,6 +8,7 @@ follows the contacts in the system and the days still open, not the length of th
 
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import dataclass
 
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from contactsim import arrivals, costs, satisfaction
-from contactsim.engine import Engine, Flushed
+from contactsim.engine import ABANDONED, OUTREACH, SERVED, Engine, Flushed
 from contactsim.funnel import ASSISTED, FunnelResult, run_funnel
 from contactsim.metrics import KpiAccumulator
 from contactsim.records import (
@@ -98,24 +99,24 @@ class _Run:
 
     def process(self, fl: Flushed) -> None:
         c = self.c
-        if len(fl.contacts["contact_id"]):
-            cf = contacts_frame(c, fl.contacts, self.rep, self.labels)
-            self._enrich(cf)
-            self.acc.add_contacts(cf)
-            self.n_contacts += len(cf)
-            cust = cf[cf["kind"] != "outreach"]
-            if len(cust):
-                owners = self._block_of(cust["need_id"].to_numpy())
+        col = fl.contacts
+        if len(col["contact_id"]):
+            self._enrich(col)
+            self.acc.add_contacts(col)
+            self.n_contacts += len(col["contact_id"])
+            cust = col["customer"]
+            if cust.any():
+                need_ids, cids, csat = col["need_id"][cust], col["contact_id"][cust], col["csat"][cust]
+                owners = self._block_of(need_ids)
                 for start in np.unique(owners):
                     blk = self.blocks[int(start)]
                     sel = owners == start
-                    local = cust["need_id"].to_numpy()[sel] - blk.offset
-                    cid = cust["contact_id"].to_numpy()[sel]
-                    later = cid > blk.last_contact[local]
-                    blk.last_contact[local[later]] = cid[later]
-                    blk.last_csat[local[later]] = cust["csat"].to_numpy()[sel][later]
+                    local = need_ids[sel] - blk.offset
+                    later = cids[sel] > blk.last_contact[local]
+                    blk.last_contact[local[later]] = cids[sel][later]
+                    blk.last_csat[local[later]] = csat[sel][later]
             if self.keep:
-                self.contact_frames.append(cf)
+                self.contact_frames.append(contacts_frame(c, col, self.rep, self.labels))
         if len(fl.final_needs):
             owners = self._block_of(fl.final_needs)
             for start in np.unique(owners):
@@ -129,22 +130,26 @@ class _Run:
                 if blk.open == 0:
                     self._emit(blk)
 
-    def _enrich(self, cf: pd.DataFrame) -> None:
-        """Effort, CSAT, non-staff cost and agent-time of each contact."""
-        ch = cf["channel"].cat.codes.to_numpy()
-        fit = (cf["preferred_channel"].to_numpy() == ch).astype(float)
-        steps = ((cf["ivr_s"].to_numpy() > 0).astype(float) + cf["transfers"].to_numpy()
-                 + cf["self_service_failed"].to_numpy() + (cf["attempt"].to_numpy() - 1) + (1.0 - fit)
-                 + cf["noncompliant"].to_numpy())
-        expect = self.expect[cf["segment"].cat.codes.to_numpy(), ch]
-        outreach = (cf["kind"] == "outreach").to_numpy()
-        cf["effort"] = np.where(outreach, np.nan, satisfaction.effort_score(steps))
-        cf["csat"] = np.where(outreach, np.nan, satisfaction.csat(
-            self.csat_params, cf["wait_s"].fillna(0.0).to_numpy(), expect, cf["resolved"].to_numpy(), steps, fit,
-            (cf["outcome"] != "handled").to_numpy()))
-        cf["other_cost"] = costs.contact_other_costs(self.c, cf)
-        cf["busy_s"] = np.where(cf["pool"].cat.codes.to_numpy() >= 0,
-                                cf["handle_s"].fillna(0.0).to_numpy() + cf["acw_s"].to_numpy(), 0.0)
+    def _enrich(self, col: dict[str, np.ndarray]) -> None:
+        """Outcome codes, effort, CSAT, non-staff cost and agent-time of each contact (numpy columns)."""
+        c = self.c
+        state = col.pop("state")
+        col["outcome"] = np.select([state == SERVED, state == ABANDONED], [0, 1], 2).astype(np.int8)
+        col["customer"] = col["kind"] != OUTREACH
+        seg, ch = col["segment"].astype(np.int64), col["channel"].astype(np.int64)
+        col["sl_threshold_s"] = c.sl_seconds[seg, ch]
+        col["sl_target"] = c.sl_share[seg, ch]
+        fit = (col["preferred_channel"] == ch).astype(float)
+        steps = ((col["ivr_s"] > 0).astype(float) + col["transfers"] + col["self_service_failed"]
+                 + (col["attempt"] - 1) + (1.0 - fit) + col["noncompliant"])
+        outreach = ~col["customer"]
+        col["effort"] = np.where(outreach, np.nan, satisfaction.effort_score(steps))
+        col["csat"] = np.where(outreach, np.nan, satisfaction.csat(
+            self.csat_params, np.nan_to_num(col["wait_s"]), self.expect[seg, ch], col["resolved"], steps, fit,
+            col["outcome"] != 0))
+        col["other_cost"] = costs.contact_other_costs(c, ch, col["ivr_s"], col["wait_s"], col["handle_s"],
+                                                      col["customer"], col["callback"], col["outcome"] == 2)
+        col["busy_s"] = np.where(col["pool"] >= 0, np.nan_to_num(col["handle_s"]) + col["acw_s"], 0.0)
 
     def _emit(self, blk: _Block) -> None:
         """All needs of a block are final: account for them and drop the block."""
@@ -178,8 +183,7 @@ class _Run:
         if contacts is not None:
             pool = contacts["pool"].cat.codes.to_numpy()
             contacts["cost"] = contacts["other_cost"] + contacts["busy_s"] * np.where(pool >= 0, rate[pool], 0.0)
-            contacts = contacts.drop(columns=["need_at", "level", "self_service_failed", "preferred_channel",
-                                              "noncompliant", "other_cost", "busy_s"])
+            contacts = contacts.drop(columns=["other_cost", "busy_s"])
             contacts = contacts.sort_values(["arrival_at", "contact_id"], kind="stable").reset_index(drop=True)
         if needs is not None:
             per_need = contacts.groupby("need_id", sort=False)["cost"].sum() if contacts is not None else None
@@ -191,6 +195,19 @@ class _Run:
 
 
 def run_replication(c: Compiled, seed: int, rep: int, keep_records: bool = True) -> ReplicationResult:
+    """Simulate one replication. The cyclic garbage collector is paused meanwhile: the engine makes
+    hundreds of thousands of small acyclic objects, and repeated full collections over them would cost
+    more than the simulation itself."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _run_replication(c, seed, rep, keep_records)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _run_replication(c: Compiled, seed: int, rep: int, keep_records: bool) -> ReplicationResult:
     t0 = time.perf_counter()
     run = _Run(c, seed, rep, keep_records)
     for b in range(arrivals.n_blocks(c)):

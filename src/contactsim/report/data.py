@@ -21,8 +21,10 @@ from contactsim.results import read_run
 from contactsim.scenario.compiled import compile_scenario
 from contactsim.scenario.schema import Scenario
 
-FOLDER_FIX = ("give a run folder (results/<scenario>/<run-id>) or a comparison folder "
-              "(results/comparisons/<id>) written by `contactsim run` or `contactsim compare`")
+FOLDER_FIX = (
+    "give a run folder (results/<scenario>/<run-id>) or a comparison folder "
+    "(results/comparisons/<id>) written by `contactsim run` or `contactsim compare`"
+)
 
 
 @dataclass
@@ -82,7 +84,9 @@ class ComparisonData:
 
 
 def _not_results(folder: Path, message: str, value: object = None) -> ContactsimError:
-    return ContactsimError(str(folder), [Issue("<folder>", message, value, FOLDER_FIX)], kind="results folder")
+    return ContactsimError(
+        str(folder), [Issue("<folder>", message, value, FOLDER_FIX)], kind="results folder"
+    )
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
@@ -92,8 +96,11 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         raise _not_results(folder, "no such folder")
     man = folder / "manifest.json"
     if not man.is_file():
-        raise _not_results(folder, "not a finished contactsim results folder (no manifest.json; an interrupted "
-                                   "run leaves only a hidden .partial folder)")
+        raise _not_results(
+            folder,
+            "not a finished contactsim results folder (no manifest.json; an interrupted "
+            "run leaves only a hidden .partial folder)",
+        )
     try:
         data = json.loads(man.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as e:
@@ -118,8 +125,14 @@ def load_run(folder: Path) -> RunData:
         summary = summary.assign(scenario=name)
     summary = summary.assign(scenario=summary["scenario"].astype(str))
     wf = r["waterfall"].assign(scenario=name)
-    return RunData(name=name, folder=folder, manifest=r["manifest"], summary=summary, waterfall=wf,
-                   scenario=r["scenario"])
+    return RunData(
+        name=name,
+        folder=folder,
+        manifest=r["manifest"],
+        summary=summary,
+        waterfall=wf,
+        scenario=r["scenario"],
+    )
 
 
 def load_comparison(folder: Path) -> ComparisonData:
@@ -138,9 +151,25 @@ def load_comparison(folder: Path) -> ComparisonData:
     if not runs:
         raise _not_results(folder, "manifest.json lists no scenarios")
     diff_path = folder / "differences.csv"
-    diffs = (pd.read_csv(diff_path, keep_default_na=False, na_values=[""]) if diff_path.is_file()
-             else pd.DataFrame(columns=["baseline", "scenario", "segment", "channel", "pool", "interval", "metric",
-                                        "diff_mean", "ci_low", "ci_high", "significant"]))
+    diffs = (
+        pd.read_csv(diff_path, keep_default_na=False, na_values=[""])
+        if diff_path.is_file()
+        else pd.DataFrame(
+            columns=[
+                "baseline",
+                "scenario",
+                "segment",
+                "channel",
+                "pool",
+                "interval",
+                "metric",
+                "diff_mean",
+                "ci_low",
+                "ci_high",
+                "significant",
+            ]
+        )
+    )
     if "significant" in diffs.columns:
         diffs["significant"] = diffs["significant"].astype(str).str.lower().isin(["true", "1"])
     return ComparisonData(manifest=man, runs=runs, differences=diffs)
@@ -167,24 +196,41 @@ def needs_flows(runs: list[RunData]) -> pd.DataFrame:
         g["needs"] = g["needs"] / reps
         g.insert(0, "scenario", r.name)
         out.append(g.astype({"segment": str, "level": str, "terminal": str}))
-    return (pd.concat(out, ignore_index=True) if out
-            else pd.DataFrame(columns=["scenario", "segment", "level", "terminal", "needs"]))
+    return (
+        pd.concat(out, ignore_index=True)
+        if out
+        else pd.DataFrame(columns=["scenario", "segment", "level", "terminal", "needs"])
+    )
 
 
 def handled_waits(runs: list[RunData]) -> pd.DataFrame:
-    """scenario, segment, channel, wait_s, sl_threshold_s of every handled customer contact (contacts.parquet)."""
+    """scenario, segment, channel, wait_s, sl_threshold_s per handled customer contact (contacts.parquet)."""
     out = []
     for r in runs:
-        c = _records(r, "contacts.parquet", ["kind", "segment", "channel", "outcome", "arrival_at", "wait_s",
-                                             "sl_threshold_s"])
+        c = _records(
+            r,
+            "contacts.parquet",
+            ["kind", "segment", "channel", "outcome", "arrival_at", "wait_s", "sl_threshold_s"],
+        )
         if c is None or c.empty:
             continue
         c = c[(c["outcome"] == "handled") & (c["kind"] != "outreach")]
-        out.append(pd.DataFrame({"scenario": r.name, "segment": c["segment"].astype(str),
-                                 "channel": c["channel"].astype(str), "wait_s": c["wait_s"].to_numpy(float),
-                                 "sl_threshold_s": c["sl_threshold_s"].to_numpy(float)}))
-    return (pd.concat(out, ignore_index=True) if out
-            else pd.DataFrame(columns=["scenario", "segment", "channel", "wait_s", "sl_threshold_s"]))
+        out.append(
+            pd.DataFrame(
+                {
+                    "scenario": r.name,
+                    "segment": c["segment"].astype(str),
+                    "channel": c["channel"].astype(str),
+                    "wait_s": c["wait_s"].to_numpy(float),
+                    "sl_threshold_s": c["sl_threshold_s"].to_numpy(float),
+                }
+            )
+        )
+    return (
+        pd.concat(out, ignore_index=True)
+        if out
+        else pd.DataFrame(columns=["scenario", "segment", "channel", "wait_s", "sl_threshold_s"])
+    )
 
 
 def sl_targets(run: RunData) -> dict[str, float]:
@@ -195,7 +241,9 @@ def sl_targets(run: RunData) -> dict[str, float]:
     """
     sc = run.scenario
     s = run.summary
-    off = s[(s["metric"] == "offered") & (s["pool"] == "all") & (s["interval"] == "all") & (s["channel"] != "all")]
+    off = s[
+        (s["metric"] == "offered") & (s["pool"] == "all") & (s["interval"] == "all") & (s["channel"] != "all")
+    ]
     out: dict[str, float] = {}
     for seg, g in off.groupby("segment"):
         w, t = [], []
@@ -203,7 +251,9 @@ def sl_targets(run: RunData) -> dict[str, float]:
             if ch not in sc.channels:
                 continue
             seg_def = sc.segments.get(str(seg))
-            target = (seg_def.service_level.get(ch) if seg_def is not None else None) or sc.channels[ch].target
+            target = (seg_def.service_level.get(ch) if seg_def is not None else None) or sc.channels[
+                ch
+            ].target
             w.append(vol)
             t.append(target.share)
         if w and sum(w) > 0:

@@ -21,22 +21,38 @@ from plotly.offline import get_plotlyjs
 
 from contactsim import io
 from contactsim.report import figures as F
-from contactsim.report.data import ComparisonData, RunData, handled_waits, load_comparison, load_run, \
-    needs_flows, read_manifest, sl_targets
+from contactsim.report.data import (
+    ComparisonData,
+    RunData,
+    handled_waits,
+    load_comparison,
+    load_run,
+    needs_flows,
+    read_manifest,
+    sl_targets,
+)
 
-CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; "
-       "font-src data:; connect-src 'none'")
+CSP = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; "
+    "font-src data:; connect-src 'none'"
+)
 
 
 def service_panels(live_channels: Sequence[str] = ()) -> list[tuple[str, str]]:
     """What a segment feels, as (metric, channel): a segment gains when one of these improves significantly
     and none worsens. Speed of answer counts per live channel (a backlog's hours would swamp the mean)."""
-    return [("service_level", F.ALL), *(("asa_s", c) for c in live_channels), ("abandon_rate", F.ALL),
-            ("csat", F.ALL)]
+    return [
+        ("service_level", F.ALL),
+        *(("asa_s", c) for c in live_channels),
+        ("abandon_rate", F.ALL),
+        ("csat", F.ALL),
+    ]
 
 
 def table_panels(live_channels: Sequence[str] = ()) -> list[tuple[str, str]]:
     return [*service_panels(live_channels), ("cost_per_resolved_need", F.ALL)]
+
+
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#222;background:#fafafa}
 header,main,footer{max-width:1280px;margin:0 auto;padding:0 24px}
@@ -44,8 +60,9 @@ header{padding-top:24px}h1{font-size:1.6em;margin:.2em 0}h2{font-size:1.25em;mar
 dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;font-size:.92em}dt{color:#555}dd{margin:0}
 section{background:#fff;border:1px solid #e3e3e3;border-radius:6px;padding:8px 18px 14px;margin:16px 0}
 p.caption{color:#555;font-size:.9em;margin:.2em 0 .6em}nav a{margin-right:14px;font-size:.9em}
-div.scroll{overflow-x:auto}table{border-collapse:collapse;font-size:.88em;margin:.5em 0 1em}th,td{padding:3px 10px;text-align:right;
-border-bottom:1px solid #eee;white-space:nowrap}th:first-child,td:first-child{text-align:left}td.sig{font-weight:600}th{white-space:normal;vertical-align:bottom}
+div.scroll{overflow-x:auto}table{border-collapse:collapse;font-size:.88em;margin:.5em 0 1em}
+th,td{padding:3px 10px;text-align:right;border-bottom:1px solid #eee;white-space:nowrap}
+th:first-child,td:first-child{text-align:left}td.sig{font-weight:600}th{white-space:normal;vertical-align:bottom}
 .gain{color:#1a7f37}.loss{color:#b42318}.swatch{display:inline-block;width:.8em;height:.8em;border-radius:2px;
 margin-right:.35em;vertical-align:baseline}footer{color:#777;font-size:.8em;padding-bottom:30px}
 """
@@ -66,10 +83,6 @@ def esc(value: object) -> str:
 
 
 # --- plain-language summary ----------------------------------------------------------------------------
-def _ci(metric: str, low: float, high: float, signed: bool = False) -> str:
-    return f"95% CI {F.fmt_value(metric, low, signed)} to {F.fmt_value(metric, high, signed)}"
-
-
 def _lower(label: str) -> str:
     """'Service level' -> 'service level', but 'CSAT proxy' stays."""
     return label if label[:2].isupper() else label[:1].lower() + label[1:]
@@ -90,8 +103,9 @@ def _keyed(df: pd.DataFrame) -> pd.DataFrame:
     return d[~d.index.duplicated()]
 
 
-def difference_sentences(differences: pd.DataFrame, currency: str = "", per: str = "per run",
-                         live_channels: Sequence[str] = ()) -> list[tuple[str, list[tuple[str, str]]]]:
+def difference_sentences(
+    differences: pd.DataFrame, currency: str = "", per: str = "per run", live_channels: Sequence[str] = ()
+) -> list[tuple[str, list[tuple[str, str]]]]:
     """For each scenario against the baseline: a heading and (css class, sentence) pairs saying which
     segment gains, which loses (significant paired differences only) and how total cost moves."""
     d = _top(differences)
@@ -109,8 +123,10 @@ def difference_sentences(differences: pd.DataFrame, currency: str = "", per: str
                     continue
                 r = k.loc[(seg, m, ch)]
                 what = _lower(F.METRICS[m].label) + ("" if ch == F.ALL else f" on {ch}")
-                text = (f"{what} {F.fmt_value(m, r['diff_mean'], True)} "
-                        f"({_ci(m, r['ci_low'], r['ci_high'], True)})")
+                text = (
+                    f"{what} {F.fmt_value(m, r['diff_mean'], True)} "
+                    f"({F.ci_text(m, r['ci_low'], r['ci_high'], True)})"
+                )
                 (better if _is_better(m, float(r["diff_mean"])) else worse).append(text)
             who = F.segment_label(seg).capitalize() if seg == F.ALL else seg
             if better and not worse:
@@ -120,29 +136,48 @@ def difference_sentences(differences: pd.DataFrame, currency: str = "", per: str
             elif better and worse:
                 lines.append(("", f"{who}: mixed; better {'; '.join(better)}; worse {'; '.join(worse)}."))
             else:
-                lines.append(("", f"{who}: no significant change in service level, speed of answer, "
-                                  "abandonment or CSAT."))
+                lines.append(
+                    (
+                        "",
+                        f"{who}: no significant change in service level, speed of answer, "
+                        "abandonment or CSAT.",
+                    )
+                )
         if (F.ALL, "cost", F.ALL) in k.index:
             r = k.loc[(F.ALL, "cost", F.ALL)]
             diff, base_mean, sig = float(r["diff_mean"]), float(r["baseline_mean"]), bool(r["significant"])
             pct = f" ({diff / base_mean:+.2%})" if base_mean else ""
             verb = "rises" if diff > 0 else "falls" if diff < 0 else "does not change"
-            lines.append(("loss" if sig and diff > 0 else "gain" if sig and diff < 0 else "",
-                          f"Total cost {verb} by {currency} {abs(diff):,.0f} {per}{pct}; 95% CI "
-                          f"{r['ci_low']:+,.0f} to {r['ci_high']:+,.0f} "
-                          f"({'significant' if sig else 'not significant: the CI includes zero'})."))
+            lines.append(
+                (
+                    "loss" if sig and diff > 0 else "gain" if sig and diff < 0 else "",
+                    f"Total cost {verb} by {currency} {abs(diff):,.0f} {per}{pct}; 95% CI "
+                    f"{r['ci_low']:+,.0f} to {r['ci_high']:+,.0f} "
+                    f"({'significant' if sig else 'not significant: the CI includes zero'}).",
+                )
+            )
         if (F.ALL, "cost_per_resolved_need", F.ALL) in k.index:
             r = k.loc[(F.ALL, "cost_per_resolved_need", F.ALL)]
             m = "cost_per_resolved_need"
-            lines.append(("", f"Cost per resolved need {F.fmt_value(m, r['diff_mean'], True)} {currency} "
-                              f"({_ci(m, r['ci_low'], r['ci_high'], True)}"
-                              f"{'' if r['significant'] else '; not significant'})."))
+            lines.append(
+                (
+                    "",
+                    f"Cost per resolved need {F.fmt_value(m, r['diff_mean'], True)} {currency} "
+                    f"({F.ci_text(m, r['ci_low'], r['ci_high'], True)}"
+                    f"{'' if r['significant'] else '; not significant'}).",
+                )
+            )
         out.append((f"{name} compared with {base} (same customers, paired over {n} replications):", lines))
     return out
 
 
-def run_sentences(summary: pd.DataFrame, targets: dict[str, float], currency: str = "", per: str = "per run",
-                  live_channels: Sequence[str] = ()) -> list[tuple[str, str]]:
+def run_sentences(
+    summary: pd.DataFrame,
+    targets: dict[str, float],
+    currency: str = "",
+    per: str = "per run",
+    live_channels: Sequence[str] = (),
+) -> list[tuple[str, str]]:
     """A single run in a few sentences: service level per segment against target, then cost."""
     k = _keyed(_top(summary))
     lines: list[tuple[str, str]] = []
@@ -155,7 +190,8 @@ def run_sentences(summary: pd.DataFrame, targets: dict[str, float], currency: st
         if sl is None:
             continue
         who = F.segment_label(seg).capitalize() if seg == F.ALL else seg
-        text = f"{who}: {sl['mean']:.1%} answered within target ({_ci('service_level', sl['ci_low'], sl['ci_high'])})"
+        ci = F.ci_text("service_level", sl["ci_low"], sl["ci_high"])
+        text = f"{who}: {sl['mean']:.1%} answered within target ({ci})"
         cls = ""
         t = targets.get(seg)
         if t is not None:
@@ -165,8 +201,11 @@ def run_sentences(summary: pd.DataFrame, targets: dict[str, float], currency: st
                 text, cls = text + f", meets the {t:.0%} target", "gain"
             else:
                 text += f", not distinguishable from the {t:.0%} target"
-        asa = [f"{ch} {F.fmt_value('asa_s', r['mean'])}" for ch in live_channels
-               if (r := get(seg, "asa_s", ch)) is not None]
+        asa = [
+            f"{ch} {F.fmt_value('asa_s', r['mean'])}"
+            for ch in live_channels
+            if (r := get(seg, "asa_s", ch)) is not None
+        ]
         if asa:
             text += "; speed of answer " + ", ".join(asa)
         ab = get(seg, "abandon_rate")
@@ -201,34 +240,63 @@ def build_figures(runs: Sequence[RunData], differences: pd.DataFrame | None = No
     segments = F.segments_in(summary.loc[summary["metric"] == "need_csat", "segment"].astype(str))
     kpis = [*table_panels(base.live_channels)]
     figs = [
-        Figure("kpis", "KPIs per segment",
-               "Mean over replications with 95% confidence intervals, all channels together except speed of "
-               "answer, shown per live channel (customers waiting on the line). "
-               + ("A * marks a scenario whose paired difference to the baseline has a 95% CI that excludes zero."
-                  if len(runs) > 1 else ""),
-               F.kpi_comparison(summary, differences, metrics=kpis, currency=cur, colours=colours)),
-        Figure("cost_vs_satisfaction", "Cost against satisfaction",
-               "Cost per resolved need against the CSAT proxy per need; the efficient frontier appears with "
-               "three or more scenarios.",
-               F.cost_vs_satisfaction(summary, segments=segments, currency=cur, colours=colours)),
-        Figure("funnel", "Funnel waterfall",
-               "How many needs end at each level of the contact strategy, and what each level costs.",
-               F.funnel_waterfall(waterfall, currency=cur, colours=colours)),
-        Figure("needs_sankey", "Needs from segment to outcome",
-               "Where each segment's needs go: funnel level, then terminal state (from the need records).",
-               F.needs_sankey(needs_flows(list(runs)), colours=colours)),
-        Figure("intraday_service_level", "Service level per interval",
-               "Dashed: the segment's target share, weighted over the channels it uses.",
-               F.intraday_service_level(summary, sl_targets(base), colours=colours)),
-        Figure("intraday_occupancy", "Occupancy per interval", "Per agent pool.",
-               F.intraday_occupancy(summary, colours=colours)),
-        Figure("wait_ecdf", "Waiting-time distribution",
-               "Handled contacts only, all replications pooled (from the contact records).",
-               F.wait_ecdf(handled_waits(list(runs)), colours=colours)),
-        Figure("staffing_vs_load", "Staffing against offered load",
-               "Staffed agents per interval against the offered load in Erlangs.",
-               F.staffing_vs_load(summary, base.pool_channels, base.interval_s, concurrency=base.concurrency,
-                                  colours=colours)),
+        Figure(
+            "kpis",
+            "KPIs per segment",
+            "Mean over replications with 95% confidence intervals, all channels together except speed of "
+            "answer, shown per live channel (customers waiting on the line). "
+            + (
+                "A * marks a scenario whose paired difference to the baseline has a 95% CI excluding zero."
+                if len(runs) > 1
+                else ""
+            ),
+            F.kpi_comparison(summary, differences, metrics=kpis, currency=cur, colours=colours),
+        ),
+        Figure(
+            "cost_vs_satisfaction",
+            "Cost against satisfaction",
+            "Cost per resolved need against the CSAT proxy per need; the efficient frontier appears with "
+            "three or more scenarios.",
+            F.cost_vs_satisfaction(summary, segments=segments, currency=cur, colours=colours),
+        ),
+        Figure(
+            "funnel",
+            "Funnel waterfall",
+            "How many needs end at each level of the contact strategy, and what each level costs.",
+            F.funnel_waterfall(waterfall, currency=cur, colours=colours),
+        ),
+        Figure(
+            "needs_sankey",
+            "Needs from segment to outcome",
+            "Where each segment's needs go: funnel level, then terminal state (from the need records).",
+            F.needs_sankey(needs_flows(list(runs)), colours=colours),
+        ),
+        Figure(
+            "intraday_service_level",
+            "Service level per interval",
+            "Dashed: the segment's target share, weighted over the channels it uses.",
+            F.intraday_service_level(summary, sl_targets(base), colours=colours),
+        ),
+        Figure(
+            "intraday_occupancy",
+            "Occupancy per interval",
+            "Per agent pool.",
+            F.intraday_occupancy(summary, colours=colours),
+        ),
+        Figure(
+            "wait_ecdf",
+            "Waiting-time distribution",
+            "Handled contacts only, all replications pooled (from the contact records).",
+            F.wait_ecdf(handled_waits(list(runs)), colours=colours),
+        ),
+        Figure(
+            "staffing_vs_load",
+            "Staffing against offered load",
+            "Staffed agents per interval against the offered load in Erlangs.",
+            F.staffing_vs_load(
+                summary, base.pool_channels, base.interval_s, concurrency=base.concurrency, colours=colours
+            ),
+        ),
     ]
     return figs
 
@@ -237,9 +305,13 @@ def build_figures(runs: Sequence[RunData], differences: pd.DataFrame | None = No
 def _table(headers: Sequence[str], rows: Sequence[Sequence[tuple[str, str]]]) -> str:
     """rows of (css class, text) cells; every text escaped."""
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td class=\"{esc(c)}\">{esc(t)}</td>" if c else f"<td>{esc(t)}</td>"
-                                    for c, t in r) + "</tr>" for r in rows)
-    return f"<div class=\"scroll\"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+    body = "".join(
+        "<tr>"
+        + "".join(f'<td class="{esc(c)}">{esc(t)}</td>' if c else f"<td>{esc(t)}</td>" for c, t in r)
+        + "</tr>"
+        for r in rows
+    )
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def _difference_tables(differences: pd.DataFrame, live_channels: Sequence[str] = ()) -> str:
@@ -265,11 +337,15 @@ def _difference_tables(differences: pd.DataFrame, live_channels: Sequence[str] =
                     cls = "sig gain" if _is_better(m, float(r["diff_mean"])) else "sig loss"
                 cells.append((cls, text))
             rows.append(cells)
-        parts.append(f"<h3>{esc(name)} minus {esc(base)}</h3>"
-                     + _table(["segment", *(F.panel_label(m, ch) for m, ch in specs)], rows))
-    note = ("<p class=\"caption\">Paired differences (scenario minus baseline) ± the half-width of the 95% CI; "
-            "* = the CI excludes zero (green: better for customers or cheaper, red: worse). Shares in "
-            "percentage points.</p>")
+        parts.append(
+            f"<h3>{esc(name)} minus {esc(base)}</h3>"
+            + _table(["segment", *(F.panel_label(m, ch) for m, ch in specs)], rows)
+        )
+    note = (
+        '<p class="caption">Paired differences (scenario minus baseline) ± the half-width of the 95% CI; '
+        "* = the CI excludes zero (green: better for customers or cheaper, red: worse). Shares in "
+        "percentage points.</p>"
+    )
     return note + "".join(parts)
 
 
@@ -284,15 +360,21 @@ def _kpi_table(summary: pd.DataFrame, live_channels: Sequence[str] = ()) -> str:
                 cells.append(("", "-"))
                 continue
             r = k.loc[(seg, m, ch)]
-            cells.append(("", f"{F.fmt_value(m, r['mean'])} ({F.fmt_value(m, r['ci_low'])} to "
-                              f"{F.fmt_value(m, r['ci_high'])})"))
+            cells.append(
+                (
+                    "",
+                    f"{F.fmt_value(m, r['mean'])} ({F.fmt_value(m, r['ci_low'])} to "
+                    f"{F.fmt_value(m, r['ci_high'])})",
+                )
+            )
         rows.append(cells)
-    return ("<p class=\"caption\">Mean over replications (95% CI).</p>"
-            + _table(["segment", *(F.panel_label(m, ch) for m, ch in specs)], rows))
+    return '<p class="caption">Mean over replications (95% CI).</p>' + _table(
+        ["segment", *(F.panel_label(m, ch) for m, ch in specs)], rows
+    )
 
 
 def _sentences_html(lines: Sequence[tuple[str, str]]) -> str:
-    items = "".join(f"<li class=\"{esc(c)}\">{esc(t)}</li>" if c else f"<li>{esc(t)}</li>" for c, t in lines)
+    items = "".join(f'<li class="{esc(c)}">{esc(t)}</li>' if c else f"<li>{esc(t)}</li>" for c, t in lines)
     return f"<ul>{items}</ul>"
 
 
@@ -302,13 +384,18 @@ def _header(title: str, runs: Sequence[RunData], manifest: dict, colours: dict[s
     rows = []
     for i, r in enumerate(runs):
         term = ("scenarios" if len(runs) > 1 else "scenario") if i == 0 else ""
-        text = (f"<span class=\"swatch\" style=\"background:{esc(colours[r.name])}\"></span><b>{esc(r.name)}</b>"
-                + (" (baseline)" if i == 0 and len(runs) > 1 else "")
-                + (f" — {esc(r.scenario.description)}" if r.scenario.description else ""))
+        text = (
+            f'<span class="swatch" style="background:{esc(colours[r.name])}"></span><b>{esc(r.name)}</b>'
+            + (" (baseline)" if i == 0 and len(runs) > 1 else "")
+            + (f" — {esc(r.scenario.description)}" if r.scenario.description else "")
+        )
         rows.append(f"<dt>{term}</dt><dd>{text}</dd>")
     h = runs[0].scenario.horizon
-    horizon = (f"{h.days} days from {h.start_weekday}" if h.days is not None
-               else f"{h.steady_state_hours:g} h steady state after {h.warmup_hours:g} h warm-up")
+    horizon = (
+        f"{h.days} days from {h.start_weekday}"
+        if h.days is not None
+        else f"{h.steady_state_hours:g} h steady state after {h.warmup_hours:g} h warm-up"
+    )
     items = [
         ("seed", manifest.get("seed", runs[0].manifest.get("seed"))),
         ("replications", manifest.get("replications", runs[0].manifest.get("replications"))),
@@ -322,35 +409,53 @@ def _header(title: str, runs: Sequence[RunData], manifest: dict, colours: dict[s
 
 
 def _figure_html(fig: Figure) -> str:
-    div = pio.to_html(fig.figure, full_html=False, include_plotlyjs=False, div_id=f"fig-{fig.name}",
-                      config={"displaylogo": False, "responsive": True})
-    return (f"<section id=\"{esc(fig.name)}\"><h2>{esc(fig.heading)}</h2>"
-            f"<p class=\"caption\">{esc(fig.caption)}</p>{div}</section>")
+    div = pio.to_html(
+        fig.figure,
+        full_html=False,
+        include_plotlyjs=False,
+        div_id=f"fig-{fig.name}",
+        config={"displaylogo": False, "responsive": True},
+    )
+    return (
+        f'<section id="{esc(fig.name)}"><h2>{esc(fig.heading)}</h2>'
+        f'<p class="caption">{esc(fig.caption)}</p>{div}</section>'
+    )
 
 
-def render(title: str, runs: Sequence[RunData], manifest: dict, summary_html: str, tables_html: str,
-           figs: Sequence[Figure]) -> str:
+def render(
+    title: str,
+    runs: Sequence[RunData],
+    manifest: dict,
+    summary_html: str,
+    tables_html: str,
+    figs: Sequence[Figure],
+) -> str:
     """The whole page: head with the inlined plotly.js, header, summary, tables and figures."""
     colours = F.scenario_colours([r.name for r in runs])
-    nav = "".join(f"<a href=\"#{esc(f.name)}\">{esc(f.heading)}</a>" for f in figs)
+    nav = "".join(f'<a href="#{esc(f.name)}">{esc(f.heading)}</a>' for f in figs)
     version = (manifest.get("versions") or {}).get("contactsim", "")
-    return "\n".join([
-        "<!DOCTYPE html>",
-        "<html lang=\"en\"><head><meta charset=\"utf-8\">",
-        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">",
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
-        f"<title>{esc(title)}</title><style>{CSS}</style>",
-        f"<script type=\"text/javascript\">{get_plotlyjs()}</script>",
-        "</head><body>",
-        _header(title, runs, manifest, colours),
-        f"<main><nav><a href=\"#summary\">Summary</a>{nav}</nav>",
-        f"<section id=\"summary\"><h2>Summary</h2>{summary_html}{tables_html}</section>",
-        *(_figure_html(f) for f in figs),
-        "</main>",
-        f"<footer>Written by contactsim {esc(version)} from the files in this folder; rebuild with "
-        "<code>contactsim report FOLDER</code>.</footer>",
-        "</body></html>",
-    ]) + "\n"
+    return (
+        "\n".join(
+            [
+                "<!DOCTYPE html>",
+                '<html lang="en"><head><meta charset="utf-8">',
+                f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
+                '<meta name="viewport" content="width=device-width, initial-scale=1">',
+                f"<title>{esc(title)}</title><style>{CSS}</style>",
+                f'<script type="text/javascript">{get_plotlyjs()}</script>',
+                "</head><body>",
+                _header(title, runs, manifest, colours),
+                f'<main><nav><a href="#summary">Summary</a>{nav}</nav>',
+                f'<section id="summary"><h2>Summary</h2>{summary_html}{tables_html}</section>',
+                *(_figure_html(f) for f in figs),
+                "</main>",
+                f"<footer>Written by contactsim {esc(version)} from the files in this folder; rebuild with "
+                "<code>contactsim report FOLDER</code>.</footer>",
+                "</body></html>",
+            ]
+        )
+        + "\n"
+    )
 
 
 def run_report(folder: Path) -> tuple[str, list[Figure]]:
@@ -358,8 +463,14 @@ def run_report(folder: Path) -> tuple[str, list[Figure]]:
     run = load_run(folder)
     figs = build_figures([run])
     lines = run_sentences(run.summary, sl_targets(run), run.currency, _per(run), run.live_channels)
-    page = render(f"contactsim run: {run.name}", [run], run.manifest, _sentences_html(lines),
-                  _kpi_table(run.summary, run.live_channels), figs)
+    page = render(
+        f"contactsim run: {run.name}",
+        [run],
+        run.manifest,
+        _sentences_html(lines),
+        _kpi_table(run.summary, run.live_channels),
+        figs,
+    )
     return page, figs
 
 
@@ -368,12 +479,21 @@ def comparison_report(folder: Path) -> tuple[str, list[Figure]]:
     cmp: ComparisonData = load_comparison(folder)
     figs = build_figures(cmp.runs, cmp.differences)
     base = cmp.runs[0]
-    blocks = "".join(f"<p>{esc(head)}</p>{_sentences_html(lines)}"
-                     for head, lines in difference_sentences(cmp.differences, base.currency, _per(base),
-                                                               base.live_channels))
+    blocks = "".join(
+        f"<p>{esc(head)}</p>{_sentences_html(lines)}"
+        for head, lines in difference_sentences(
+            cmp.differences, base.currency, _per(base), base.live_channels
+        )
+    )
     title = "contactsim comparison: " + " vs ".join(r.name for r in cmp.runs)
-    page = render(title, cmp.runs, cmp.manifest, blocks or "<p>No differences were computed.</p>",
-                  _difference_tables(cmp.differences, base.live_channels), figs)
+    page = render(
+        title,
+        cmp.runs,
+        cmp.manifest,
+        blocks or "<p>No differences were computed.</p>",
+        _difference_tables(cmp.differences, base.live_channels),
+        figs,
+    )
     return page, figs
 
 

@@ -3,7 +3,7 @@
 kaleido drives a Chrome/Chromium it does not ship: the system one (``apt-get install chromium``) or the
 one ``BROWSER_PATH`` names. Without it plotly suggests downloading Chrome, which cannot work offline,
 so the browser is looked up first and a missing one is a user error with the install hint. Batches use
-kaleido's sync server (one browser for all images: ~0.3 s per image after a ~3 s start).
+kaleido's sync server (one browser for all images: ~0.2 s per image after a ~3 s start).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import threading
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -21,8 +21,10 @@ import plotly.graph_objects as go
 from contactsim import io
 from contactsim.errors import ContactsimError, Issue
 
-INSTALL_FIX = ("install Chromium (Debian/Ubuntu: `apt-get install chromium`) or set BROWSER_PATH to a "
-               "Chrome/Chromium executable")
+INSTALL_FIX = (
+    "install Chromium (Debian/Ubuntu: `apt-get install chromium`) or set BROWSER_PATH to a "
+    "Chrome/Chromium executable"
+)
 BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 
 
@@ -41,7 +43,7 @@ def find_browser() -> str | None:
         found = Chromium.find_browser(skip_local=False)
         if found:
             return str(found)
-    except Exception:  # noqa: BLE001 - best effort; fall back to PATH
+    except Exception:
         pass
     for name in BROWSER_NAMES:
         path = shutil.which(name)
@@ -53,8 +55,11 @@ def find_browser() -> str | None:
 def require_browser() -> str:
     """kaleido and a browser, or a ContactsimError that says how to get them."""
     if importlib.util.find_spec("kaleido") is None:
-        raise _error("the optional package kaleido is not installed", None,
-                     "pip install 'contactsim[images]' (and install Chromium: `apt-get install chromium`)")
+        raise _error(
+            "the optional package kaleido is not installed",
+            None,
+            "pip install 'contactsim[images]' (and install Chromium: `apt-get install chromium`)",
+        )
     env = os.environ.get("BROWSER_PATH")
     path = find_browser()
     if path is None:
@@ -64,31 +69,60 @@ def require_browser() -> str:
     return path
 
 
-@contextmanager
-def _one_browser() -> Iterator[None]:
-    """Keep one browser open for a batch when kaleido offers its sync server."""
+def _batch(jobs: Sequence[tuple], draw: Callable[..., None]) -> None:
+    """Draw every job with one browser (kaleido's sync server) when kaleido offers it.
+
+    A browser that dies while kaleido's server thread starts it leaves ``write_image`` waiting forever,
+    so the batch runs in a worker thread while this one watches the server thread and turns its death
+    into a clear error.
+    """
     import kaleido
 
-    start = getattr(kaleido, "start_sync_server", None)
-    stop = getattr(kaleido, "stop_sync_server", None)
+    start, stop = getattr(kaleido, "start_sync_server", None), getattr(kaleido, "stop_sync_server", None)
     if start is None or stop is None:
-        yield
+        for job in jobs:
+            draw(*job)
         return
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for job in jobs:
+                draw(*job)
+        except BaseException as e:
+            failures.append(e)
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "kopts argument is ignored ..." is harmless
         start(silence_warnings=True)
         try:
-            yield
+            worker = threading.Thread(target=work, name="contactsim-images", daemon=True)
+            worker.start()
+            server = getattr(getattr(kaleido, "_global_server", None), "_thread", None)
+            while worker.is_alive():
+                worker.join(0.2)
+                if worker.is_alive() and server is not None and not server.is_alive():
+                    raise _error(
+                        "the browser stopped before drawing the images (see the messages above)",
+                        find_browser(),
+                    )
         finally:
             stop(silence_warnings=True)
+    if failures:
+        raise failures[0]
 
 
-def write_images(figures: Mapping[str, go.Figure], folder: Path, formats: Sequence[str] = ("png", "svg"), *,
-                 width: int = 1200, scale: float = 2.0) -> list[Path]:
+def write_images(
+    figures: Mapping[str, go.Figure],
+    folder: Path,
+    formats: Sequence[str] = ("png", "svg"),
+    *,
+    width: int = 1200,
+    scale: float = 2.0,
+) -> list[Path]:
     """Write ``folder/<name>.<format>`` for every figure and format; returns the paths written.
 
-    Each file is written atomically. The first image is drawn without the shared server: it proves the
-    browser starts (a browser that fails inside kaleido's server thread would hang the batch).
+    Each file is written atomically; a missing browser or kaleido is a :class:`ContactsimError`.
     """
     require_browser()
     folder = Path(folder)
@@ -105,16 +139,12 @@ def write_images(figures: Mapping[str, go.Figure], folder: Path, formats: Sequen
         except (RuntimeError, OSError, ValueError) as e:
             text = str(e)
             if "Chrome" in text or "browser" in text.lower() or "BROWSER_PATH" in text:
-                raise _error(f"the browser could not draw the images ({text.splitlines()[0][:160]})",
-                             os.environ.get("BROWSER_PATH")) from None
+                raise _error(
+                    f"the browser could not draw the images ({text.splitlines()[0][:160]})",
+                    os.environ.get("BROWSER_PATH"),
+                ) from None
             raise
         written.append(path)
 
-    if not jobs:
-        return written
-    draw(*jobs[0])
-    if len(jobs) > 1:
-        with _one_browser():
-            for job in jobs[1:]:
-                draw(*job)
+    _batch(jobs, draw)
     return written
