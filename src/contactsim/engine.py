@@ -58,10 +58,10 @@ class Contact:
     """
 
     __slots__ = ("id", "need", "seg", "rea", "ch", "arr", "pat", "hdl", "kind", "attempt", "prem", "us", "info",
-                 "acw0", "state", "queued_in", "ans", "end", "wait", "handle", "acw", "pool", "res", "__dict__")
+                 "acw0", "route", "state", "queued_in", "deadline", "ans", "end", "wait", "handle", "acw", "pool",
+                 "res", "__dict__")
     misroute = False
     ivr = 0.0
-    forced = -1
     transfers = 0
     callback = False
     queued_at0 = math.nan
@@ -69,7 +69,8 @@ class Contact:
 
     def __init__(self, cid: int, need: int, seg: int, rea: int, ch: int, arr: float, pat: float, hdl: float,
                  kind: int, attempt: int, prem: bool, us: tuple[float, float, float, float, float],
-                 info: tuple[float, int, bool, int, bool], acw0: float = math.nan) -> None:
+                 info: tuple[float, int, bool, int, bool], route: list[tuple[int, float]],
+                 acw0: float = math.nan) -> None:
         self.id = cid
         self.need = need
         self.seg = seg
@@ -85,6 +86,8 @@ class Contact:
         """Uniforms: first-contact resolution, retrial, after-contact work, complaint, callback acceptance."""
         self.info = info
         """The need's arrival time, funnel level, tried self-service, preferred channel, ignored steering."""
+        self.route = route
+        """Pools that may serve it, first choice first, with the wait after which each joins."""
         self.acw0 = acw0
         """After-contact work if served by the first-choice pool (drawn in bulk at birth)."""
         self.state = PENDING
@@ -112,6 +115,10 @@ class _Pool:
         self.load = [0] * max(cp.max_agents, 1)
         self.free: list[set[int]] = [set() for _ in range(self.k)]
         self.n_idle_agents = 0
+        self.rank = cp.rank.tolist()
+        """rank[segment][reason][premium]: priority class in this pool (nested lists: fast scalar access)."""
+        self.headstart = cp.headstart.tolist()
+        self.reserved = cp.reserved_for.tolist()
         self.heap: list[tuple[int, float, int, Contact]] = []
         self.rheap: list[tuple[int, float, int, Contact]] = []  # reserved-class contacts (reserve policy)
         self.n_waiting = 0
@@ -195,6 +202,15 @@ class Engine:
         for pool in self.pools:
             for t, n in zip(pool.cp.change_times.tolist(), pool.cp.change_agents.tolist(), strict=True):
                 _Call(self.env, t, self._staff, (pool, int(n)))
+        # bound methods made once: creating one per scheduled event is measurable on the hot path
+        self._arrive_cb, self._release_cb, self._abandon_cb = self._arrive, self._release, self._abandon
+        self._overflow_cb, self._requeue_cb = self._overflow, self._requeue
+        # Lazy abandonment: with no retrials, webcare, callbacks or IVR transfers, nothing happens at the
+        # moment a caller hangs up except that it is no longer in the queue; so instead of an event per
+        # queued contact, its deadline is checked whenever an agent looks at the queue (exact: the same
+        # contacts are served at the same times, and the abandonment time is the deadline itself).
+        simple = wc is None and cb is None and self.sc.policies.ivr is None
+        self.lazy_abandon = [simple and r is None for r in self.retrial_rules]
 
     # -- feeding and flushing --------------------------------------------------------------------------
     def feed(self, needs: Needs, f: FunnelResult, need_offset: int, level: np.ndarray) -> None:
@@ -209,15 +225,16 @@ class Engine:
         at = np.maximum(f.contact_at + f.ivr_s, now)
         order = np.argsort(at, kind="stable")
         seg_a, rea_a, ch_a = needs.segment[idx].astype(np.int64), needs.reason[idx].astype(np.int64), f.channel
-        acw0 = self._first_choice_acw(seg_a, rea_a, ch_a, u[idx, U["acw"]])
         seg, rea, prem = seg_a.tolist(), rea_a.tolist(), f.premium[idx].tolist()
+        routes = [self.routes[key] for key in zip(seg, rea, ch_a.tolist(), strict=True)]
+        acw0 = self._first_choice_acw(routes, u[idx, U["acw"]])
         ch, pat, hdl = ch_a.tolist(), f.patience_s.tolist(), f.handle_s.tolist()
         at_l, need_l, idx_l, acw_l = at.tolist(), (idx + need_offset).tolist(), idx.tolist(), acw0.tolist()
         batch = []
         cid = self.next_id
         for k in order.tolist():
             batch.append(Contact(cid, need_l[k], seg[k], rea[k], ch[k], at_l[k], pat[k], hdl[k], FIRST, 1,
-                                 prem[k], tuple(us[k]), info[idx_l[k]], acw_l[k]))
+                                 prem[k], us[k], info[idx_l[k]], routes[k], acw_l[k]))
             cid += 1
         self.next_id = cid
         special = np.flatnonzero(f.misrouted | (f.ivr_s > 0))
@@ -238,12 +255,10 @@ class Engine:
                               bool(f.premium[need]), ch0, max(t, now), math.inf, h, OUTREACH, 1, info[need],
                               forced_pool=pool)
 
-    def _first_choice_acw(self, seg: np.ndarray, rea: np.ndarray, ch: np.ndarray, u: np.ndarray) -> np.ndarray:
+    def _first_choice_acw(self, routes: list[list[tuple[int, float]]], u: np.ndarray) -> np.ndarray:
         """After-contact work for each contact as if served by its first-choice pool (vectorised)."""
-        out = np.full(len(seg), math.nan)
-        first = np.array([self.routes[(int(s), int(r), int(k))][0][0]
-                          for s, r, k in zip(seg.tolist(), rea.tolist(), ch.tolist(), strict=True)], dtype=np.int64) \
-            if len(seg) else np.zeros(0, dtype=np.int64)
+        out = np.full(len(routes), math.nan)
+        first = np.array([r[0][0] for r in routes], dtype=np.int64)
         for p, cp in enumerate(self.c.pool_defs):
             sel = first == p
             if sel.any():
@@ -293,6 +308,9 @@ class Engine:
                 if ct.state in (WAITING, PENDING):
                     pending[ct.id] = ct
         for ct in sorted(pending.values(), key=lambda x: x.id):
+            if ct.state == WAITING and ct.deadline <= self.env._now:
+                self._abandoned_at(ct, ct.deadline)
+                continue
             ct.not_served(UNSERVED)
             self.done.append(ct)
             if ct.kind not in (OUTREACH, WEBCARE):
@@ -321,12 +339,10 @@ class Engine:
     def _new_contact(self, need: int, seg: int, rea: int, prem: bool, ch: int, at: float, patience: float,
                      handle: float, kind: int, attempt: int, info: tuple, forced_pool: int = -1) -> None:
         r = self.rng.random(5).tolist()
-        ct = Contact(self.next_id, need, seg, rea, ch, at, patience, handle, kind, attempt, prem, tuple(r),
-                     info)
-        if forced_pool >= 0:
-            ct.forced = forced_pool
+        route = [(forced_pool, 0.0)] if forced_pool >= 0 else self.routes[(seg, rea, ch)]
+        ct = Contact(self.next_id, need, seg, rea, ch, at, patience, handle, kind, attempt, prem, r, info, route)
         self.next_id += 1
-        _Call(self.env, at - self.env.now, self._arrive, ct)
+        _Call(self.env, at - self.env._now, self._arrive_cb, ct)
 
     def _draw(self, key: tuple[int, int], table: dict) -> float:
         smp = table.get(key)
@@ -344,17 +360,16 @@ class Engine:
     def _arrive(self, ev: Event) -> None:
         self._arrive_now(ev._value)
 
-    def _route(self, ct: Contact) -> list[tuple[int, float]]:
-        if ct.forced >= 0:
-            return [(ct.forced, 0.0)]
-        return self.routes[(ct.seg, ct.rea, ct.ch)]
-
     def _arrive_now(self, ct: Contact) -> None:
         ct.state = WAITING
-        route = self._route(ct)
+        route = ct.route
+        pools = self.pools
         for p, delay in route:
-            if delay == 0.0 and self._try_serve(self.pools[p], ct):
-                return
+            if delay == 0.0:
+                pool = pools[p]
+                if (pool.free[0] or pool.has_free()) and (not pool.cp.reserve_agents or self._reserved_ok(pool, ct)):
+                    self._start(pool, pool.take_agent(), ct)
+                    return
         # callback offer on long predicted waits: the customer keeps its place and cannot abandon
         pat = ct.pat
         if ct.ch in self.cb_channels and ct.kind != OUTREACH:
@@ -370,9 +385,13 @@ class Engine:
                 self._enqueue(self.pools[p], ct)
                 qi.append(p)
             else:
-                _Call(self.env, delay, self._overflow, (ct, p))
+                _Call(self.env, delay, self._overflow_cb, (ct, p))
+        ct.deadline = math.inf
         if pat != math.inf and self.abandons[ct.ch]:
-            _Call(self.env, pat, self._abandon, ct)
+            if self.lazy_abandon[ct.seg]:
+                ct.deadline = ct.arr + pat  # found and settled when an agent next looks at the queue
+            else:
+                _Call(self.env, pat, self._abandon_cb, ct)
 
     def _aht_guess(self, pool: _Pool) -> float:
         """Running mean handle time (the ACD's estimate behind a predicted wait)."""
@@ -381,6 +400,9 @@ class Engine:
     def _overflow(self, ev: Event) -> None:
         ct, p = ev._value
         if ct.state != WAITING:
+            return
+        if ct.deadline < self.env._now:
+            self._abandoned_at(ct, ct.deadline)
             return
         pool = self.pools[p]
         if self._try_serve(pool, ct):
@@ -392,14 +414,14 @@ class Engine:
     def _enqueue(self, pool: _Pool, ct: Contact) -> None:
         cp = pool.cp
         prem = 1 if ct.prem else 0
-        rank = int(cp.rank[ct.seg, ct.rea, prem])
-        eff = ct.arr - float(cp.headstart[rank])
+        rank = pool.rank[ct.seg][ct.rea][prem]
+        eff = ct.arr - pool.headstart[rank]
         if not cp.strict:
             rank = 0
         self.seq += 1
         entry = (rank, eff, self.seq, ct)
         heapq.heappush(pool.heap, entry)
-        if cp.reserve_agents and cp.reserved_for[ct.seg, ct.rea, prem]:
+        if cp.reserve_agents and pool.reserved[ct.seg][ct.rea][prem]:
             heapq.heappush(pool.rheap, entry)
         pool.n_waiting += 1
 
@@ -407,7 +429,7 @@ class Engine:
         cp = pool.cp
         if not cp.reserve_agents or pool.n_idle_agents > cp.reserve_agents:
             return True
-        return bool(cp.reserved_for[ct.seg, ct.rea, 1 if ct.prem else 0])
+        return pool.reserved[ct.seg][ct.rea][1 if ct.prem else 0]
 
     def _try_serve(self, pool: _Pool, ct: Contact) -> bool:
         if not pool.has_free() or not self._reserved_ok(pool, ct):
@@ -423,8 +445,9 @@ class Engine:
         ct.queued_in = None
 
     def _start(self, pool: _Pool, agent: int, ct: Contact) -> None:
-        now = self.env.now
-        self._leave_queues(ct)
+        now = self.env._now
+        if ct.queued_in:
+            self._leave_queues(ct)
         cp = pool.cp
         load = pool.load[agent]
         pool.load[agent] = load + 1
@@ -437,13 +460,13 @@ class Engine:
             ct.transfers += 1
             ct.state = PENDING
             ct.wait_before += wait + self.transfer_s
-            _Call(self.env, self.transfer_s, self._release, (pool, agent))
-            _Call(self.env, self.transfer_s, self._requeue, ct)
+            _Call(self.env, self.transfer_s, self._release_cb, (pool, agent))
+            _Call(self.env, self.transfer_s, self._requeue_cb, ct)
             return
         ct.state = SERVED
         handle = ct.hdl * cp.handle_time_factor * (1.0 + cp.stretch * load)
         acw = ct.acw0
-        if acw != acw or self._route(ct)[0][0] != cp.index:  # not drawn at birth for this pool (NaN check)
+        if acw != acw or ct.route[0][0] != cp.index:  # not drawn at birth for this pool (NaN check)
             acw = float(cp.acw.ppf(np.array([ct.us[2]]))[0]) if cp.acw is not None else 0.0
         ct.ans = now
         ct.wait = wait + ct.wait_before
@@ -454,7 +477,7 @@ class Engine:
         ct.end = end
         self._aht_sum += handle
         self._aht_n += 1
-        _Call(self.env, handle + acw, self._release, (pool, agent))
+        _Call(self.env, handle + acw, self._release_cb, (pool, agent))
         self.done.append(ct)
         if ct.kind in (OUTREACH, WEBCARE):
             ct.res = True
@@ -535,11 +558,22 @@ class Engine:
         self._dispatch(pool)
 
     def _pop(self, heap: list) -> Contact | None:
+        now = self.env._now
         while heap:
             ct = heapq.heappop(heap)[3]
             if ct.state == WAITING:
+                if ct.deadline < now:
+                    self._abandoned_at(ct, ct.deadline)
+                    continue
                 return ct
         return None
+
+    def _abandoned_at(self, ct: Contact, t: float) -> None:
+        """Settle a lazily abandoned contact: it left the queue at ``t``, its patience deadline."""
+        self._leave_queues(ct)
+        ct.not_served(ABANDONED, t - ct.arr + ct.wait_before, t)
+        self.done.append(ct)
+        self._finalise(ct, NEED_ABANDONED)
 
     def _dispatch(self, pool: _Pool) -> None:
         reserve = pool.cp.reserve_agents

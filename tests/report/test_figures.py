@@ -304,3 +304,15 @@ def test_run_summary_compares_service_level_with_target(summary: pd.DataFrame) -
     basic = next((c, t) for c, t in lines if t.startswith("basic"))
     assert "meets the 50% target" in gold and "speed of answer phone" in gold
     assert basic[0] == "loss" and "below the 90% target" in basic[1]
+
+
+def test_names_from_files_stay_text_in_figures(summary: pd.DataFrame) -> None:
+    evil = '<a href="https://example.com">x</a>'
+    s = summary.replace({"scenario": {B: evil}, "segment": {"gold": "<b>gold</b>"}})
+    colours = F.scenario_colours([A, evil])
+    fig = F.kpi_comparison(s, colours=colours)
+    names = {t.name for t in fig.data}
+    assert '&lt;a href="https://example.com"&gt;x&lt;/a&gt;' in names and evil not in names
+    assert "&lt;b&gt;gold&lt;/b&gt;" in fig.data[0].x
+    # the caller's colour mapping, keyed by the raw name, still applies
+    assert next(t for t in fig.data if t.name.startswith("&lt;a")).marker.color == colours[evil]

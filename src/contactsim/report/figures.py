@@ -239,7 +239,7 @@ def kpi_comparison(
     """KPIs per segment and scenario with 95% CI bars, one panel per metric (or (metric, channel) pair);
     ``*`` above a bar whose paired difference to the baseline (``differences``, the comparison's paired
     table) has a 95% CI excluding zero."""
-    summary = _safe(summary)
+    summary, currency = _safe(summary), _t(currency)
     differences = _safe(differences) if differences is not None else None
     colours = _colours(summary, colours)
     specs = [
@@ -402,13 +402,17 @@ def cost_vs_satisfaction(
     """Each scenario (or sweep point) as cost against satisfaction with 95% CI bars, segments by symbol;
     the efficient frontier over the all-customer points when there are three or more. Beyond
     ``max_legend`` scenarios the points share one trace (names on hover) so a sweep stays readable."""
-    summary = _safe(summary)
+    summary, currency = _safe(summary), _t(currency)
     colours = _colours(summary, colours)
     both = _select(summary, [cost_metric, satisfaction_metric], segment=None)
     if segments is not None:
         both = both[both["segment"].isin([_t(x) for x in segments])]
     wide = both.pivot_table(
-        index=["scenario", "segment"], columns="metric", values=["mean", "ci_low", "ci_high"], aggfunc="first"
+        index=["scenario", "segment"],
+        columns="metric",
+        values=["mean", "ci_low", "ci_high"],
+        aggfunc="first",
+        dropna=False,  # one replication: no CI, but the point still shows
     )
     if wide.empty or cost_metric not in wide["mean"] or satisfaction_metric not in wide["mean"]:
         return _empty("Cost against satisfaction", "no cost or satisfaction rows to show")
@@ -434,9 +438,8 @@ def cost_vs_satisfaction(
     for name, g in [(None, pts)] if many else [(n, pts[pts["scenario"] == n]) for n in names]:
         hover = [
             f"{sc} · {segment_label(sg)}<br>{cost_info.label}: {fmt_value(cost_metric, cx)} {currency} "
-            f"(95% CI {fmt_value(cost_metric, cl)} to {fmt_value(cost_metric, ch)})<br>"
-            f"{sat_info.label}: {sy:.3f} (95% CI {fmt_value(satisfaction_metric, sl)} to "
-            f"{fmt_value(satisfaction_metric, sh)})"
+            f"({ci_text(cost_metric, cl, ch)})<br>"
+            f"{sat_info.label}: {sy:.3f} ({ci_text(satisfaction_metric, sl, sh)})"
             for sc, sg, cx, cl, ch, sy, sl, sh in g[
                 ["scenario", "segment", "cost", "cost_lo", "cost_hi", "satisfaction", "sat_lo", "sat_hi"]
             ].itertuples(index=False)
@@ -519,7 +522,7 @@ def funnel_waterfall(
     waterfall: pd.DataFrame, *, currency: str = "", colours: Mapping[str, str] | None = None
 ) -> go.Figure:
     """Needs and cost per funnel level (preventive -> non-digital) as stacked waterfalls, one per scenario."""
-    waterfall = _safe(waterfall)
+    waterfall, currency = _safe(waterfall), _t(currency)
     colours = _colours(waterfall, colours)
     if waterfall.empty:
         return _empty("Contact-strategy funnel", "no waterfall rows to show")
@@ -901,7 +904,9 @@ def staffing_vs_load(
             lr = load_rows[(load_rows["scenario"] == name) & (load_rows["channel"] == ch)]
             if lr.empty:
                 continue
-            wide = lr.pivot_table(index="interval", columns="metric", values="mean", aggfunc="first")
+            wide = lr.pivot_table(
+                index="interval", columns="metric", values="mean", aggfunc="first", dropna=False
+            )
             wide = wide.reindex(index=ordered, columns=["offered", "aht_s"])
             load = (wide["offered"].fillna(0.0) * wide["aht_s"].fillna(0.0) / float(interval_s)).to_numpy(
                 float

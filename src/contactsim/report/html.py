@@ -190,17 +190,20 @@ def run_sentences(
         if sl is None:
             continue
         who = F.segment_label(seg).capitalize() if seg == F.ALL else seg
-        ci = F.ci_text("service_level", sl["ci_low"], sl["ci_high"])
+        has_ci = bool(np.isfinite(sl["ci_low"]) and np.isfinite(sl["ci_high"]))
+        ci = F.ci_text("service_level", sl["ci_low"], sl["ci_high"]) if has_ci else "one replication: no CI"
         text = f"{who}: {sl['mean']:.1%} answered within target ({ci})"
         cls = ""
         t = targets.get(seg)
-        if t is not None:
-            if np.isfinite(sl["ci_high"]) and sl["ci_high"] < t:
+        if t is not None and has_ci:
+            if sl["ci_high"] < t:
                 text, cls = text + f", below the {t:.0%} target", "loss"
-            elif np.isfinite(sl["ci_low"]) and sl["ci_low"] >= t:
+            elif sl["ci_low"] >= t:
                 text, cls = text + f", meets the {t:.0%} target", "gain"
             else:
                 text += f", not distinguishable from the {t:.0%} target"
+        elif t is not None:
+            text += f"; target {t:.0%}"
         asa = [
             f"{ch} {F.fmt_value('asa_s', r['mean'])}"
             for ch in live_channels
@@ -360,13 +363,10 @@ def _kpi_table(summary: pd.DataFrame, live_channels: Sequence[str] = ()) -> str:
                 cells.append(("", "-"))
                 continue
             r = k.loc[(seg, m, ch)]
-            cells.append(
-                (
-                    "",
-                    f"{F.fmt_value(m, r['mean'])} ({F.fmt_value(m, r['ci_low'])} to "
-                    f"{F.fmt_value(m, r['ci_high'])})",
-                )
-            )
+            text = F.fmt_value(m, r["mean"])
+            if np.isfinite(r["ci_low"]) and np.isfinite(r["ci_high"]):
+                text += f" ({F.fmt_value(m, r['ci_low'])} to {F.fmt_value(m, r['ci_high'])})"
+            cells.append(("", text))
         rows.append(cells)
     return '<p class="caption">Mean over replications (95% CI).</p>' + _table(
         ["segment", *(F.panel_label(m, ch) for m, ch in specs)], rows
