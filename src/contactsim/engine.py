@@ -163,7 +163,9 @@ INFO_FIELDS = (("need_at", float), ("level", np.int8), ("self_service_failed", b
 
 _BY_ID = attrgetter("id")
 _BY_ARR = attrgetter("arr")
-_ROW = attrgetter(*(attr for _, attr, _ in CONTACT_FIELDS), "queued_at0", "info")
+_COLUMN_GETTERS = [(name, attrgetter(attr), dt) for name, attr, dt in CONTACT_FIELDS]
+_INFO = attrgetter("info")
+_FIRST_QUEUED = attrgetter("queued_at0")
 
 
 class Engine:
@@ -274,6 +276,7 @@ class Engine:
         env = self.env
         queue = env._queue
         arrivals = self.arrivals
+        pop = heapq.heappop
         while True:
             k = self.next_arrival
             t_arr = arrivals[k].arr if k < len(arrivals) else math.inf
@@ -281,7 +284,13 @@ class Engine:
             if t_ev <= t_arr:
                 if t_ev > until:
                     break
-                env.step()
+                # simpy.Environment.step, inlined: pop the next event, set the clock, run its callbacks
+                env._now, _, _, event = pop(queue)
+                callbacks, event.callbacks = event.callbacks, None
+                for callback in callbacks:
+                    callback(event)
+                if not event._ok and not hasattr(event, "_defused"):
+                    raise event._value
             else:
                 if t_arr > until:
                     break
@@ -318,13 +327,12 @@ class Engine:
 
     def flush(self) -> Flushed:
         done, self.done = self.done, []
-        rows = list(map(_ROW, done))
-        columns = list(zip(*rows, strict=True)) if rows else [()] * (len(CONTACT_FIELDS) + 2)
-        cols = {name: np.array(columns[k], dtype=dt) for k, (name, _, dt) in enumerate(CONTACT_FIELDS)}
-        info = list(zip(*columns[-1], strict=True)) if rows else [()] * len(INFO_FIELDS)
+        n = len(done)
+        cols = {name: np.fromiter(map(getter, done), dt, count=n) for name, getter, dt in _COLUMN_GETTERS}
+        info = list(zip(*map(_INFO, done), strict=True)) if n else [()] * len(INFO_FIELDS)
         for k, (name, dt) in enumerate(INFO_FIELDS):
             cols[name] = np.array(info[k], dtype=dt)
-        first_q = np.array(columns[-2], dtype=float)
+        first_q = np.fromiter(map(_FIRST_QUEUED, done), float, count=n)
         moved = ~np.isnan(first_q)  # misrouted contacts: report when they first entered a queue
         cols["arrival_at"][moved] = first_q[moved]
         final, self.final = self.final, []

@@ -40,15 +40,6 @@ def test_missing_browser_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Mo
     assert not (tmp_path / "figures" / "x.png").exists()
 
 
-def test_png_and_svg_of_a_figure(tmp_path: Path, image_browser: str) -> None:
-    fig = go.Figure(go.Bar(x=["a", "b"], y=[1, 3]), layout={"height": 300})
-    paths = write_images({"bars": fig}, tmp_path, width=400, scale=2)
-    assert sorted(p.name for p in paths) == ["bars.png", "bars.svg"]
-    assert png_size(tmp_path / "bars.png") == (800, 600)
-    svg = (tmp_path / "bars.svg").read_text(encoding="utf-8")
-    assert svg.lstrip().startswith("<svg") and 'class="trace bars"' in svg
-
-
 def test_report_images_cli(comparison_dir: Path, image_browser: str) -> None:
     t0 = time.perf_counter()
     assert main(["report", str(comparison_dir), "--images"]) == 0

@@ -95,9 +95,8 @@ def segment_label(segment: str) -> str:
 def _colours(df: pd.DataFrame, colours: Mapping[str, str] | None) -> dict[str, str]:
     """The given mapping (names escaped like the data), extended with any scenario of ``df`` it lacks."""
     given = {_t(k): v for k, v in (colours or {}).items()}
-    return scenario_colours(
-        list(dict.fromkeys(df["scenario"].astype(str))) if "scenario" in df.columns else [], given
-    )
+    names = [str(n) for n in pd.unique(df["scenario"].astype(str))] if "scenario" in df.columns else []
+    return scenario_colours(names, given)
 
 
 def _t(text: object) -> str:

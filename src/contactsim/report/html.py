@@ -69,7 +69,7 @@ margin-right:.35em;vertical-align:baseline}footer{color:#777;font-size:.8em;padd
 
 
 @dataclass
-class Figure:
+class ReportFigure:
     """One figure of the report: its file name stem, heading, how to read it, and the plotly figure."""
 
     name: str
@@ -232,7 +232,7 @@ def _per(run: RunData) -> str:
 
 
 # --- figures -------------------------------------------------------------------------------------------
-def build_figures(runs: Sequence[RunData], differences: pd.DataFrame | None = None) -> list[Figure]:
+def build_figures(runs: Sequence[RunData], differences: pd.DataFrame | None = None) -> list[ReportFigure]:
     """Every figure of the report; one scenario for a run report, the baseline first for a comparison."""
     names = [r.name for r in runs]
     colours = F.scenario_colours(names)
@@ -243,7 +243,7 @@ def build_figures(runs: Sequence[RunData], differences: pd.DataFrame | None = No
     segments = F.segments_in(summary.loc[summary["metric"] == "need_csat", "segment"].astype(str))
     kpis = [*table_panels(base.live_channels)]
     figs = [
-        Figure(
+        ReportFigure(
             "kpis",
             "KPIs per segment",
             "Mean over replications with 95% confidence intervals, all channels together except speed of "
@@ -255,44 +255,44 @@ def build_figures(runs: Sequence[RunData], differences: pd.DataFrame | None = No
             ),
             F.kpi_comparison(summary, differences, metrics=kpis, currency=cur, colours=colours),
         ),
-        Figure(
+        ReportFigure(
             "cost_vs_satisfaction",
             "Cost against satisfaction",
             "Cost per resolved need against the CSAT proxy per need; the efficient frontier appears with "
             "three or more scenarios.",
             F.cost_vs_satisfaction(summary, segments=segments, currency=cur, colours=colours),
         ),
-        Figure(
+        ReportFigure(
             "funnel",
             "Funnel waterfall",
             "How many needs end at each level of the contact strategy, and what each level costs.",
             F.funnel_waterfall(waterfall, currency=cur, colours=colours),
         ),
-        Figure(
+        ReportFigure(
             "needs_sankey",
             "Needs from segment to outcome",
             "Where each segment's needs go: funnel level, then terminal state (from the need records).",
             F.needs_sankey(needs_flows(list(runs)), colours=colours),
         ),
-        Figure(
+        ReportFigure(
             "intraday_service_level",
             "Service level per interval",
             "Dashed: the segment's target share, weighted over the channels it uses.",
             F.intraday_service_level(summary, sl_targets(base), colours=colours),
         ),
-        Figure(
+        ReportFigure(
             "intraday_occupancy",
             "Occupancy per interval",
             "Per agent pool.",
             F.intraday_occupancy(summary, colours=colours),
         ),
-        Figure(
+        ReportFigure(
             "wait_ecdf",
             "Waiting-time distribution",
             "Handled contacts only, all replications pooled (from the contact records).",
             F.wait_ecdf(handled_waits(list(runs)), colours=colours),
         ),
-        Figure(
+        ReportFigure(
             "staffing_vs_load",
             "Staffing against offered load",
             "Staffed agents per interval against the offered load in Erlangs.",
@@ -408,7 +408,7 @@ def _header(title: str, runs: Sequence[RunData], manifest: dict, colours: dict[s
     return f"<header><h1>{esc(title)}</h1><dl>{''.join(rows)}</dl></header>"
 
 
-def _figure_html(fig: Figure) -> str:
+def _figure_html(fig: ReportFigure) -> str:
     div = pio.to_html(
         fig.figure,
         full_html=False,
@@ -428,7 +428,7 @@ def render(
     manifest: dict,
     summary_html: str,
     tables_html: str,
-    figs: Sequence[Figure],
+    figs: Sequence[ReportFigure],
 ) -> str:
     """The whole page: head with the inlined plotly.js, header, summary, tables and figures."""
     colours = F.scenario_colours([r.name for r in runs])
@@ -458,7 +458,7 @@ def render(
     )
 
 
-def run_report(folder: Path) -> tuple[str, list[Figure]]:
+def run_report(folder: Path) -> tuple[str, list[ReportFigure]]:
     """HTML and figures of a run folder."""
     run = load_run(folder)
     figs = build_figures([run])
@@ -474,7 +474,7 @@ def run_report(folder: Path) -> tuple[str, list[Figure]]:
     return page, figs
 
 
-def comparison_report(folder: Path) -> tuple[str, list[Figure]]:
+def comparison_report(folder: Path) -> tuple[str, list[ReportFigure]]:
     """HTML and figures of a comparison folder."""
     cmp: ComparisonData = load_comparison(folder)
     figs = build_figures(cmp.runs, cmp.differences)
@@ -497,7 +497,7 @@ def comparison_report(folder: Path) -> tuple[str, list[Figure]]:
     return page, figs
 
 
-def _write(folder: Path, page: str, figs: Sequence[Figure], images: bool, out: Path | None) -> Path:
+def _write(folder: Path, page: str, figs: Sequence[ReportFigure], images: bool, out: Path | None) -> Path:
     target = Path(out) if out is not None else Path(folder) / "report.html"
     io.write_text(target, page)
     if images:
