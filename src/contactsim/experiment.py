@@ -54,6 +54,8 @@ class RunResult:
     waterfall: pd.DataFrame
     contacts: pd.DataFrame | None
     needs: pd.DataFrame | None
+    by_reason: pd.DataFrame | None = None
+    """KPIs by contact reason per replication: replication, segment, reason, channel, metric, value."""
     timings: dict[str, float] = field(default_factory=dict)
     n_needs: int = 0
     n_contacts: int = 0
@@ -168,11 +170,12 @@ def assemble(scenario: Scenario, seed: int, reps: list[ReplicationResult], wall:
     kpis = pd.concat([r.kpis for r in reps], ignore_index=True)
     summary = metrics.summarise(kpis, scenario=scenario.name)
     wf = pd.concat([r.waterfall for r in reps], ignore_index=True)
+    by_reason = pd.concat([r.by_reason for r in reps], ignore_index=True)
     contacts = pd.concat([r.contacts for r in reps], ignore_index=True) if reps and reps[0].contacts is not None else None
     needs = pd.concat([r.needs for r in reps], ignore_index=True) if reps and reps[0].needs is not None else None
     return RunResult(
         scenario=scenario, seed=seed, replications=len(reps), kpis=kpis, summary=summary, waterfall=wf,
-        contacts=contacts, needs=needs,
+        contacts=contacts, needs=needs, by_reason=by_reason,
         timings={"wall_s": wall, "simulate_s": sum(r.seconds for r in reps)},
         n_needs=sum(r.n_needs for r in reps), n_contacts=sum(r.n_contacts for r in reps),
     )

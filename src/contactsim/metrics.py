@@ -100,6 +100,11 @@ class KpiAccumulator:
         self.stats = np.zeros((len(FIELDS), S * C * I))
         self.busy = np.zeros((S * C * I, P))
         self.hist_fine = np.zeros((S * C, len(FINE_EDGES) - 1), dtype=np.int64)
+        R = len(c.reasons)
+        self.r_stats = np.zeros((len(FIELDS), S * R * C))
+        self.r_busy = np.zeros((S * R * C, P))
+        self.r_hist = np.zeros((S * R * C, len(FINE_EDGES) - 1), dtype=np.int64)
+        self.r_need_counts = np.zeros((S, R, len(terminal_names)))
         self.hist_coarse = np.zeros((S * C * I, len(COARSE_EDGES) - 1), dtype=np.int32)
         self.pool_busy = np.zeros((P, c.n_intervals))
         # need level, per segment and per funnel level
@@ -165,17 +170,24 @@ class KpiAccumulator:
         if self.promise is not None:
             cols["in_promise"] = cols["prem"] & handled & (wait0 <= self.promise[0])
         n = self.stats.shape[1]
+        R = len(c.reasons)
+        r_key = (seg[cust] * R + col["reason"][cust].astype(np.int64)) * self.C + col["channel"][cust].astype(np.int64)
+        nr = self.r_stats.shape[1]
         for name, vals in cols.items():
             w = None if vals is None else np.asarray(vals, dtype=float)
             self.stats[F[name]] += np.bincount(key, weights=w, minlength=n)
+            self.r_stats[F[name]] += np.bincount(r_key, weights=w, minlength=nr)
         sv = pool >= 0
         self.busy += np.bincount(key[sv] * self.P + pool[sv], busy_s[sv],
                                  minlength=n * self.P).reshape(n, self.P)
+        self.r_busy += np.bincount(r_key[sv] * self.P + pool[sv], busy_s[sv],
+                                   minlength=nr * self.P).reshape(nr, self.P)
         hw = wait0[handled]
         nf, nc = self.hist_fine.shape[1], self.hist_coarse.shape[1]
         fb = np.clip(np.searchsorted(FINE_EDGES, hw, side="right") - 1, 0, nf - 1)
         self.hist_fine += np.bincount(sc_key[handled] * nf + fb, minlength=self.hist_fine.size).reshape(
             self.hist_fine.shape)
+        self.r_hist += np.bincount(r_key[handled] * nf + fb, minlength=self.r_hist.size).reshape(self.r_hist.shape)
         cb = np.clip(np.searchsorted(COARSE_EDGES, hw, side="right") - 1, 0, nc - 1)
         self.hist_coarse += np.bincount(key[handled] * nc + cb, minlength=self.hist_coarse.size).reshape(
             self.hist_coarse.shape).astype(np.int32)
@@ -193,13 +205,15 @@ class KpiAccumulator:
             ns, ne = np.searchsorted(s, grid), np.searchsorted(e, grid)
             self.pool_busy[p] += np.diff((grid * ns - cs[ns]) - (grid * ne - ce[ne]))
 
-    def add_needs(self, segment: np.ndarray, level: np.ndarray, terminal: np.ndarray, arrival_at: np.ndarray,
+    def add_needs(self, segment: np.ndarray, reason: np.ndarray, level: np.ndarray, terminal: np.ndarray,
+                  arrival_at: np.ndarray,
                   other_cost: np.ndarray, repeats: np.ndarray, complained: np.ndarray, csat: np.ndarray,
                   value_at_risk: np.ndarray) -> None:
         """Needs that reached their final state (codes index level_names / terminal_names)."""
         w = (arrival_at >= self.c.warmup_s) & (arrival_at < self.c.horizon_s)
         s, lv, t = segment[w].astype(np.int64), level[w].astype(np.int64), terminal[w].astype(np.int64)
         np.add.at(self.need_counts, (s, t), 1)
+        np.add.at(self.r_need_counts, (s, reason[w].astype(np.int64), t), 1)
         np.add.at(self.level_counts, lv, 1)
         np.add.at(self.need_other, s, other_cost[w])
         np.add.at(self.level_other, lv, other_cost[w])
@@ -255,54 +269,42 @@ class KpiAccumulator:
         return df, rate
 
     def contact_frame(self, rate: np.ndarray) -> pd.DataFrame:
+        """Contact KPIs for every grouping set of segment x channel x interval (``all`` = summed axis)."""
         c, S, C, I = self.c, self.S, self.C, self.I
         stats = self.stats.reshape(len(FIELDS), S, C, I)
         busy_cost = (self.busy @ rate).reshape(S, C, I)
-        hist_c = self.hist_coarse.reshape(S, C, I, -1)
-        hist_f = self.hist_fine.reshape(S, C, -1)
-        seg_names, ch_names = np.array(c.segments, dtype=object), np.array(c.channels, dtype=object)
-        labels = np.array(self.labels, dtype=object)
+        fine = self.hist_fine.reshape(S, C, 1, -1)
+        coarse = self.hist_coarse.reshape(S, C, I, -1)
         frames = []
         for keys in CONTACT_SETS:
-            axes = tuple(ax for ax, k in enumerate(("segment", "channel", "interval")) if k not in keys)
-            st_ = stats.sum(axis=tuple(a + 1 for a in axes), keepdims=True)
-            bc = busy_cost.sum(axis=axes, keepdims=True)
-            if "interval" in keys:
-                h, edges = hist_c.sum(axis=axes, keepdims=True), COARSE_EDGES
-            else:
-                h, edges = hist_f.sum(axis=tuple(a for a in axes if a < 2), keepdims=True)[..., None, :], FINE_EDGES
-            shape = st_.shape[1:]
-            names = [seg_names if "segment" in keys else np.array([ALL], dtype=object),
-                     ch_names if "channel" in keys else np.array([ALL], dtype=object),
-                     labels if "interval" in keys else np.array([ALL], dtype=object)]
-            grid = np.meshgrid(*names, indexing="ij")
-            v = {f: st_[F[f]].ravel() for f in FIELDS}
-            offered = v["offered"]
-            keep = offered > 0
-            with np.errstate(invalid="ignore", divide="ignore"):
-                hd = np.where(v["handled"] > 0, v["handled"], np.nan)
-                of = np.where(offered > 0, offered, np.nan)
-                sl = v["in_sl"] / of
-                p50, p90, p95 = (q.reshape(shape).ravel() for q in _quantiles(h.reshape(*shape, -1), edges,
-                                                                           (0.5, 0.9, 0.95)))
-                m = {
-                    "offered": offered, "handled": v["handled"], "abandoned": v["abandoned"],
-                    "unserved": v["unserved"], "p_wait": v["waited"] / of, "mean_wait_s": v["wait_all"] / of,
-                    "asa_s": v["wait_h"] / hd, "aht_s": v["handle_h"] / hd, "fcr": v["resolved_h"] / hd,
-                    "csat": v["csat"] / of, "effort": v["effort"] / of,
-                    "cost_per_contact": (v["other_cost"] + bc.ravel()) / of,
-                    "wait_p50_s": p50, "wait_p90_s": p90, "wait_p95_s": p95,
-                    "abandon_rate": v["abandoned"] / of, "service_level": sl,
-                    "sl_target_met": (sl >= v["sl_target"] / of - 1e-12).astype(float),
-                }
-                if self.promise is not None:
-                    pl = np.where(v["prem"] > 0, v["in_promise"] / np.where(v["prem"] > 0, v["prem"], 1), np.nan)
-                    m["promise_level"] = pl
-                    m["promise_met"] = np.where(v["prem"] > 0, (pl >= self.promise[1] - 1e-12).astype(float), np.nan)
-            wide = pd.DataFrame({"segment": grid[0].ravel(), "channel": grid[1].ravel(), "pool": ALL,
-                                 "interval": grid[2].ravel(), **m})[keep]
-            frames.append(wide)
-        return pd.concat(frames, ignore_index=True)
+            hist, edges = (coarse, COARSE_EDGES) if "interval" in keys else (fine, FINE_EDGES)
+            frames.append(_rollup(stats, busy_cost, hist, edges, ("segment", "channel", "interval"),
+                                  (c.segments, c.channels, self.labels), keys, self.promise))
+        out = pd.concat(frames, ignore_index=True)
+        out["pool"] = ALL
+        return out
+
+    def reason_frame(self, rate: np.ndarray) -> pd.DataFrame:
+        """KPIs by contact reason (whole horizon): contacts per segment x reason x channel and their
+        roll-ups, and needs by terminal state per segment x reason."""
+        c, S, R, C = self.c, self.S, len(self.c.reasons), self.C
+        stats = self.r_stats.reshape(len(FIELDS), S, R, C)
+        busy_cost = (self.r_busy @ rate).reshape(S, R, C)
+        hist = self.r_hist.reshape(S, R, C, -1)
+        frames = [_rollup(stats, busy_cost, hist, FINE_EDGES, ("segment", "reason", "channel"),
+                          (c.segments, c.reasons, c.channels), keys, self.promise)
+                  for keys in (("reason",), ("segment", "reason"), ("reason", "channel"),
+                               ("segment", "reason", "channel"))]
+        contacts = pd.concat(frames, ignore_index=True).melt(id_vars=["segment", "reason", "channel"],
+                                                             var_name="metric", value_name="value")
+        rows = []
+        for j, r in enumerate(c.reasons):
+            for name, sl in [(ALL, slice(None))] + [(x, slice(i, i + 1)) for i, x in enumerate(c.segments)]:
+                counts = self.r_need_counts[sl, j].sum(axis=0)
+                rows.append((name, r, ALL, "needs", float(counts.sum())))
+                rows += [(name, r, ALL, f"needs_{t}", float(counts[k])) for k, t in enumerate(self.terminals)]
+        needs = pd.DataFrame(rows, columns=["segment", "reason", "channel", "metric", "value"])
+        return pd.concat([contacts, needs], ignore_index=True).dropna(subset=["value"])
 
     def need_rows(self, rate: np.ndarray, staff_cost_total: float, fixed_cost: float,
                   revenue: dict[str, float]) -> pd.DataFrame:
@@ -345,8 +347,9 @@ class KpiAccumulator:
         return dict(zip(self.c.segments, per_seg.tolist(), strict=True))
 
     def finish(self, replication: int, fixed_cost: float, revenue: dict[str, float],
-               expected_needs: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Tidy KPIs (replication, segment, channel, pool, interval, metric, value) and the waterfall."""
+               expected_needs: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """Tidy KPIs (replication, segment, channel, pool, interval, metric, value), the waterfall and the
+        KPIs by reason (replication, segment, reason, channel, metric, value)."""
         pools, rate = self.pool_frame()
         staff_total = float(pools.loc[pools["interval"] == ALL, "staff_cost"].sum())
         contacts = self.contact_frame(rate)
@@ -360,17 +363,61 @@ class KpiAccumulator:
         long.insert(0, "replication", replication)
         wf = self.waterfall(rate, fixed_cost)
         wf.insert(0, "replication", replication)
-        return long.reset_index(drop=True), wf
+        by_reason = self.reason_frame(rate)
+        by_reason.insert(0, "replication", replication)
+        return long.reset_index(drop=True), wf, by_reason
 
 
-def summarise(kpis: pd.DataFrame, confidence: float = 0.95, scenario: str = "") -> pd.DataFrame:
+def _rollup(stats: np.ndarray, busy_cost: np.ndarray, hist: np.ndarray, edges: np.ndarray,
+            axes: tuple[str, str, str], names: tuple[list[str], ...], keys: tuple[str, ...],
+            promise: tuple[float, float] | None) -> pd.DataFrame:
+    """KPIs of one grouping set: sum the axes not in ``keys`` and turn sums into rates and percentiles.
+
+    ``stats`` is [field, a0, a1, a2], ``busy_cost`` [a0, a1, a2], ``hist`` [a0, a1, a2 or 1, bins].
+    """
+    summed = tuple(ax for ax, k in enumerate(axes) if k not in keys)
+    st_ = stats.sum(axis=tuple(a + 1 for a in summed), keepdims=True)
+    bc = busy_cost.sum(axis=summed, keepdims=True)
+    h = hist.sum(axis=tuple(a for a in summed if hist.shape[a] > 1), keepdims=True)
+    shape = st_.shape[1:]
+    h = np.broadcast_to(h, (*shape, h.shape[-1])) if h.shape[:-1] != shape else h
+    labels = [np.array(n, dtype=object) if k in keys else np.array([ALL], dtype=object) for k, n in zip(axes, names,
+                                                                                                     strict=True)]
+    grid = np.meshgrid(*labels, indexing="ij")
+    v = {f: st_[F[f]].ravel() for f in FIELDS}
+    offered = v["offered"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        hd = np.where(v["handled"] > 0, v["handled"], np.nan)
+        of = np.where(offered > 0, offered, np.nan)
+        sl = v["in_sl"] / of
+        p50, p90, p95 = (q.ravel() for q in _quantiles(h, edges, (0.5, 0.9, 0.95)))
+        m = {
+            "offered": offered, "handled": v["handled"], "abandoned": v["abandoned"], "unserved": v["unserved"],
+            "p_wait": v["waited"] / of, "mean_wait_s": v["wait_all"] / of, "asa_s": v["wait_h"] / hd,
+            "aht_s": v["handle_h"] / hd, "fcr": v["resolved_h"] / hd, "csat": v["csat"] / of,
+            "effort": v["effort"] / of, "cost_per_contact": (v["other_cost"] + bc.ravel()) / of,
+            "wait_p50_s": p50, "wait_p90_s": p90, "wait_p95_s": p95, "abandon_rate": v["abandoned"] / of,
+            "service_level": sl, "sl_target_met": (sl >= v["sl_target"] / of - 1e-12).astype(float),
+        }
+        if promise is not None:
+            members = np.where(v["prem"] > 0, v["prem"], np.nan)
+            m["promise_level"] = v["in_promise"] / members
+            m["promise_met"] = np.where(v["prem"] > 0, (m["promise_level"] >= promise[1] - 1e-12).astype(float),
+                                        np.nan)
+    frame = pd.DataFrame({k: g.ravel() for k, g in zip(axes, grid, strict=True)} | m)
+    return frame[offered > 0]
+
+
+def summarise(kpis: pd.DataFrame, confidence: float = 0.95, scenario: str = "",
+              keys: list[str] | None = None) -> pd.DataFrame:
     """Mean and Student-t confidence interval across replications for every KPI row.
 
     A group missing in a replication counts as 0 for count metrics (nothing happened) and is left out
     for rates and means (undefined); ``n`` says how many replications a row rests on.
     """
     reps = np.sort(kpis["replication"].unique())
-    wide = kpis.pivot_table(index=[*KEYS, "metric"], columns="replication", values="value", aggfunc="first",
+    keys = KEYS if keys is None else keys
+    wide = kpis.pivot_table(index=[*keys, "metric"], columns="replication", values="value", aggfunc="first",
                             observed=True)
     wide = wide.reindex(columns=reps)
     is_count = wide.index.get_level_values("metric").isin(list(COUNT_METRICS))
@@ -389,4 +436,4 @@ def summarise(kpis: pd.DataFrame, confidence: float = 0.95, scenario: str = "") 
     out = wide.index.to_frame(index=False)
     out.insert(0, "scenario", scenario)
     out["mean"], out["ci_low"], out["ci_high"], out["n"] = mean, mean - half, mean + half, n
-    return out.sort_values(["metric", *KEYS], kind="stable").reset_index(drop=True)
+    return out.sort_values(["metric", *keys], kind="stable").reset_index(drop=True)

@@ -36,6 +36,7 @@ class ReplicationResult:
     replication: int
     kpis: pd.DataFrame
     waterfall: pd.DataFrame
+    by_reason: pd.DataFrame
     contacts: pd.DataFrame | None
     needs: pd.DataFrame | None
     n_needs: int
@@ -163,7 +164,7 @@ class _Run:
         var = np.where(np.isnan(csat), 0.0, satisfaction.value_at_risk(
             c.scenario.satisfaction.churn, np.nan_to_num(csat, nan=5.0), value))
         other = costs.need_costs(c, blk.needs.reason, blk.terminal == 0, f.notified, f.ss_attempted, blk.complained)
-        self.acc.add_needs(blk.needs.segment, blk.level, blk.terminal, blk.needs.arrival_at, other, blk.repeats,
+        self.acc.add_needs(blk.needs.segment, blk.needs.reason, blk.level, blk.terminal, blk.needs.arrival_at, other, blk.repeats,
                            blk.complained, csat, var)
         if self.keep:
             nf = needs_frame(c, blk.needs, f, blk.level, blk.terminal, blk.repeats, blk.complained, blk.offset,
@@ -218,8 +219,9 @@ def _run_replication(c: Compiled, seed: int, rep: int, keep_records: bool) -> Re
     run.engine.finish()
     run.process(run.engine.flush())
     revenue = costs.premium_revenue(c, run.acc.member_contacts())
-    kpis, wf = run.acc.finish(rep, costs.fixed_costs(c), revenue, expected_needs=float(run.expected))
+    kpis, wf, by_reason = run.acc.finish(rep, costs.fixed_costs(c), revenue, expected_needs=float(run.expected))
     _, rate = run.acc.pool_frame()
     contacts, needs = run.records(rate)
-    return ReplicationResult(replication=rep, kpis=kpis, waterfall=wf, contacts=contacts, needs=needs,
+    return ReplicationResult(replication=rep, kpis=kpis, waterfall=wf, by_reason=by_reason, contacts=contacts,
+                             needs=needs,
                              n_needs=run.n_needs, n_contacts=run.n_contacts, seconds=time.perf_counter() - t0)

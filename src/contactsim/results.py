@@ -7,6 +7,7 @@ Layout of ``results/<scenario>/<run-id>/``::
     summary.csv             tidy: scenario, segment, channel, pool, interval, metric, mean, ci_low, ci_high, n
     kpis.csv                tidy per replication: replication, segment, channel, pool, interval, metric, value
     waterfall.csv           volume and cost per funnel level: mean and CI over replications
+    by_reason.csv           KPIs by contact reason: scenario, segment, reason, channel, metric, mean, CI, n
     contacts.parquet        one row per contact (when record_contacts is on)
     needs.parquet           one row per customer need with its terminal state
 """
@@ -73,6 +74,9 @@ def write_run(result: RunResult, out: Path | None = None, results_root: Path = P
     io.write_csv(partial / "summary.csv", result.summary)
     io.write_csv(partial / "kpis.csv", result.kpis)
     io.write_csv(partial / "waterfall.csv", waterfall_summary(result.waterfall, sc.name))
+    if result.by_reason is not None:
+        io.write_csv(partial / "by_reason.csv", summarise(result.by_reason, scenario=sc.name,
+                                                          keys=["segment", "reason", "channel"]))
     if result.contacts is not None:
         io.write_parquet(partial / "contacts.parquet", result.contacts)
     if result.needs is not None:

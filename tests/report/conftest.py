@@ -36,9 +36,10 @@ def system_chromium() -> str | None:
     return path if os.path.exists(path) else None
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def chromium() -> str:
-    """The system Chromium for Playwright (skip or fail as the module docstring says)."""
+    """The system Chromium for Playwright (skip or fail as the module docstring says). Session-scoped and
+    listed before ``comparison_dir`` so a skip comes before the simulation."""
     path = require_or_skip(system_chromium(), "a system Chromium")
     try:
         import playwright.sync_api  # noqa: F401
@@ -47,14 +48,12 @@ def chromium() -> str:
     return path
 
 
-@pytest.fixture
-def image_browser(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The browser kaleido will use; HOME points at a temporary folder (Chromium writes ~/.config)."""
+@pytest.fixture(scope="session")
+def kaleido_browser() -> str:
+    """The browser kaleido will use (BROWSER_PATH or the system one), with the same skip rule."""
     from contactsim.report.images import find_browser
 
-    path = require_or_skip(find_browser(), "a Chrome/Chromium for kaleido")
-    monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
-    return path
+    return require_or_skip(find_browser(), "a Chrome/Chromium for kaleido")
 
 
 @pytest.fixture

@@ -40,7 +40,10 @@ def test_missing_browser_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Mo
     assert not (tmp_path / "figures" / "x.png").exists()
 
 
-def test_report_images_cli(comparison_dir: Path, image_browser: str) -> None:
+def test_report_images_cli(
+    kaleido_browser: str, comparison_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))  # Chromium leaves ~/.config behind
     t0 = time.perf_counter()
     assert main(["report", str(comparison_dir), "--images"]) == 0
     print(f"report with {2 * len(FIGURES)} images: {time.perf_counter() - t0:.1f} s")

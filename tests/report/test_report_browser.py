@@ -74,7 +74,7 @@ def test_not_a_results_folder_is_a_clear_error(tmp_path: Path, capsys: pytest.Ca
 
 
 @pytest.mark.browser
-def test_report_renders_offline_in_chromium(comparison_dir: Path, tmp_path: Path, chromium: str) -> None:
+def test_report_renders_offline_in_chromium(chromium: str, comparison_dir: Path, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     report = comparison_dir / "report.html"
