@@ -19,6 +19,8 @@ from typing import Any
 import pandas as pd
 
 SAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 def safe_name(text: str, fallback: str = "scenario") -> str:
@@ -34,6 +36,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes owner-only files; results are meant to be shared
     try:
         yield Path(tmp)
         with open(tmp, "rb") as fh:
