@@ -228,7 +228,7 @@ class Engine:
         order = np.argsort(at, kind="stable")
         seg_a, rea_a, ch_a = needs.segment[idx].astype(np.int64), needs.reason[idx].astype(np.int64), f.channel
         seg, rea, prem = seg_a.tolist(), rea_a.tolist(), f.premium[idx].tolist()
-        routes = [self.routes[key] for key in zip(seg, rea, ch_a.tolist(), strict=True)]
+        routes = [self.routes[key] for key in zip(seg, rea, ch_a.tolist(), prem, strict=True)]
         acw0 = self._first_choice_acw(routes, u[idx, U["acw"]])
         ch, pat, hdl = ch_a.tolist(), f.patience_s.tolist(), f.handle_s.tolist()
         at_l, need_l, idx_l, acw_l = at.tolist(), (idx + need_offset).tolist(), idx.tolist(), acw0.tolist()
@@ -347,7 +347,7 @@ class Engine:
     def _new_contact(self, need: int, seg: int, rea: int, prem: bool, ch: int, at: float, patience: float,
                      handle: float, kind: int, attempt: int, info: tuple, forced_pool: int = -1) -> None:
         r = self.rng.random(5).tolist()
-        route = [(forced_pool, 0.0)] if forced_pool >= 0 else self.routes[(seg, rea, ch)]
+        route = [(forced_pool, 0.0)] if forced_pool >= 0 else self.routes[(seg, rea, ch, prem)]
         ct = Contact(self.next_id, need, seg, rea, ch, at, patience, handle, kind, attempt, prem, r, info, route)
         self.next_id += 1
         _Call(self.env, at - self.env._now, self._arrive_cb, ct)

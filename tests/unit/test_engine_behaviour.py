@@ -188,3 +188,18 @@ def test_misroute_adds_a_transfer_and_a_second_wait() -> None:
     # a misrouted contact spent the transfer talk in the system before its real answer
     assert (mis["answered_at"] - mis["arrival_at"] >= 30 - 1e-9).all()
     assert mis["wait_s"].mean() > ok["wait_s"].mean()
+
+
+def test_members_only_pool_serves_premium_members_and_nobody_else() -> None:
+    d = mmc_dict(60, 300, 5, hours=20, warmup_hours=0)
+    d["policies"] = {"premium": {"take_up": {"customers": 0.3}, "fee_per_month": 5.0}}
+    d["pools"] = {
+        "plus_line": {"channels": ["phone"], "staffing": 2, "members_only": True},
+        "agents": {"channels": ["phone"], "staffing": 5, "takes_overflow_after_s": 30},
+    }
+    c = run_one(d).contacts
+    plus = c[c["pool"] == "plus_line"]
+    assert len(plus) > 50 and plus["premium"].all()
+    members_elsewhere = c[(c["pool"] == "agents") & c["premium"]]
+    assert (members_elsewhere["wait_s"] >= 30 - 1e-9).all()  # members reach the general pool only as overflow
+    assert c.loc[c["premium"], "wait_s"].mean() < c.loc[~c["premium"], "wait_s"].mean()

@@ -88,8 +88,8 @@ class Compiled:
     """(reason, channel) -> handle-time sampler."""
     patience: dict[tuple[int, int], Sampler]
     """(segment, channel) -> patience sampler."""
-    routes: dict[tuple[int, int, int], list[tuple[int, float]]]
-    """(segment, reason, channel) -> [(pool, join delay s)], first choice first."""
+    routes: dict[tuple[int, int, int, bool], list[tuple[int, float]]]
+    """(segment, reason, channel, premium member) -> [(pool, join delay s)], first choice first."""
     pool_defs: list[CompiledPool]
     sl_seconds: np.ndarray
     """sl_seconds[segment, channel]: service-level threshold."""
@@ -210,17 +210,18 @@ def compile_scenario(sc: Scenario) -> Compiled:
     patience = {(i, chans.index(c)): sampler(d) for i, s in enumerate(segs)
                 for c, d in sc.segments[s].patience.items()}
 
-    routes: dict[tuple[int, int, int], list[tuple[int, float]]] = {}
+    routes: dict[tuple[int, int, int, bool], list[tuple[int, float]]] = {}
     for i, s in enumerate(segs):
         for j, r in enumerate(reasons):
             for k, c in enumerate(chans):
-                el = eligible_pools(sc, s, r, c)
-                route = []
-                for n, p in enumerate(el):
-                    delay = 0.0 if n == 0 else sc.pools[p].takes_overflow_after_s
-                    if delay is not None:
-                        route.append((pools.index(p), float(delay)))
-                routes[(i, j, k)] = route
+                for prem in (False, True):
+                    el = eligible_pools(sc, s, r, c, prem)
+                    route = []
+                    for n, p in enumerate(el):
+                        delay = 0.0 if n == 0 else sc.pools[p].takes_overflow_after_s
+                        if delay is not None:
+                            route.append((pools.index(p), float(delay)))
+                    routes[(i, j, k, prem)] = route
 
     pool_defs = []
     for idx, (pname, pool) in enumerate(sc.pools.items()):

@@ -180,6 +180,9 @@ def check(sc: Scenario) -> list[Issue]:  # noqa: C901 - a flat list of independe
             issues += _class_issues(cls, sc, f"{p}.discipline.classes[{i}]")
         if pool.reserve:
             issues += _class_issues(pool.reserve.for_class, sc, f"{p}.reserve.for_class")
+        if pool.members_only and sc.policies.premium is None:
+            issues.append(Issue(f"{p}.members_only", "serves premium members only, but policies.premium is not "
+                                "defined", True, "add a policies.premium block or drop members_only"))
         if pool.takes_overflow_after_s is None and not _pool_is_primary_for_something(sc, pname):
             issues.append(Issue(f"{p}.takes_overflow_after_s", "this pool takes no overflow and is nobody's first "
                                 "choice, so it never serves a contact", None,
@@ -251,26 +254,28 @@ def _ever_staffed(pool) -> bool:  # noqa: ANN001
     return bool(pool.staffing)
 
 
-def _matches_pool(pool, sname: str, rname: str, ch: str) -> bool:  # noqa: ANN001
+def _matches_pool(pool, sname: str, rname: str, ch: str, premium: bool) -> bool:  # noqa: ANN001
     return (
         ch in pool.channels
         and (pool.reasons == "all" or rname in pool.reasons)
         and (pool.segments == "all" or sname in pool.segments)
+        and (premium or not pool.members_only)
     )
 
 
-def eligible_pools(sc: Scenario, sname: str, rname: str, ch: str) -> list[str]:
+def eligible_pools(sc: Scenario, sname: str, rname: str, ch: str, premium: bool = False) -> list[str]:
     """Pools that may serve this segment's contacts of this reason on this channel, first choice first."""
-    return [p for p, pool in sc.pools.items() if _matches_pool(pool, sname, rname, ch)]
+    return [p for p, pool in sc.pools.items() if _matches_pool(pool, sname, rname, ch, premium)]
 
 
 def _pool_is_primary_for_something(sc: Scenario, pname: str) -> bool:
     for sname in sc.segments:
         for rname in sc.reasons:
             for ch in sc.channels:
-                el = eligible_pools(sc, sname, rname, ch)
-                if el and el[0] == pname:
-                    return True
+                for premium in (False, True):
+                    el = eligible_pools(sc, sname, rname, ch, premium)
+                    if el and el[0] == pname:
+                        return True
     return False
 
 

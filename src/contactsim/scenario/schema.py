@@ -320,6 +320,8 @@ class Pool(Model):
     channels: list[Name] = Field(min_length=1)
     reasons: list[Name] | Literal["all"] = "all"
     segments: list[Name] | Literal["all"] = "all"
+    members_only: bool = False
+    """Serve only premium members (policies.premium): a dedicated line or team for the paid tier."""
     staffing: Annotated[int, Field(ge=0, le=100_000)] | list[Annotated[int, Field(ge=0, le=100_000)]] | None = None
     """Agents on duty: one number, or one per interval of the day (same every day)."""
     shifts: list[Shift] | None = None
