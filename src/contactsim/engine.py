@@ -215,46 +215,54 @@ class Engine:
         self.lazy_abandon = [simple and r is None for r in self.retrial_rules]
 
     # -- feeding and flushing --------------------------------------------------------------------------
-    def feed(self, needs: Needs, f: FunnelResult, need_offset: int, level: np.ndarray) -> None:
-        """Add a block's assisted contacts and proactive outreach (times at or after now)."""
-        now = self.env.now
-        idx = f.contact_need
-        u = needs.u
-        info = list(zip(needs.arrival_at.tolist(), level.tolist(), f.ss_attempted.tolist(),
-                        f.preferred_channel.tolist(), f.noncompliant.tolist(), strict=True))
-        us = np.stack([u[idx, U["fcr"]], u[idx, U["retrial"]], u[idx, U["acw"]], u[idx, U["complaint"]],
-                       u[idx, U["callback"]]], axis=1).tolist()
-        at = np.maximum(f.contact_at + f.ivr_s, now)
+    def feed(self, needs: Needs, f: FunnelResult, need_offset: int, level: np.ndarray,
+             select: np.ndarray | None = None, outreach: bool = True) -> None:
+        """Add assisted contacts of a block (all, or the positions ``select`` into the funnel's contact
+        arrays, e.g. the next few hours) and, with ``outreach``, the block's proactive agent outreach."""
+        now = self.env._now
+        pos = np.arange(f.contact_need.size) if select is None else select
+        idx = f.contact_need[pos]
+        u = needs.u[idx]
+        us = np.stack([u[:, U["fcr"]], u[:, U["retrial"]], u[:, U["acw"]], u[:, U["complaint"]],
+                       u[:, U["callback"]]], axis=1).tolist()
+        info = list(zip(needs.arrival_at[idx].tolist(), level[idx].tolist(), f.ss_attempted[idx].tolist(),
+                        f.preferred_channel[idx].tolist(), f.noncompliant[idx].tolist(), strict=True))
+        at = np.maximum(f.contact_at[pos] + f.ivr_s[pos], now)
         order = np.argsort(at, kind="stable")
-        seg_a, rea_a, ch_a = needs.segment[idx].astype(np.int64), needs.reason[idx].astype(np.int64), f.channel
+        seg_a, rea_a, ch_a = needs.segment[idx].astype(np.int64), needs.reason[idx].astype(np.int64), f.channel[pos]
         seg, rea, prem = seg_a.tolist(), rea_a.tolist(), f.premium[idx].tolist()
         routes = [self.routes[key] for key in zip(seg, rea, ch_a.tolist(), prem, strict=True)]
-        acw0 = self._first_choice_acw(routes, u[idx, U["acw"]])
-        ch, pat, hdl = ch_a.tolist(), f.patience_s.tolist(), f.handle_s.tolist()
-        at_l, need_l, idx_l, acw_l = at.tolist(), (idx + need_offset).tolist(), idx.tolist(), acw0.tolist()
+        acw0 = self._first_choice_acw(routes, u[:, U["acw"]])
+        ch, pat, hdl = ch_a.tolist(), f.patience_s[pos].tolist(), f.handle_s[pos].tolist()
+        at_l, need_l, acw_l = at.tolist(), (idx + need_offset).tolist(), acw0.tolist()
         batch = []
         cid = self.next_id
         for k in order.tolist():
             batch.append(Contact(cid, need_l[k], seg[k], rea[k], ch[k], at_l[k], pat[k], hdl[k], FIRST, 1,
-                                 prem[k], us[k], info[idx_l[k]], routes[k], acw_l[k]))
+                                 prem[k], us[k], info[k], routes[k], acw_l[k]))
             cid += 1
         self.next_id = cid
-        special = np.flatnonzero(f.misrouted | (f.ivr_s > 0))
+        misrouted, ivr_s = f.misrouted[pos], f.ivr_s[pos]
+        special = np.flatnonzero(misrouted | (ivr_s > 0))
         if special.size:
             position = np.empty_like(order)
             position[order] = np.arange(order.size)
             for k in special.tolist():
                 ct = batch[int(position[k])]
-                ct.misroute = bool(f.misrouted[k])
-                ct.ivr = float(f.ivr_s[k])
+                ct.misroute = bool(misrouted[k])
+                ct.ivr = float(ivr_s[k])
         rest = self.arrivals[self.next_arrival:]
         self.arrivals = sorted(rest + batch, key=_BY_ARR) if rest else batch
         self.next_arrival = 0
+        if not outreach:
+            return
         for need, t, pool, h in zip(f.outreach_need.tolist(), f.outreach_at.tolist(), f.outreach_pool.tolist(),
                                     f.outreach_handle_s.tolist(), strict=True):
             ch0 = self.c.pool_defs[pool].channels[0]
+            need_info = (float(needs.arrival_at[need]), int(level[need]), bool(f.ss_attempted[need]),
+                         int(f.preferred_channel[need]), bool(f.noncompliant[need]))
             self._new_contact(need + need_offset, int(needs.segment[need]), int(needs.reason[need]),
-                              bool(f.premium[need]), ch0, max(t, now), math.inf, h, OUTREACH, 1, info[need],
+                              bool(f.premium[need]), ch0, max(t, now), math.inf, h, OUTREACH, 1, need_info,
                               forced_pool=pool)
 
     def _first_choice_acw(self, routes: list[list[tuple[int, float]]], u: np.ndarray) -> np.ndarray:
@@ -326,6 +334,9 @@ class Engine:
                 self.final.append((ct.need, NEED_UNSERVED))
 
     def flush(self) -> Flushed:
+        if self.next_arrival:  # arrived contacts live on in `done` or in queues, not in the arrival list
+            del self.arrivals[: self.next_arrival]
+            self.next_arrival = 0
         done, self.done = self.done, []
         n = len(done)
         cols = {name: np.fromiter(map(getter, done), dt, count=n) for name, getter, dt in _COLUMN_GETTERS}

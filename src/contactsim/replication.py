@@ -31,6 +31,10 @@ from contactsim.records import (
 from contactsim.scenario.compiled import Compiled
 
 
+FEED_STEP_S = 4 * 3600.0
+"""Contacts are handed to the engine (and finished ones flushed) in steps of this many hours."""
+
+
 @dataclass
 class ReplicationResult:
     replication: int
@@ -79,6 +83,8 @@ class _Run:
                                  for j, k in enumerate(c.channels)] for i, s in enumerate(c.segments)])
 
     def add_block(self, b: int, needs: arrivals.Needs) -> None:
+        """Pass a day's needs through the funnel and feed the engine its contacts a few hours at a time,
+        flushing in between, so only a few hours of contacts are ever held as objects."""
         c = self.c
         f = run_funnel(c, needs)
         level = need_levels(c, f)
@@ -89,9 +95,20 @@ class _Run:
         self.expected += int(((needs.arrival_at >= c.warmup_s) & (needs.arrival_at < c.horizon_s)).sum())
         self.blocks[blk.offset] = blk
         self.starts.append(blk.offset)
-        self.engine.feed(needs, f, blk.offset, level)
         self.n_needs += n
-        if blk.open == 0:
+        start = b * arrivals.BLOCK_S
+        end = min(start + arrivals.BLOCK_S, c.horizon_s)
+        at = f.contact_at + f.ivr_s
+        cuts = [start + k * FEED_STEP_S for k in range(1, int(np.ceil((end - start) / FEED_STEP_S)))]
+        edges = np.searchsorted(np.sort(at), cuts)
+        order = np.argsort(at, kind="stable")
+        pieces = np.split(order, edges)
+        for k, piece in enumerate(pieces):
+            self.engine.feed(needs, f, blk.offset, level, select=piece, outreach=k == 0)
+            if k < len(cuts):
+                self.engine.run_until(cuts[k])
+                self.process(self.engine.flush())
+        if blk.open == 0 and blk.offset in self.blocks:  # no assisted needs at all
             self._emit(blk)
 
     def _block_of(self, need_ids: np.ndarray) -> np.ndarray:
