@@ -31,8 +31,9 @@ from contactsim.records import (
 from contactsim.scenario.compiled import Compiled
 
 
-FEED_STEP_S = 4 * 3600.0
-"""Contacts are handed to the engine (and finished ones flushed) in steps of this many hours."""
+FEED_CONTACTS = 25_000
+"""Contacts are handed to the engine (and finished ones flushed) in steps of about this many contacts
+(at least an hour, at most a day): few enough to bound memory, many enough that per-step work is small."""
 
 
 @dataclass
@@ -99,7 +100,8 @@ class _Run:
         start = b * arrivals.BLOCK_S
         end = min(start + arrivals.BLOCK_S, c.horizon_s)
         at = f.contact_at + f.ivr_s
-        cuts = [start + k * FEED_STEP_S for k in range(1, int(np.ceil((end - start) / FEED_STEP_S)))]
+        step = float(np.clip((end - start) * FEED_CONTACTS / max(at.size, 1), 3600.0, arrivals.BLOCK_S))
+        cuts = [start + k * step for k in range(1, int(np.ceil((end - start) / step - 1e-9)))]
         edges = np.searchsorted(np.sort(at), cuts)
         order = np.argsort(at, kind="stable")
         pieces = np.split(order, edges)
