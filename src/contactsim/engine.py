@@ -158,7 +158,7 @@ CONTACT_FIELDS = (
     ("callback", "callback", bool),
 )
 INFO_FIELDS = (("need_at", float), ("level", np.int8), ("self_service_failed", bool),
-               ("preferred_channel", np.int16), ("noncompliant", bool))
+               ("preferred_channel", np.int16), ("steering_effort", float))
 
 
 _BY_ID = attrgetter("id")
@@ -226,7 +226,7 @@ class Engine:
         us = np.stack([u[:, U["fcr"]], u[:, U["retrial"]], u[:, U["acw"]], u[:, U["complaint"]],
                        u[:, U["callback"]]], axis=1).tolist()
         info = list(zip(needs.arrival_at[idx].tolist(), level[idx].tolist(), f.ss_attempted[idx].tolist(),
-                        f.preferred_channel[idx].tolist(), f.noncompliant[idx].tolist(), strict=True))
+                        f.preferred_channel[idx].tolist(), f.steering_effort[idx].tolist(), strict=True))
         at = np.maximum(f.contact_at[pos] + f.ivr_s[pos], now)
         order = np.argsort(at, kind="stable")
         seg_a, rea_a, ch_a = needs.segment[idx].astype(np.int64), needs.reason[idx].astype(np.int64), f.channel[pos]
@@ -260,7 +260,7 @@ class Engine:
                                     f.outreach_handle_s.tolist(), strict=True):
             ch0 = self.c.pool_defs[pool].channels[0]
             need_info = (float(needs.arrival_at[need]), int(level[need]), bool(f.ss_attempted[need]),
-                         int(f.preferred_channel[need]), bool(f.noncompliant[need]))
+                         int(f.preferred_channel[need]), float(f.steering_effort[need]))
             self._new_contact(need + need_offset, int(needs.segment[need]), int(needs.reason[need]),
                               bool(f.premium[need]), ch0, max(t, now), math.inf, h, OUTREACH, 1, need_info,
                               forced_pool=pool)

@@ -35,7 +35,9 @@ class FunnelResult:
     steered: np.ndarray
     """The need was steered away from its preferred channel and complied."""
     noncompliant: np.ndarray
-    """Steering applied but the customer ignored it (extra effort)."""
+    """Steering applied but the customer ignored it."""
+    steering_effort: np.ndarray
+    """Effort steps the ignored steering costs (the rule's effort_penalty), 0 otherwise."""
     # assisted contacts (index into needs)
     contact_need: np.ndarray
     contact_at: np.ndarray
@@ -132,11 +134,14 @@ def run_funnel(c: Compiled, needs: Needs) -> FunnelResult:  # noqa: C901 - five 
     ss_first = np.zeros(n, dtype=bool)
     steered = np.zeros(n, dtype=bool)
     noncompliant = np.zeros(n, dtype=bool)
+    steering_effort = np.zeros(n)
     for rule in sc.policies.steering:
         table = class_table(rule.applies_to, sc, c.segments, c.reasons)
         applies = table[seg, rea, premium.astype(np.int64)] & (stage == ASSISTED) & ~steered & ~noncompliant
         comply = applies & (u[:, U["steer"]] < rule.compliance)
-        noncompliant |= applies & ~comply
+        ignored = applies & ~comply
+        noncompliant |= ignored
+        steering_effort[ignored] = rule.effort_penalty
         if rule.offered_channels is not None:
             offered = np.array([ch in rule.offered_channels for ch in c.channels])
             before = pref[comply].argmax(axis=1)
@@ -221,7 +226,7 @@ def run_funnel(c: Compiled, needs: Needs) -> FunnelResult:  # noqa: C901 - five 
     cat = (lambda parts, dt: np.concatenate(parts).astype(dt) if parts else np.zeros(0, dtype=dt))  # noqa: E731
     return FunnelResult(
         stage=stage, premium=premium, notified=notified, ss_attempted=ss_try, ss_duration_s=ss_dur,
-        preferred_channel=preferred, steered=steered, noncompliant=noncompliant,
+        preferred_channel=preferred, steered=steered, noncompliant=noncompliant, steering_effort=steering_effort,
         contact_need=idx, contact_at=t, channel=ch, deferred=deferred, patience_s=patience, handle_s=handle,
         ss_failed=ss_failed[idx], ivr_s=ivr, misrouted=misrouted,
         outreach_need=cat(out_need, np.int64), outreach_at=cat(out_at, float),

@@ -161,7 +161,7 @@ class _Run:
         col["sl_target"] = c.sl_share[seg, ch]
         fit = (col["preferred_channel"] == ch).astype(float)
         steps = ((col["ivr_s"] > 0).astype(float) + col["transfers"] + col["self_service_failed"]
-                 + (col["attempt"] - 1) + (1.0 - fit) + col["noncompliant"])
+                 + (col["attempt"] - 1) + (1.0 - fit) + col["steering_effort"])
         outreach = ~col["customer"]
         col["effort"] = np.where(outreach, np.nan, satisfaction.effort_score(steps))
         col["csat"] = np.where(outreach, np.nan, satisfaction.csat(

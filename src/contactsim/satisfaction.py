@@ -3,7 +3,7 @@
 The formulas (parameters in the scenario's ``satisfaction`` block; defaults reasoned in docs/MODEL.md):
 
 * effort steps ``e`` = IVR used + transfers + failed self-service + earlier attempts (retrials, repeats)
-  + channel switch (not the preferred channel) + ignored steering.
+  + channel switch (not the preferred channel) + the effort_penalty of ignored steering.
   **CES** = 1 + 6 (1 - exp(-e / 3)): 1 = effortless, towards 7 = very hard; never falls as ``e`` grows.
 * speed ``s`` = 1 - exp(-w / E), ``w`` the wait, ``E`` the segment's expected wait on the channel:
   0 for no wait, towards 1 for waits far above the expectation.
