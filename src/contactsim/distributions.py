@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 from scipy import special
+
+
+_STD_NORMAL = NormalDist()
 
 
 class Sampler:
@@ -25,6 +29,10 @@ class Sampler:
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return self.ppf(rng.random(n))
+
+    def ppf_one(self, u: float) -> float:
+        """``ppf`` for one uniform, without numpy's per-call overhead (the engine's follow-up draws)."""
+        return float(self.ppf(np.array([u]))[0])
 
     def scaled(self, factor: float) -> Sampler:
         """The same shape with every value multiplied by ``factor`` (handle-time penalties)."""
@@ -42,6 +50,9 @@ class Exponential(Sampler):
     def ppf(self, u: np.ndarray) -> np.ndarray:
         return -self.mean * np.log1p(-u)
 
+    def ppf_one(self, u: float) -> float:
+        return -self.mean * math.log1p(-u)
+
 
 @dataclass(frozen=True)
 class LogNormal(Sampler):
@@ -58,6 +69,11 @@ class LogNormal(Sampler):
         sigma2 = math.log1p(self.cv**2)
         mu = math.log(self.mean) - sigma2 / 2
         return np.exp(mu + math.sqrt(sigma2) * special.ndtri(u))
+
+    def ppf_one(self, u: float) -> float:
+        sigma2 = math.log1p(self.cv**2)
+        mu = math.log(self.mean) - sigma2 / 2
+        return math.exp(mu + math.sqrt(sigma2) * _STD_NORMAL.inv_cdf(min(max(u, 1e-300), 1 - 1e-16)))
 
 
 @dataclass(frozen=True)
@@ -89,6 +105,9 @@ class Deterministic(Sampler):
     def ppf(self, u: np.ndarray) -> np.ndarray:
         return np.full(np.shape(u), self.value, dtype=float)
 
+    def ppf_one(self, u: float) -> float:
+        return self.value
+
 
 @dataclass(frozen=True)
 class Uniform(Sampler):
@@ -104,6 +123,9 @@ class Uniform(Sampler):
         return (self.high - self.low) ** 2 / 12
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        return self.low + (self.high - self.low) * u
+
+    def ppf_one(self, u: float) -> float:
         return self.low + (self.high - self.low) * u
 
 
@@ -142,3 +164,6 @@ class Scaled(Sampler):
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         return self.base.ppf(u) * self.factor
+
+    def ppf_one(self, u: float) -> float:
+        return self.base.ppf_one(u) * self.factor

@@ -22,7 +22,7 @@ from simpy.core import NORMAL
 from simpy.events import Event
 
 from contactsim.arrivals import U, Needs
-from contactsim.funnel import FunnelResult, next_opening, open_mask
+from contactsim.funnel import FunnelResult
 from contactsim.rng import stream
 from contactsim.scenario.compiled import Compiled, CompiledPool, sampler
 
@@ -212,6 +212,7 @@ class Engine:
         # queued contact, its deadline is checked whenever an agent looks at the queue (exact: the same
         # contacts are served at the same times, and the abandonment time is the deadline itself).
         simple = wc is None and cb is None and self.sc.policies.ivr is None
+        self._open_fns = [opening_lookup(c, k) for k in range(len(c.channels))]
         self.lazy_abandon = [simple and r is None for r in self.retrial_rules]
 
     # -- feeding and flushing --------------------------------------------------------------------------
@@ -363,11 +364,15 @@ class Engine:
         self.next_id += 1
         _Call(self.env, at - self.env._now, self._arrive_cb, ct)
 
+    def _open_at(self, ch: int, t: float) -> float:
+        """``t`` if the channel is open then, else its next opening."""
+        return self._open_fns[ch](t)
+
     def _draw(self, key: tuple[int, int], table: dict) -> float:
         smp = table.get(key)
         if smp is None:
             return math.inf
-        return float(smp.ppf(self.rng.random(1))[0])
+        return smp.ppf_one(self.rng.random())
 
     def _sampler_cache(self, key: tuple, spec):  # noqa: ANN001, ANN202
         s = self._samplers.get(key)
@@ -486,7 +491,7 @@ class Engine:
         handle = ct.hdl * cp.handle_time_factor * (1.0 + cp.stretch * load)
         acw = ct.acw0
         if acw != acw or ct.route[0][0] != cp.index:  # not drawn at birth for this pool (NaN check)
-            acw = float(cp.acw.ppf(np.array([ct.us[2]]))[0]) if cp.acw is not None else 0.0
+            acw = cp.acw.ppf_one(ct.us[2]) if cp.acw is not None else 0.0
         ct.ans = now
         ct.wait = wait + ct.wait_before
         ct.handle = handle
@@ -510,7 +515,7 @@ class Engine:
         n_rep = self.repeats.get(ct.need, 0)
         if n_rep < rep.max_repeats and self.rng.random() < rep.probability:
             self.repeats[ct.need] = n_rep + 1
-            delay = float(self._sampler_cache(("repeat", ct.rea), rep.delay).ppf(self.rng.random(1))[0])
+            delay = self._sampler_cache(("repeat", ct.rea), rep.delay).ppf_one(self.rng.random())
             self._follow_up(ct, end + delay, REPEAT)
         else:
             self._finalise(ct, UNRESOLVED)
@@ -519,7 +524,7 @@ class Engine:
         """A retrial or repeat contact of the same need, on the same channel (next opening if closed)."""
         ch = ct.ch
         if not self.c.steady_state:
-            at = next_opening_if_closed(self.c, ch, at)
+            at = self._open_at(ch, at)
         if at >= self.c.horizon_s:
             self._finalise(ct, NEED_ABANDONED if kind == RETRIAL else UNRESOLVED)
             return
@@ -538,7 +543,7 @@ class Engine:
             self.complained.add(ct.need)
             if self.webcare_pool >= 0:
                 ch = self.c.pool_defs[self.webcare_pool].channels[0]
-                h = float(self._sampler_cache(("webcare",), wc.handle_time).ppf(self.rng.random(1))[0])
+                h = self._sampler_cache(("webcare",), wc.handle_time).ppf_one(self.rng.random())
                 self._new_contact(ct.need, ct.seg, ct.rea, ct.prem, ch, self.env.now + 600.0, math.inf, h, WEBCARE,
                                   1, ct.info, forced_pool=self.webcare_pool)
 
@@ -559,7 +564,7 @@ class Engine:
         self.done.append(ct)
         retrial = self.retrial_rules[ct.seg]
         if retrial and ct.attempt < retrial.max_attempts and ct.us[1] < retrial.probability:
-            delay = float(self._sampler_cache(("retrial", ct.seg), retrial.delay).ppf(self.rng.random(1))[0])
+            delay = self._sampler_cache(("retrial", ct.seg), retrial.delay).ppf_one(self.rng.random())
             self._follow_up(ct, now + delay, RETRIAL)
         else:
             self._finalise(ct, NEED_ABANDONED)
@@ -634,9 +639,18 @@ def _contacts_in(arg: object) -> list[Contact]:
     return []
 
 
-def next_opening_if_closed(c: Compiled, ch: int, t: float) -> float:
-    """``t`` if the channel is open then, else its next opening."""
-    arr = np.array([t])
-    if open_mask(c, arr)[0, ch]:
-        return t
-    return float(next_opening(c, ch, arr)[0])
+def opening_lookup(c: Compiled, ch: int):  # noqa: ANN201
+    """A fast scalar 'when is channel ch open, at or after t' for follow-up contacts."""
+    windows = sorted(c.channel_windows[ch])
+    offset = c.start_weekday * 86400.0
+    week = 7 * 86400.0
+
+    def open_at(t: float) -> float:
+        wt = (t + offset) % week
+        base = t - wt
+        for s, e in windows:
+            if wt < e:
+                return t if wt >= s else base + s
+        return base + week + windows[0][0] if windows else math.inf
+
+    return open_at

@@ -185,12 +185,11 @@ class KpiAccumulator:
         hw = wait0[handled]
         nf, nc = self.hist_fine.shape[1], self.hist_coarse.shape[1]
         fb = np.clip(np.searchsorted(FINE_EDGES, hw, side="right") - 1, 0, nf - 1)
-        self.hist_fine += np.bincount(sc_key[handled] * nf + fb, minlength=self.hist_fine.size).reshape(
-            self.hist_fine.shape)
-        self.r_hist += np.bincount(r_key[handled] * nf + fb, minlength=self.r_hist.size).reshape(self.r_hist.shape)
+        # np.add.at costs in proportion to the contacts; a bincount would allocate the whole histogram
+        np.add.at(self.hist_fine, (sc_key[handled], fb), 1)
+        np.add.at(self.r_hist, (r_key[handled], fb), 1)
         cb = np.clip(np.searchsorted(COARSE_EDGES, hw, side="right") - 1, 0, nc - 1)
-        self.hist_coarse += np.bincount(key[handled] * nc + cb, minlength=self.hist_coarse.size).reshape(
-            self.hist_coarse.shape).astype(np.int32)
+        np.add.at(self.hist_coarse, (key[handled], cb), 1)
 
     def _pool_time(self, pool: np.ndarray, start: np.ndarray, busy_s: np.ndarray) -> None:
         """Exact overlap of busy periods with the interval grid (integral of the busy count)."""
