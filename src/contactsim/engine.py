@@ -119,6 +119,8 @@ class _Pool:
         """rank[segment][reason][premium]: priority class in this pool (nested lists: fast scalar access)."""
         self.headstart = cp.headstart.tolist()
         self.reserved = cp.reserved_for.tolist()
+        self.simple = self.k == 1 and not cp.reserve_agents
+        """One contact per agent and no reserve: releases can hand the agent straight to the next contact."""
         self.heap: list[tuple[int, float, int, Contact]] = []
         self.rheap: list[tuple[int, float, int, Contact]] = []  # reserved-class contacts (reserve policy)
         self.n_waiting = 0
@@ -285,10 +287,12 @@ class Engine:
         env = self.env
         queue = env._queue
         arrivals = self.arrivals
+        n_arr = len(arrivals)
         pop = heapq.heappop
+        arrive = self._arrive_now
         while True:
             k = self.next_arrival
-            t_arr = arrivals[k].arr if k < len(arrivals) else math.inf
+            t_arr = arrivals[k].arr if k < n_arr else math.inf
             t_ev = queue[0][0] if queue else math.inf
             if t_ev <= t_arr:
                 if t_ev > until:
@@ -305,7 +309,7 @@ class Engine:
                     break
                 env._now = t_arr
                 self.next_arrival = k + 1
-                self._arrive_now(arrivals[k])
+                arrive(arrivals[k])
         if until > env._now:
             env._now = until
 
@@ -571,6 +575,24 @@ class Engine:
 
     def _release(self, ev: Event) -> None:
         pool, agent = ev._value
+        if pool.simple and agent < pool.staffed:
+            # one contact per agent, no reserve: a waiting contact means no other agent is idle, so this
+            # agent takes the next one directly (what dispatching from the free set would do, faster)
+            heap = pool.heap
+            now = self.env._now
+            while heap:
+                ct = heapq.heappop(heap)[3]
+                if ct.state == WAITING:
+                    if ct.deadline < now:
+                        self._abandoned_at(ct, ct.deadline)
+                        continue
+                    pool.load[agent] = 0
+                    self._start(pool, agent, ct)
+                    return
+            pool.load[agent] = 0
+            pool.free[0].add(agent)
+            pool.n_idle_agents += 1
+            return
         load = pool.load[agent] - 1
         pool.load[agent] = load
         if agent < pool.staffed:

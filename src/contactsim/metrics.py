@@ -211,17 +211,19 @@ class KpiAccumulator:
         """Needs that reached their final state (codes index level_names / terminal_names)."""
         w = (arrival_at >= self.c.warmup_s) & (arrival_at < self.c.horizon_s)
         s, lv, t = segment[w].astype(np.int64), level[w].astype(np.int64), terminal[w].astype(np.int64)
-        np.add.at(self.need_counts, (s, t), 1)
-        np.add.at(self.r_need_counts, (s, reason[w].astype(np.int64), t), 1)
-        np.add.at(self.level_counts, lv, 1)
-        np.add.at(self.need_other, s, other_cost[w])
-        np.add.at(self.level_other, lv, other_cost[w])
-        np.add.at(self.need_repeats, s, repeats[w])
-        np.add.at(self.need_complaints, s, complained[w])
+        S, T, L, R = self.S, len(self.terminals), len(self.levels), len(self.c.reasons)
+        self.need_counts += np.bincount(s * T + t, minlength=S * T).reshape(S, T)
+        self.r_need_counts += np.bincount((s * R + reason[w].astype(np.int64)) * T + t,
+                                          minlength=S * R * T).reshape(S, R, T)
+        self.level_counts += np.bincount(lv, minlength=L)
+        self.need_other += np.bincount(s, other_cost[w], minlength=S)
+        self.level_other += np.bincount(lv, other_cost[w], minlength=L)
+        self.need_repeats += np.bincount(s, repeats[w], minlength=S)
+        self.need_complaints += np.bincount(s, complained[w], minlength=S)
         has = ~np.isnan(csat[w])
-        np.add.at(self.need_csat, (s[has], 0), csat[w][has])
-        np.add.at(self.need_csat, (s[has], 1), 1)
-        np.add.at(self.need_var, s, value_at_risk[w])
+        self.need_csat[:, 0] += np.bincount(s[has], csat[w][has], minlength=S)
+        self.need_csat[:, 1] += np.bincount(s[has], minlength=S)
+        self.need_var += np.bincount(s, value_at_risk[w], minlength=S)
 
     # -- results ---------------------------------------------------------------------------------------
     def pool_frame(self) -> tuple[pd.DataFrame, np.ndarray]:

@@ -31,6 +31,10 @@ from contactsim.records import (
 from contactsim.scenario.compiled import Compiled
 
 
+_TERMINAL_OF_FINAL = np.zeros(max(FINAL_TO_TERMINAL) + 1, dtype=np.int8)
+for _final, _terminal in FINAL_TO_TERMINAL.items():
+    _TERMINAL_OF_FINAL[_final] = _terminal
+
 FEED_CONTACTS = 25_000
 """Contacts are handed to the engine (and finished ones flushed) in steps of about this many contacts
 (at least an hour, at most a day): few enough to bound memory, many enough that per-step work is small."""
@@ -143,7 +147,7 @@ class _Run:
                 blk = self.blocks[int(start)]
                 sel = owners == start
                 local = fl.final_needs[sel] - blk.offset
-                blk.terminal[local] = [FINAL_TO_TERMINAL[int(k)] for k in fl.final_codes[sel]]
+                blk.terminal[local] = _TERMINAL_OF_FINAL[fl.final_codes[sel]]
                 blk.repeats[local] = fl.repeats[sel]
                 blk.complained[local] = fl.complained[sel]
                 blk.open -= int(sel.sum())
