@@ -58,7 +58,7 @@ def engine_table(target: int) -> None:
 
 
 def scaling_table() -> None:
-    print("runtime vs horizon (100 agents) and vs agents (1 week), records off")
+    print("runtime vs horizon (100 agents) and vs agents (200,000 contacts each), records off")
     print(f"{'agents':>6} {'horizon':>8} {'contacts':>10} {'cpu s':>7} {'contacts/s':>11}")
     for hours, label in ((24, "1 day"), (168, "1 week"), (720, "1 month")):
         n, s = contactsim_rate(100, hours, records=False)
