@@ -19,11 +19,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
 
-from helpers import build, mmc_dict  # noqa: E402
-from peers import ciw_model, simpy_idiomatic  # noqa: E402
+from helpers import build, mmc_dict
+from peers import ciw_model, simpy_idiomatic
 
-from contactsim.replication import run_replication  # noqa: E402
-from contactsim.scenario.compiled import compile_scenario  # noqa: E402
+from contactsim.replication import run_replication
+from contactsim.scenario.compiled import compile_scenario
 
 AHT, PATIENCE, LOAD = 300.0, 600.0, 0.95
 
@@ -37,7 +37,7 @@ def contactsim_rate(agents: int, hours: float, records: bool = True, seed: int =
     return r.n_contacts, time.process_time() - t
 
 
-def peer_rate(fn, agents: int, hours: float, seed: int = 1) -> tuple[int, float]:  # noqa: ANN001
+def peer_rate(fn, agents: int, hours: float, seed: int = 1) -> tuple[int, float]:
     lam = LOAD * agents / AHT
     t = time.process_time()
     out = fn(lam, AHT, agents, PATIENCE, hours, seed)

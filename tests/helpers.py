@@ -45,14 +45,14 @@ def build(d: dict[str, Any]) -> Scenario:
     return parse_scenario(copy.deepcopy(d), "<test>")
 
 
-def run_one(d: dict[str, Any], replications: int = 1, seed: int | None = None):  # noqa: ANN201
+def run_one(d: dict[str, Any], replications: int = 1, seed: int | None = None):
     """Simulate a scenario dict in-process and return the RunResult."""
     from contactsim.experiment import simulate
 
     return simulate(build(d), replications=replications, seed=seed, workers=1)
 
 
-def busy_count_at(contacts, pool: str, t: float) -> int:  # noqa: ANN001
+def busy_count_at(contacts, pool: str, t: float) -> int:
     """Agents of a pool busy (handling or in after-contact work) just before instant t."""
     c = contacts[(contacts["pool"] == pool) & contacts["answered_at"].notna()]
     start = c["answered_at"]

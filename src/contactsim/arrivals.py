@@ -49,7 +49,7 @@ def daily_volume(c: Compiled) -> np.ndarray:
     if shares.sum() == 0:
         shares = customers / customers.sum()
     out = np.zeros((len(c.segments), len(c.reasons)))
-    for j, (rname, r) in enumerate(sc.reasons.items()):
+    for j, r in enumerate(sc.reasons.values()):
         mix = np.array([r.segment_mix.get(s, 1.0) for s in c.segments])
         if r.volume_per_day is not None:
             w = shares * mix

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from contactsim.errors import ContactsimError, Issue, ScenarioError
+from contactsim.errors import ContactsimError, Issue
 from contactsim.scenario.load import load_scenario
 from contactsim.scenario.schema import Scenario
 
@@ -47,7 +47,7 @@ def _fmt(fmt: str, v: float) -> str:
     return "-" if v != v else fmt.format(v)  # NaN check without numpy
 
 
-def print_summary(summary, title: str) -> None:  # noqa: ANN001 - a DataFrame
+def print_summary(summary, title: str) -> None:
     s = summary[(summary["interval"] == "all") & (summary["pool"] == "all")]
     table = Table(title=title, show_lines=False)
     table.add_column("segment")
@@ -86,7 +86,7 @@ DIFF_METRICS = [("service_level", "SL", "{:+.1%}"), ("asa_s", "ASA s", "{:+.1f}"
                 ("cost_per_resolved_need", "cost/resolved", "{:+.2f}")]
 
 
-def print_differences(diffs) -> None:  # noqa: ANN001 - a DataFrame
+def print_differences(diffs) -> None:
     """Paired differences per segment (scenario - baseline), * where the 95% CI excludes zero."""
     d = diffs[(diffs["channel"] == "all") & (diffs["pool"] == "all") & (diffs["interval"] == "all")]
     for name, g in d.groupby("scenario", sort=False):
@@ -118,10 +118,10 @@ def _progress() -> Progress:
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file")],
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder (default results/<name>/<run-id>)")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder (default results/<name>/<id>)")] = None,
     replications: Annotated[int | None, typer.Option("--replications", "-n", min=1, max=100_000)] = None,
     seed: Annotated[int | None, typer.Option("--seed", min=0)] = None,
-    workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Worker processes")] = 1,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=0, help="Worker processes (0 = all cores)")] = 0,
     backend: Annotated[str, typer.Option(help="process | serial | dask")] = "process",
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (dask backend)")] = None,
     sets: Annotated[list[str] | None, typer.Option("--set", help="Override a field: KEY=VALUE (dotted path)")] = None,
@@ -137,7 +137,7 @@ def run(
     n = replications or sc.run.replications
     with _progress() as prog:
         task = prog.add_task(f"simulating {sc.name}", total=n)
-        res = simulate(sc, replications=n, seed=seed, workers=workers, backend=backend, scheduler=scheduler,
+        res = simulate(sc, replications=n, seed=seed, workers=workers or None, backend=backend, scheduler=scheduler,
                        keep_records=records, progress=lambda done, total: prog.update(task, completed=done))
     folder = write_run(res, out_dir, results_root, argv=sys.argv, source=str(scenario))
     if report:

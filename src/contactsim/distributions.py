@@ -14,7 +14,6 @@ from statistics import NormalDist
 import numpy as np
 from scipy import special
 
-
 _STD_NORMAL = NormalDist()
 
 

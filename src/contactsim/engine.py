@@ -21,7 +21,7 @@ import simpy
 from simpy.core import NORMAL
 from simpy.events import Event
 
-from contactsim.arrivals import U, Needs
+from contactsim.arrivals import Needs, U
 from contactsim.funnel import FunnelResult
 from contactsim.rng import stream
 from contactsim.scenario.compiled import Compiled, CompiledPool, sampler
@@ -40,7 +40,7 @@ class _Call(Event):
 
     __slots__ = ()
 
-    def __init__(self, env: simpy.Environment, delay: float, fn, arg) -> None:  # noqa: ANN001
+    def __init__(self, env: simpy.Environment, delay: float, fn, arg) -> None:
         self.env = env
         self.callbacks = [fn]
         self._value = arg
@@ -57,9 +57,34 @@ class Contact:
     the single most frequent thing the engine does.
     """
 
-    __slots__ = ("id", "need", "seg", "rea", "ch", "arr", "pat", "hdl", "kind", "attempt", "prem", "us", "info",
-                 "acw0", "route", "state", "queued_in", "deadline", "ans", "end", "wait", "handle", "acw", "pool",
-                 "res", "__dict__")
+    __slots__ = (
+        "__dict__",
+        "acw",
+        "acw0",
+        "ans",
+        "arr",
+        "attempt",
+        "ch",
+        "deadline",
+        "end",
+        "handle",
+        "hdl",
+        "id",
+        "info",
+        "kind",
+        "need",
+        "pat",
+        "pool",
+        "prem",
+        "queued_in",
+        "rea",
+        "res",
+        "route",
+        "seg",
+        "state",
+        "us",
+        "wait",
+    )
     misroute = False
     ivr = 0.0
     transfers = 0
@@ -378,7 +403,7 @@ class Engine:
             return math.inf
         return smp.ppf_one(self.rng.random())
 
-    def _sampler_cache(self, key: tuple, spec):  # noqa: ANN001, ANN202
+    def _sampler_cache(self, key: tuple, spec):
         s = self._samplers.get(key)
         if s is None:
             s = self._samplers[key] = sampler(spec)
@@ -661,7 +686,7 @@ def _contacts_in(arg: object) -> list[Contact]:
     return []
 
 
-def opening_lookup(c: Compiled, ch: int):  # noqa: ANN201
+def opening_lookup(c: Compiled, ch: int):
     """A fast scalar 'when is channel ch open, at or after t' for follow-up contacts."""
     windows = sorted(c.channel_windows[ch])
     offset = c.start_weekday * 86400.0

@@ -81,7 +81,8 @@ class RunResult:
         return sel.reindex(reps, fill_value=fill)
 
 
-def make_executor(backend: Backend, workers: int | None, scheduler: str | None = None) -> tuple[Executor | None, Callable[[], None]]:
+def make_executor(backend: Backend, workers: int | None,
+                  scheduler: str | None = None) -> tuple[Executor | None, Callable[[], None]]:
     """An executor for the backend and a function that shuts it down."""
     if backend == "serial" or (backend == "process" and (workers or 0) == 1):
         return None, lambda: None
@@ -147,7 +148,7 @@ def simulate(scenario: Scenario, *, replications: int | None = None, seed: int |
     seed = scenario.run.seed if seed is None else seed
     keep = scenario.run.record_contacts if keep_records is None else keep_records
     payload = scenario.model_dump_json()
-    n_workers = workers if workers is not None else (os.cpu_count() or 1)
+    n_workers = min(workers if workers is not None else (os.cpu_count() or 1), n)
     size = max(1, n // (4 * max(n_workers, 1))) if n_workers > 1 else n
     tasks = [(payload, seed, ch, keep) for ch in chunks(list(range(n)), size)]
     done = [0]
@@ -171,8 +172,9 @@ def assemble(scenario: Scenario, seed: int, reps: list[ReplicationResult], wall:
     summary = metrics.summarise(kpis, scenario=scenario.name)
     wf = pd.concat([r.waterfall for r in reps], ignore_index=True)
     by_reason = pd.concat([r.by_reason for r in reps], ignore_index=True)
-    contacts = pd.concat([r.contacts for r in reps], ignore_index=True) if reps and reps[0].contacts is not None else None
-    needs = pd.concat([r.needs for r in reps], ignore_index=True) if reps and reps[0].needs is not None else None
+    keep = bool(reps) and reps[0].contacts is not None
+    contacts = pd.concat([r.contacts for r in reps], ignore_index=True) if keep else None
+    needs = pd.concat([r.needs for r in reps], ignore_index=True) if keep else None
     return RunResult(
         scenario=scenario, seed=seed, replications=len(reps), kpis=kpis, summary=summary, waterfall=wf,
         contacts=contacts, needs=needs, by_reason=by_reason,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from contactsim.arrivals import U, Needs
+from contactsim.arrivals import Needs, U
 from contactsim.scenario.compiled import Compiled, class_table, sampler
 from contactsim.scenario.timespec import WEEK_S
 
@@ -91,12 +91,12 @@ def next_opening(c: Compiled, k: int, t: np.ndarray) -> np.ndarray:
     return base + nxt
 
 
-def run_funnel(c: Compiled, needs: Needs) -> FunnelResult:  # noqa: C901 - five levels, in order
+def run_funnel(c: Compiled, needs: Needs) -> FunnelResult:
     sc = c.scenario
     n = len(needs)
     u = needs.u
     seg, rea = needs.segment.astype(np.int64), needs.reason.astype(np.int64)
-    n_seg, n_rea, n_ch = len(c.segments), len(c.reasons), len(c.channels)
+    n_seg, n_rea = len(c.segments), len(c.reasons)
     stage = np.full(n, ASSISTED, dtype=np.int8)
 
     # premium membership

@@ -96,7 +96,7 @@ class KpiAccumulator:
             self.slot = np.full(c.n_intervals, -1)
             self.slot[abs_idx] = (abs_idx + c.start_weekday * c.per_day) % week
             self.labels = [c.week_slot_label(k) for k in range(week)]
-        S, C, I, P = self.S, self.C, self.I, self.P
+        S, C, I, P = self.S, self.C, self.I, self.P  # noqa: E741 - I for intervals, as in the docs
         self.stats = np.zeros((len(FIELDS), S * C * I))
         self.busy = np.zeros((S * C * I, P))
         self.hist_fine = np.zeros((S * C, len(FINE_EDGES) - 1), dtype=np.int64)
@@ -271,7 +271,7 @@ class KpiAccumulator:
 
     def contact_frame(self, rate: np.ndarray) -> pd.DataFrame:
         """Contact KPIs for every grouping set of segment x channel x interval (``all`` = summed axis)."""
-        c, S, C, I = self.c, self.S, self.C, self.I
+        c, S, C, I = self.c, self.S, self.C, self.I  # noqa: E741
         stats = self.stats.reshape(len(FIELDS), S, C, I)
         busy_cost = (self.busy @ rate).reshape(S, C, I)
         fine = self.hist_fine.reshape(S, C, 1, -1)

@@ -30,7 +30,6 @@ from contactsim.records import (
 )
 from contactsim.scenario.compiled import Compiled
 
-
 _TERMINAL_OF_FINAL = np.zeros(max(FINAL_TO_TERMINAL) + 1, dtype=np.int8)
 for _final, _terminal in FINAL_TO_TERMINAL.items():
     _TERMINAL_OF_FINAL[_final] = _terminal
@@ -187,8 +186,8 @@ class _Run:
         var = np.where(np.isnan(csat), 0.0, satisfaction.value_at_risk(
             c.scenario.satisfaction.churn, np.nan_to_num(csat, nan=5.0), value))
         other = costs.need_costs(c, blk.needs.reason, blk.terminal == 0, f.notified, f.ss_attempted, blk.complained)
-        self.acc.add_needs(blk.needs.segment, blk.needs.reason, blk.level, blk.terminal, blk.needs.arrival_at, other, blk.repeats,
-                           blk.complained, csat, var)
+        self.acc.add_needs(blk.needs.segment, blk.needs.reason, blk.level, blk.terminal, blk.needs.arrival_at, other,
+                           blk.repeats, blk.complained, csat, var)
         if self.keep:
             nf = needs_frame(c, blk.needs, f, blk.level, blk.terminal, blk.repeats, blk.complained, blk.offset,
                              self.rep, self.labels)

@@ -95,7 +95,7 @@ def write_run(result: RunResult, out: Path | None = None, results_root: Path = P
         "timings": result.timings,
         "needs": result.n_needs,
         "contacts": result.n_contacts,
-        "files": sorted(p.name for p in partial.iterdir()) + ["manifest.json"],
+        "files": [*sorted(p.name for p in partial.iterdir()), "manifest.json"],
     }
     io.write_json(partial / "manifest.json", manifest)  # written last: its presence marks a complete run
     if out is not None and out.exists():

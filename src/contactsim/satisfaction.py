@@ -34,7 +34,7 @@ def speed_penalty(wait_s: np.ndarray | float, expected_s: np.ndarray | float) ->
     return 1.0 - np.exp(-w / np.maximum(np.asarray(expected_s, dtype=float), 1.0))
 
 
-def csat(p: Csat, wait_s, expected_s, resolved, effort_steps, channel_fit, abandoned) -> np.ndarray:  # noqa: ANN001
+def csat(p: Csat, wait_s, expected_s, resolved, effort_steps, channel_fit, abandoned) -> np.ndarray:
     """CSAT proxy (1..5) per contact; see the module docstring for the formula."""
     score = (
         p.base
@@ -47,10 +47,10 @@ def csat(p: Csat, wait_s, expected_s, resolved, effort_steps, channel_fit, aband
     return np.clip(score, 1.0, 5.0)
 
 
-def churn_probability(p: Churn, csat_score) -> np.ndarray:  # noqa: ANN001
+def churn_probability(p: Churn, csat_score) -> np.ndarray:
     c = np.asarray(csat_score, dtype=float)
     return p.baseline + p.max_extra / (1.0 + np.exp(p.steepness * (c - p.midpoint_csat)))
 
 
-def value_at_risk(p: Churn, csat_score, value_per_year) -> np.ndarray:  # noqa: ANN001
+def value_at_risk(p: Churn, csat_score, value_per_year) -> np.ndarray:
     return (churn_probability(p, csat_score) - p.baseline) * np.asarray(value_per_year, dtype=float)

@@ -8,16 +8,16 @@ chance drift); a failing check calls for more replications, never for another se
 from __future__ import annotations
 
 import pytest
+from helpers import build, mmc_dict, two_class_dict
 
 from contactsim import erlang
 from contactsim.experiment import simulate
 from contactsim.stats import mean_ci
-from helpers import build, mmc_dict, two_class_dict
 
 CONF = 0.99
 
 
-def inside(result, metric: str, expected: float, segment: str = "all"):  # noqa: ANN001, ANN201
+def inside(result, metric: str, expected: float, segment: str = "all"):
     ci = mean_ci(result.values(metric, segment=segment).to_numpy(), CONF)
     assert ci.low <= expected <= ci.high, (
         f"{metric}[{segment}]: theory {expected:.5g} outside simulated {CONF:.0%} CI "

@@ -6,7 +6,6 @@ import copy
 
 import numpy as np
 import pytest
-
 from helpers import mmc_dict, run_one
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
-from helpers import build, mmc_dict, run_one, two_class_dict
+from helpers import mmc_dict, run_one, two_class_dict
 
 
 def test_same_seed_same_customers_one_more_agent_never_lengthens_a_wait() -> None:

@@ -6,9 +6,9 @@ import copy
 
 import numpy as np
 import pandas as pd
+from helpers import mmc_dict, run_one
 
 from contactsim.stats import mean_ci
-from helpers import mmc_dict, run_one
 
 
 def _two_reasons() -> dict:

@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
         out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder")] = None,
         replications: Annotated[int | None, typer.Option("--replications", "-n", min=2)] = None,
         seed: Annotated[int | None, typer.Option("--seed", min=0)] = None,
-        workers: Annotated[int, typer.Option("--workers", "-w", min=1)] = 1,
+        workers: Annotated[int, typer.Option("--workers", "-w", min=0, help="Worker processes (0 = all cores)")] = 0,
         records: Annotated[bool, typer.Option("--records/--no-records")] = True,
         report: Annotated[bool, typer.Option("--report/--no-report", help="Write report.html")] = True,
         images: Annotated[bool, typer.Option("--images", help="Also write PNG and SVG of every figure")] = False,
@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
                     tasks[name] = prog.add_task(f"simulating {name}", total=total)
                 prog.update(tasks[name], completed=done)
 
-            cmp = run_compare(scs, seed=seed, replications=replications, workers=workers, keep_records=records,
+            cmp = run_compare(scs, seed=seed, replications=replications, workers=workers or None, keep_records=records,
                               progress=tick)
         folder = write_comparison(cmp, out_dir, results_root)
         if report:

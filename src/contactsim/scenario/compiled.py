@@ -24,7 +24,7 @@ from contactsim.scenario.schema import ContactClass, Pool, Scenario
 from contactsim.scenario.timespec import DAY_S, WEEK_S, WEEKDAYS, opening_windows, parse_clock, parse_days
 
 
-def sampler(spec) -> Sampler:  # noqa: ANN001 - any DistSpec
+def sampler(spec) -> Sampler:
     """Build the frozen sampler for a distribution spec of the schema."""
     match spec.dist:
         case "exponential":
@@ -107,7 +107,7 @@ class Compiled:
 
     @property
     def per_day(self) -> int:
-        return int(round(DAY_S / self.interval_s))
+        return round(DAY_S / self.interval_s)
 
     def interval_label(self, k: int) -> str:
         """'d01 Mon 08:30' for interval k from the start of the run (sortable text)."""
