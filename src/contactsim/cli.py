@@ -23,7 +23,7 @@ from contactsim.scenario.schema import Scenario
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Simulate differentiated contact-centre service: segments, channels, the funnel, policies.")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 out = Console() if sys.stdout.isatty() else Console(width=160)
 
 HEADLINE = [("offered", "offered", "{:,.0f}"), ("service_level", "SL", "{:.1%}"), ("asa_s", "ASA s", "{:.1f}"),

@@ -55,13 +55,22 @@ _FIXES = {
 _DIST_TAGS = {"exponential", "lognormal", "gamma", "deterministic", "uniform", "empirical"}
 
 
+_BRANCH_NAMES = {"int", "float", "str", "bool", "constrained-int", "constrained-float", "constrained-str"}
+_BRANCH_PREFIXES = ("list[", "dict[", "function-", "literal[", "tagged-union[", "nullable[", "union[")
+
+
+def _is_branch(part: Any) -> bool:
+    """pydantic names the branch of a union it tried; such names mean nothing to the user."""
+    return isinstance(part, str) and (part in _DIST_TAGS or part in _BRANCH_NAMES or part.startswith(_BRANCH_PREFIXES))
+
+
 def _path(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in _DIST_TAGS or str(part).startswith(("int", "list[", "function-")) or part == "str":
-            continue  # pydantic's union branch names carry no meaning for the user
+        elif _is_branch(part):
+            continue
         else:
             out += ("." if out else "") + str(part)
     return out or "<file>"
@@ -70,20 +79,33 @@ def _path(loc: tuple[Any, ...]) -> str:
 def issues_from_validation(err: ValidationError) -> list[Issue]:
     """One issue per pydantic error, deduplicated across union branches."""
     seen: set[tuple[str, str]] = set()
+    union_paths: set[str] = set()
     out: list[Issue] = []
     for e in err.errors(include_url=False):
-        path = _path(tuple(e["loc"]))
+        loc = tuple(e["loc"])
+        path = _path(loc)
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             msg = "unknown key"
         key = (path, msg)
         if key in seen:
             continue
+        if any(_is_branch(p) for p in loc) and e["type"] not in ("extra_forbidden", "missing"):
+            if path in union_paths:  # a union's other branches failing too: the first reason is enough
+                continue
+            union_paths.add(path)
         seen.add(key)
         value = e.get("input") if e["type"] not in ("missing",) else None
         if isinstance(value, dict | list) and len(repr(value)) > 80:
             value = None
-        out.append(Issue(path, msg, value, _FIXES.get(e["type"], "")))
+        fix = _FIXES.get(e["type"], "")
+        ctx = e.get("ctx") or {}
+        for bound, words in (("ge", "at least"), ("gt", "above"), ("le", "at most"), ("lt", "below")):
+            if bound in ctx:
+                fix = f"use a value {words} {ctx[bound]}"
+        if e["type"] == "string_pattern_mismatch":
+            msg = "must be a simple name"
+        out.append(Issue(path, msg, value, fix))
     return out
 
 
