@@ -22,7 +22,7 @@ from simpy.core import NORMAL
 from simpy.events import Event
 
 from contactsim.arrivals import Needs, U
-from contactsim.funnel import FunnelResult
+from contactsim.funnel import DEFER_SPREAD_S, FunnelResult
 from contactsim.rng import stream
 from contactsim.scenario.compiled import Compiled, CompiledPool, sampler
 
@@ -110,7 +110,7 @@ class Contact:
         self.us = us
         """Uniforms: first-contact resolution, retrial, after-contact work, complaint, callback acceptance."""
         self.info = info
-        """The need's arrival time, funnel level, tried self-service, preferred channel, ignored steering."""
+        """The need's arrival time, funnel level, tried self-service, channel fit, ignored-steering effort."""
         self.route = route
         """Pools that may serve it, first choice first, with the wait after which each joins."""
         self.acw0 = acw0
@@ -185,7 +185,7 @@ CONTACT_FIELDS = (
     ("callback", "callback", bool),
 )
 INFO_FIELDS = (("need_at", float), ("level", np.int8), ("self_service_failed", bool),
-               ("preferred_channel", np.int16), ("steering_effort", float))
+               ("channel_fit", float), ("steering_effort", float))
 
 
 _BY_ID = attrgetter("id")
@@ -254,7 +254,7 @@ class Engine:
         us = np.stack([u[:, U["fcr"]], u[:, U["retrial"]], u[:, U["acw"]], u[:, U["complaint"]],
                        u[:, U["callback"]]], axis=1).tolist()
         info = list(zip(needs.arrival_at[idx].tolist(), level[idx].tolist(), f.ss_attempted[idx].tolist(),
-                        f.preferred_channel[idx].tolist(), f.steering_effort[idx].tolist(), strict=True))
+                        f.channel_fit[idx].tolist(), f.steering_effort[idx].tolist(), strict=True))
         at = np.maximum(f.contact_at[pos] + f.ivr_s[pos], now)
         order = np.argsort(at, kind="stable")
         seg_a, rea_a, ch_a = needs.segment[idx].astype(np.int64), needs.reason[idx].astype(np.int64), f.channel[pos]
@@ -288,7 +288,7 @@ class Engine:
                                     f.outreach_handle_s.tolist(), strict=True):
             ch0 = self.c.pool_defs[pool].channels[0]
             need_info = (float(needs.arrival_at[need]), int(level[need]), bool(f.ss_attempted[need]),
-                         int(f.preferred_channel[need]), float(f.steering_effort[need]))
+                         float(f.channel_fit[need]), float(f.steering_effort[need]))
             self._new_contact(need + need_offset, int(needs.segment[need]), int(needs.reason[need]),
                               bool(f.premium[need]), ch0, max(t, now), math.inf, h, OUTREACH, 1, need_info,
                               forced_pool=pool)
@@ -394,8 +394,10 @@ class Engine:
         _Call(self.env, at - self.env._now, self._arrive_cb, ct)
 
     def _open_at(self, ch: int, t: float) -> float:
-        """``t`` if the channel is open then, else its next opening."""
-        return self._open_fns[ch](t)
+        """``t`` if the channel is open then; else a moment in the half hour after its next opening
+        (customers do not all call back on the opening second)."""
+        at = self._open_fns[ch](t)
+        return at if at == t else at + self.rng.random() * DEFER_SPREAD_S
 
     def _draw(self, key: tuple[int, int], table: dict) -> float:
         smp = table.get(key)

@@ -32,6 +32,10 @@ class FunnelResult:
     ss_attempted: np.ndarray
     ss_duration_s: np.ndarray
     preferred_channel: np.ndarray
+    """The segment's most preferred channel (first declared on ties)."""
+    channel_fit: np.ndarray
+    """Assisted needs: preference weight of the channel used over the segment's highest weight (1 = a
+    most preferred channel, ties included); used by the CSAT proxy."""
     steered: np.ndarray
     """The need was steered away from its preferred channel and complied."""
     noncompliant: np.ndarray
@@ -66,6 +70,13 @@ def _pick(prob: np.ndarray, u: np.ndarray) -> np.ndarray:
     idx = (x >= cdf).sum(axis=1)
     last_positive = prob.shape[1] - 1 - np.argmax(prob[:, ::-1] > 0, axis=1)
     return np.minimum(idx, last_positive)
+
+
+def _fit(c: Compiled, seg: np.ndarray, idx: np.ndarray, ch: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """Per need: how well the assisted channel fits the segment's preferences (0..1; 1 for non-assisted)."""
+    fit = np.ones(seg.size)
+    fit[idx] = c.preference[seg[idx], ch] / np.maximum(top[seg[idx]], 1e-12)
+    return fit
 
 
 def open_mask(c: Compiled, t: np.ndarray) -> np.ndarray:
@@ -158,6 +169,7 @@ def run_funnel(c: Compiled, needs: Needs) -> FunnelResult:
     pref[fallback] = c.preference[seg[fallback]]
     pref = pref / pref.sum(axis=1, keepdims=True)
     preferred = c.preference[seg].argmax(axis=1)
+    top = c.preference.max(axis=1)
 
     # 3. self-service (24/7)
     suit = np.array([r.self_service.suitability if r.self_service else 0.0 for r in sc.reasons.values()])
@@ -226,7 +238,8 @@ def run_funnel(c: Compiled, needs: Needs) -> FunnelResult:
     cat = (lambda parts, dt: np.concatenate(parts).astype(dt) if parts else np.zeros(0, dtype=dt))  # noqa: E731
     return FunnelResult(
         stage=stage, premium=premium, notified=notified, ss_attempted=ss_try, ss_duration_s=ss_dur,
-        preferred_channel=preferred, steered=steered, noncompliant=noncompliant, steering_effort=steering_effort,
+        preferred_channel=preferred, channel_fit=_fit(c, seg, idx, ch, top), steered=steered,
+        noncompliant=noncompliant, steering_effort=steering_effort,
         contact_need=idx, contact_at=t, channel=ch, deferred=deferred, patience_s=patience, handle_s=handle,
         ss_failed=ss_failed[idx], ivr_s=ivr, misrouted=misrouted,
         outreach_need=cat(out_need, np.int64), outreach_at=cat(out_at, float),

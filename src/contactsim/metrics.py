@@ -16,7 +16,8 @@ number of contacts, and coarser rows (any key ``all``) are exact roll-ups. Defin
   with 1% wide bins (10% wide in per-interval rows); zero waits are exact.
 * ``occupancy``: busy agent-time (handle + after-contact work, per chat slot) over on-duty agent-time
   (agents x concurrency) of the pool; ``paid_hours`` = on-duty hours / (1 - shrinkage).
-* ``promise_level``/``promise_met``: service level of premium members against the premium promise.
+* ``promise_level``/``promise_met``: service level of premium members on the promise's channels
+  (``policies.premium.promise_channels``, default all) against the premium promise.
 * need rows (per segment): needs by terminal state (``conservation_gap`` is needs minus their sum,
   always 0), cost (every paid staff hour plus every per-event cost; per segment, staff cost is
   allocated by agent-time used), ``cost_per_resolved_need``, revenue, ``net_cost``, ``need_csat``,
@@ -42,7 +43,7 @@ COUNT_METRICS = {"offered", "handled", "abandoned", "unserved", "paid_hours", "b
 CONTACT_SETS = [(), ("segment",), ("channel",), ("segment", "channel"), ("interval",),
                 ("segment", "interval"), ("channel", "interval"), ("segment", "channel", "interval")]
 FIELDS = ("offered", "handled", "abandoned", "unserved", "waited", "in_sl", "wait_all", "wait_h", "handle_h",
-          "resolved_h", "sl_target", "csat", "effort", "other_cost", "prem", "in_promise")
+          "resolved_h", "sl_target", "csat", "effort", "other_cost", "prem", "prem_covered", "in_promise")
 F = {name: i for i, name in enumerate(FIELDS)}
 FINE_EDGES = np.concatenate([[0.0, 1e-9], 0.5 * 1.01 ** np.arange(0, 1590)])
 COARSE_EDGES = np.concatenate([[0.0, 1e-9], 0.5 * 1.1 ** np.arange(0, 166)])
@@ -120,6 +121,8 @@ class KpiAccumulator:
         self.level_busy = np.zeros((len(level_names), P))
         prem = c.scenario.policies.premium
         self.promise = (prem.promise.seconds, prem.promise.share) if prem is not None and prem.promise else None
+        covered = prem.promise_channels if prem is not None and prem.promise_channels else c.channels
+        self.promise_channels = np.array([ch in covered for ch in c.channels])
 
     # -- feeding ---------------------------------------------------------------------------------------
     def add_contacts(self, col: dict[str, np.ndarray]) -> None:
@@ -168,7 +171,9 @@ class KpiAccumulator:
             "prem": col["premium"][cust],
         }
         if self.promise is not None:
-            cols["in_promise"] = cols["prem"] & handled & (wait0 <= self.promise[0])
+            covered = cols["prem"] & self.promise_channels[col["channel"][cust].astype(np.int64)]
+            cols["prem_covered"] = covered
+            cols["in_promise"] = covered & handled & (wait0 <= self.promise[0])
         n = self.stats.shape[1]
         R = len(c.reasons)
         r_key = (seg[cust] * R + col["reason"][cust].astype(np.int64)) * self.C + col["channel"][cust].astype(np.int64)
@@ -401,9 +406,9 @@ def _rollup(stats: np.ndarray, busy_cost: np.ndarray, hist: np.ndarray, edges: n
             "service_level": sl, "sl_target_met": (sl >= v["sl_target"] / of - 1e-12).astype(float),
         }
         if promise is not None:
-            members = np.where(v["prem"] > 0, v["prem"], np.nan)
-            m["promise_level"] = v["in_promise"] / members
-            m["promise_met"] = np.where(v["prem"] > 0, (m["promise_level"] >= promise[1] - 1e-12).astype(float),
+            covered = v["prem_covered"]
+            m["promise_level"] = v["in_promise"] / np.where(covered > 0, covered, np.nan)
+            m["promise_met"] = np.where(covered > 0, (m["promise_level"] >= promise[1] - 1e-12).astype(float),
                                         np.nan)
     frame = pd.DataFrame({k: g.ravel() for k, g in zip(axes, grid, strict=True)} | m)
     return frame[offered > 0]

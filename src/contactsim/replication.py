@@ -162,7 +162,7 @@ class _Run:
         seg, ch = col["segment"].astype(np.int64), col["channel"].astype(np.int64)
         col["sl_threshold_s"] = c.sl_seconds[seg, ch]
         col["sl_target"] = c.sl_share[seg, ch]
-        fit = (col["preferred_channel"] == ch).astype(float)
+        fit = col["channel_fit"]
         steps = ((col["ivr_s"] > 0).astype(float) + col["transfers"] + col["self_service_failed"]
                  + (col["attempt"] - 1) + (1.0 - fit) + col["steering_effort"])
         outreach = ~col["customer"]

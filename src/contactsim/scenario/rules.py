@@ -226,6 +226,7 @@ def check(sc: Scenario) -> list[Issue]:  # noqa: C901 - a flat list of independe
     if pol.premium:
         issues += _unknown(pol.premium.take_up, sc.segments, "policies.premium.take_up", "segment")
         issues += _unknown(pol.premium.channels, sc.channels, "policies.premium.channels", "channel")
+        issues += _unknown(pol.premium.promise_channels, sc.channels, "policies.premium.promise_channels", "channel")
     for i, rule in enumerate(pol.steering):
         issues += _class_issues(rule.applies_to, sc, f"policies.steering[{i}].applies_to")
         issues += _unknown(rule.offered_channels or [], sc.channels, f"policies.steering[{i}].offered_channels",

@@ -355,6 +355,8 @@ class Premium(Model):
     fee_per_month: Money = 0.0
     fee_per_contact: Money = 0.0
     promise: ServiceLevelTarget | None = None
+    promise_channels: list[Name] = Field(default_factory=list)
+    """Channels the promise covers (default: all); KPIs promise_level / promise_met measure it."""
     channels: list[Name] = Field(default_factory=list)
     """Channels offered only to members (on top of what steering offers)."""
 
