@@ -86,19 +86,25 @@ DIFF_METRICS = [("service_level", "SL", "{:+.1%}"), ("asa_s", "ASA s", "{:+.1f}"
                 ("cost_per_resolved_need", "cost/resolved", "{:+.2f}")]
 
 
-def print_differences(diffs) -> None:
-    """Paired differences per segment (scenario - baseline), * where the 95% CI excludes zero."""
-    d = diffs[(diffs["channel"] == "all") & (diffs["pool"] == "all") & (diffs["interval"] == "all")]
+def print_differences(diffs, wait_channel: str | None = None) -> None:  # noqa: ANN001 - a DataFrame
+    """Paired differences per segment (scenario - baseline), * where the 95% CI excludes zero.
+
+    ASA is shown for ``wait_channel`` (a channel where customers wait on the line): over all channels it
+    would be dominated by e-mail backlogs.
+    """
+    d = diffs[(diffs["pool"] == "all") & (diffs["interval"] == "all")]
     for name, g in d.groupby("scenario", sort=False):
         base = g["baseline"].iloc[0]
         table = Table(title=f"{name} minus {base} (paired, 95% CI; * = significant)")
         table.add_column("segment")
-        for _, label, _ in DIFF_METRICS:
-            table.add_column(label, justify="right")
+        for metric, label, _ in DIFF_METRICS:
+            wide = metric == "asa_s" and wait_channel
+            table.add_column(f"ASA {wait_channel} s" if wide else label, justify="right")
         for seg in sorted(g["segment"].unique(), key=lambda x: (x == "all", x)):
-            row = g[g["segment"] == seg].set_index("metric")
             cells = []
             for metric, _, fmt in DIFF_METRICS:
+                ch = wait_channel if metric == "asa_s" and wait_channel else "all"
+                row = g[(g["segment"] == seg) & (g["channel"] == ch)].set_index("metric")
                 if metric not in row.index:
                     cells.append("-")
                     continue

@@ -45,6 +45,7 @@ def register(app: typer.Typer) -> None:
             from contactsim.report.html import write_comparison_report
 
             write_comparison_report(folder, images=images)
-        print_differences(cmp.differences)
+        live = [n for n, ch in scs[0].channels.items() if ch.kind in ("phone", "chat") and ch.abandonment]
+        print_differences(cmp.differences, live[0] if live else None)
         err.print(f"seed {cmp.runs[0].seed}, {cmp.runs[0].replications} replications per scenario")
         out.print(f"results: {folder}")
