@@ -106,26 +106,19 @@ def write_comparison(cmp: Comparison, out: Path | None = None, results_root: Pat
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     name = io.safe_name("-vs-".join(cmp.names))[:60]
     final = out if out is not None else results_root / "comparisons" / f"{stamp}-{name}"
-    final.parent.mkdir(parents=True, exist_ok=True)
-    partial = io.unique_dir(final.parent, f".{final.name}.partial")
-    partial.mkdir(parents=True)
-    for r in cmp.runs:
-        write_run(r, partial / "runs" / io.safe_name(r.scenario.name))
-    io.write_csv(partial / "summary.csv", cmp.summary)
-    io.write_csv(partial / "differences.csv", cmp.differences)
-    io.write_json(partial / "manifest.json", {
-        "kind": "comparison",
-        "scenarios": cmp.names,
-        "baseline": cmp.names[0],
-        "seed": cmp.runs[0].seed,
-        "replications": cmp.runs[0].replications,
-        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "versions": versions(),
-        "runs": {r.scenario.name: f"runs/{io.safe_name(r.scenario.name)}" for r in cmp.runs},
-    })
-    if out is not None and out.exists():
-        if any(out.iterdir()):
-            final = io.unique_dir(out.parent, out.name)
-        else:
-            out.rmdir()
-    return io.finish_dir(partial, final)
+    with io.staged_dir(final) as (partial, published):
+        for r in cmp.runs:
+            write_run(r, partial / "runs" / io.safe_name(r.scenario.name))
+        io.write_csv(partial / "summary.csv", cmp.summary)
+        io.write_csv(partial / "differences.csv", cmp.differences)
+        io.write_json(partial / "manifest.json", {
+            "kind": "comparison",
+            "scenarios": cmp.names,
+            "baseline": cmp.names[0],
+            "seed": cmp.runs[0].seed,
+            "replications": cmp.runs[0].replications,
+            "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "versions": versions(),
+            "runs": {r.scenario.name: f"runs/{io.safe_name(r.scenario.name)}" for r in cmp.runs},
+        })
+    return published[0]

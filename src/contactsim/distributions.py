@@ -54,8 +54,8 @@ class Exponential(Sampler):
 
 
 @dataclass(frozen=True)
-class LogNormal(Sampler):
-    """Parameterised by mean and coefficient of variation, as planners quote handle times."""
+class _MeanCV(Sampler):
+    """Parameterised by mean and coefficient of variation (sd / mean), as planners quote handle times."""
 
     mean: float
     cv: float
@@ -63,6 +63,11 @@ class LogNormal(Sampler):
     @property
     def variance(self) -> float:  # type: ignore[override]
         return (self.cv * self.mean) ** 2
+
+
+@dataclass(frozen=True)
+class LogNormal(_MeanCV):
+    """Right-skewed: the usual fit for call-centre handle times (Brown et al. 2005)."""
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         sigma2 = math.log1p(self.cv**2)
@@ -76,13 +81,7 @@ class LogNormal(Sampler):
 
 
 @dataclass(frozen=True)
-class Gamma(Sampler):
-    mean: float
-    cv: float
-
-    @property
-    def variance(self) -> float:  # type: ignore[override]
-        return (self.cv * self.mean) ** 2
+class Gamma(_MeanCV):
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         shape = 1.0 / self.cv**2

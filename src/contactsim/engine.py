@@ -605,20 +605,13 @@ class Engine:
         if pool.simple and agent < pool.staffed:
             # one contact per agent, no reserve: a waiting contact means no other agent is idle, so this
             # agent takes the next one directly (what dispatching from the free set would do, faster)
-            heap = pool.heap
-            now = self.env._now
-            while heap:
-                ct = heapq.heappop(heap)[3]
-                if ct.state == WAITING:
-                    if ct.deadline < now:
-                        self._abandoned_at(ct, ct.deadline)
-                        continue
-                    pool.load[agent] = 0
-                    self._start(pool, agent, ct)
-                    return
             pool.load[agent] = 0
-            pool.free[0].add(agent)
-            pool.n_idle_agents += 1
+            ct = self._pop(pool.heap)
+            if ct is not None:
+                self._start(pool, agent, ct)
+            else:
+                pool.free[0].add(agent)
+                pool.n_idle_agents += 1
             return
         load = pool.load[agent] - 1
         pool.load[agent] = load

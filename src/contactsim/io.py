@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,11 +78,30 @@ def unique_dir(parent: Path, name: str) -> Path:
     return out
 
 
-def finish_dir(partial: Path, final: Path) -> Path:
-    """Rename a completed ``.partial`` folder into place (atomic when final does not exist)."""
-    final = unique_dir(final.parent, final.name) if final.exists() else final
+@contextlib.contextmanager
+def staged_dir(final: Path) -> Iterator[tuple[Path, list[Path]]]:
+    """Build a result folder under a hidden ``.NAME.partial`` name; rename it to ``final`` when complete.
+
+    Yields (partial, published): after the block, ``published[0]`` is where the folder landed —
+    ``final``, or ``final-2``... when ``final`` exists and is not empty. On an error the partial folder is
+    removed; a killed process leaves only a hidden ``.partial`` folder, never one that looks complete.
+    """
+    final.parent.mkdir(parents=True, exist_ok=True)
+    partial = unique_dir(final.parent, f".{final.name}.partial")
+    partial.mkdir(parents=True)
+    published: list[Path] = []
+    try:
+        yield partial, published
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    if final.exists():
+        if any(final.iterdir()):
+            final = unique_dir(final.parent, final.name)
+        else:
+            final.rmdir()
     os.replace(partial, final)
-    return final
+    published.append(final)
 
 
 def within(base: Path, target: Path) -> bool:

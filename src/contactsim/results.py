@@ -66,44 +66,37 @@ def write_run(result: RunResult, out: Path | None = None, results_root: Path = P
     """Write a run folder atomically (built under a hidden name, renamed when complete)."""
     sc = result.scenario
     final = out if out is not None else results_root / io.safe_name(sc.name) / run_id(sc, result.seed)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    partial = io.unique_dir(final.parent, f".{final.name}.partial")
-    partial.mkdir(parents=True)
-    io.write_text(partial / "scenario.resolved.yaml",
-                  yaml.safe_dump(sc.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
-    io.write_csv(partial / "summary.csv", result.summary)
-    io.write_csv(partial / "kpis.csv", result.kpis)
-    io.write_csv(partial / "waterfall.csv", waterfall_summary(result.waterfall, sc.name))
-    if result.by_reason is not None:
-        io.write_csv(partial / "by_reason.csv", summarise(result.by_reason, scenario=sc.name,
-                                                          keys=["segment", "reason", "channel"]))
-    if result.contacts is not None:
-        io.write_parquet(partial / "contacts.parquet", result.contacts)
-    if result.needs is not None:
-        io.write_parquet(partial / "needs.parquet", result.needs)
-    manifest = {
-        "kind": "run",
-        "scenario": sc.name,
-        "scenario_file": source,
-        "scenario_sha256": scenario_hash(sc),
-        "seed": result.seed,
-        "replications": result.replications,
-        "currency": sc.currency,
-        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "argv": argv or sys.argv,
-        "versions": versions(),
-        "timings": result.timings,
-        "needs": result.n_needs,
-        "contacts": result.n_contacts,
-        "files": [*sorted(p.name for p in partial.iterdir()), "manifest.json"],
-    }
-    io.write_json(partial / "manifest.json", manifest)  # written last: its presence marks a complete run
-    if out is not None and out.exists():
-        if any(out.iterdir()):
-            final = io.unique_dir(out.parent, out.name)
-        else:
-            out.rmdir()
-    return io.finish_dir(partial, final)
+    with io.staged_dir(final) as (partial, published):
+        io.write_text(partial / "scenario.resolved.yaml",
+                      yaml.safe_dump(sc.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
+        io.write_csv(partial / "summary.csv", result.summary)
+        io.write_csv(partial / "kpis.csv", result.kpis)
+        io.write_csv(partial / "waterfall.csv", waterfall_summary(result.waterfall, sc.name))
+        if result.by_reason is not None:
+            io.write_csv(partial / "by_reason.csv", summarise(result.by_reason, scenario=sc.name,
+                                                              keys=["segment", "reason", "channel"]))
+        if result.contacts is not None:
+            io.write_parquet(partial / "contacts.parquet", result.contacts)
+        if result.needs is not None:
+            io.write_parquet(partial / "needs.parquet", result.needs)
+        manifest = {
+            "kind": "run",
+            "scenario": sc.name,
+            "scenario_file": source,
+            "scenario_sha256": scenario_hash(sc),
+            "seed": result.seed,
+            "replications": result.replications,
+            "currency": sc.currency,
+            "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "argv": argv or sys.argv,
+            "versions": versions(),
+            "timings": result.timings,
+            "needs": result.n_needs,
+            "contacts": result.n_contacts,
+            "files": [*sorted(p.name for p in partial.iterdir()), "manifest.json"],
+        }
+        io.write_json(partial / "manifest.json", manifest)  # written last: its presence marks a complete run
+    return published[0]
 
 
 def read_run(folder: Path) -> dict:
