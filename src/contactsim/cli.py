@@ -134,6 +134,10 @@ def run(
     records: Annotated[bool | None, typer.Option("--records/--no-records", help="Write per-contact records")] = None,
     report: Annotated[bool, typer.Option("--report/--no-report", help="Write report.html")] = True,
     results_root: Annotated[Path, typer.Option("--results", help="Root folder for results")] = Path("results"),
+    until: Annotated[list[str] | None, typer.Option(
+        "--until", help="Add replications until the 95% CI half-width of a KPI is small enough, "
+        "e.g. --until service_level=0.01 (repeatable)")] = None,
+    max_replications: Annotated[int, typer.Option(min=2, help="Upper limit for --until")] = 200,
 ) -> None:
     """Simulate a scenario and write KPIs with confidence intervals and per-contact records."""
     from contactsim.experiment import simulate
@@ -141,10 +145,21 @@ def run(
 
     sc = load_scenario(scenario, parse_sets(sets))
     n = replications or sc.run.replications
-    with _progress() as prog:
-        task = prog.add_task(f"simulating {sc.name}", total=n)
-        res = simulate(sc, replications=n, seed=seed, workers=workers or None, backend=backend, scheduler=scheduler,
-                       keep_records=records, progress=lambda done, total: prog.update(task, completed=done))
+    if until:
+        from contactsim.sequential import simulate_until
+
+        targets = {k: float(v) for k, v in parse_sets(until).items()}
+        res = simulate_until(sc, targets, min_replications=replications or 5, max_replications=max_replications,
+                             workers=workers or None, seed=seed, keep_records=bool(records))
+        err.print(f"{res.replications} replications; half-widths "
+                  + ", ".join(f"{m} {res.timings[f'half_width_{m}']:.4g}" for m in targets)
+                  + ("" if res.timings["converged"] else " (max_replications reached before the targets)"))
+    else:
+        with _progress() as prog:
+            task = prog.add_task(f"simulating {sc.name}", total=n)
+            res = simulate(sc, replications=n, seed=seed, workers=workers or None, backend=backend,
+                           scheduler=scheduler, keep_records=records,
+                           progress=lambda done, total: prog.update(task, completed=done))
     folder = write_run(res, out_dir, results_root, argv=sys.argv, source=str(scenario))
     if report:
         try:

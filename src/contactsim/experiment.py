@@ -147,10 +147,20 @@ def simulate(scenario: Scenario, *, replications: int | None = None, seed: int |
     n = replications or scenario.run.replications
     seed = scenario.run.seed if seed is None else seed
     keep = scenario.run.record_contacts if keep_records is None else keep_records
+    reps = run_replications(scenario, list(range(n)), seed, keep, workers=workers, backend=backend,
+                            scheduler=scheduler, progress=progress)
+    return assemble(scenario, seed, reps, time.perf_counter() - t0)
+
+
+def run_replications(scenario: Scenario, replications: list[int], seed: int, keep_records: bool, *,
+                     workers: int | None = 1, backend: Backend = "process", scheduler: str | None = None,
+                     progress: Callable[[int, int], None] | None = None) -> list[ReplicationResult]:
+    """The given replication numbers of a scenario, sorted by replication whatever the worker order."""
+    n = len(replications)
     payload = scenario.model_dump_json()
-    n_workers = min(workers if workers is not None else (os.cpu_count() or 1), n)
-    size = max(1, n // (4 * max(n_workers, 1))) if n_workers > 1 else n
-    tasks = [(payload, seed, ch, keep) for ch in chunks(list(range(n)), size)]
+    n_workers = max(1, min(workers if workers is not None else (os.cpu_count() or 1), n))
+    size = max(1, n // (4 * n_workers)) if n_workers > 1 else max(n, 1)
+    tasks = [(payload, seed, ch, keep_records) for ch in chunks(replications, size)]
     done = [0]
 
     def tick(batch: list[ReplicationResult]) -> None:
@@ -163,8 +173,7 @@ def simulate(scenario: Scenario, *, replications: int | None = None, seed: int |
         batches = map_tasks(run_chunk, tasks, executor, tick)
     finally:
         close()
-    reps = sorted((r for b in batches for r in b), key=lambda r: r.replication)
-    return assemble(scenario, seed, reps, time.perf_counter() - t0)
+    return sorted((r for b in batches for r in b), key=lambda r: r.replication)
 
 
 def assemble(scenario: Scenario, seed: int, reps: list[ReplicationResult], wall: float) -> RunResult:

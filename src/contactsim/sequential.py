@@ -1,0 +1,38 @@
+"""Sequential replication control: add replications until the confidence intervals are narrow enough.
+
+Replications are added in batches; each replication keeps its own streams (seed, replication), so the
+first n replications of a sequential run are exactly those of a fixed run with n replications, and
+nothing already simulated is run again.
+"""
+
+from __future__ import annotations
+
+import time
+
+from contactsim.experiment import RunResult, assemble, run_replications
+from contactsim.scenario.schema import Scenario
+from contactsim.stats import mean_ci
+
+
+def simulate_until(scenario: Scenario, targets: dict[str, float], *, segment: str = "all", channel: str = "all",
+                   min_replications: int = 5, max_replications: int = 200, batch: int = 5,
+                   confidence: float = 0.95, workers: int | None = 1, seed: int | None = None,
+                   keep_records: bool = False) -> RunResult:
+    """Run until every target KPI's CI half-width is at most its target, e.g. ``{"service_level": 0.01}``.
+
+    Stops at ``max_replications`` even if a target is not met; ``timings`` records ``converged`` (1 or 0)
+    and the final half-widths.
+    """
+    t0 = time.perf_counter()
+    seed = scenario.run.seed if seed is None else seed
+    reps = run_replications(scenario, list(range(min_replications)), seed, keep_records, workers=workers)
+    while True:
+        res = assemble(scenario, seed, reps, time.perf_counter() - t0)
+        widths = {m: mean_ci(res.values(m, segment=segment, channel=channel).to_numpy(), confidence).half_width
+                  for m in targets}
+        ok = all(w <= targets[m] for m, w in widths.items())
+        if ok or len(reps) >= max_replications:
+            res.timings.update({"converged": float(ok), **{f"half_width_{m}": w for m, w in widths.items()}})
+            return res
+        more = list(range(len(reps), min(len(reps) + batch, max_replications)))
+        reps += run_replications(scenario, more, seed, keep_records, workers=workers)
