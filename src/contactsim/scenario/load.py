@@ -99,6 +99,8 @@ def issues_from_validation(err: ValidationError) -> list[Issue]:
         if isinstance(value, dict | list) and len(repr(value)) > 80:
             value = None
         fix = _FIXES.get(e["type"], "")
+        if e["type"] == "value_error" and "; " in msg:  # our validators say 'problem; fix'
+            msg, fix = msg.split("; ", 1)
         ctx = e.get("ctx") or {}
         for bound, words in (("ge", "at least"), ("gt", "above"), ("le", "at most"), ("lt", "below")):
             if bound in ctx:
@@ -173,6 +175,9 @@ def parse_yaml_text(text: str, file: str = "<string>", *, kind: str = "scenario"
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:  # pragma: no cover - _check_events already parsed it
         raise ScenarioError(file, [Issue("<file>", f"not valid YAML: {e}", None, "fix the syntax")]) from None
+    if data is None:
+        raise ScenarioError(file, [Issue("<file>", "the file is empty (only comments or blank lines)", None,
+                                         f"start from a bundled example in scenarios/ ({kind} files are YAML)")])
     if not isinstance(data, dict):
         raise ScenarioError(file, [Issue("<file>", f"the top level must be a mapping of keys, not "
                                          f"{type(data).__name__}", None,

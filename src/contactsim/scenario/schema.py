@@ -63,7 +63,7 @@ class UniformSpec(Model):
     @model_validator(mode="after")
     def _ordered(self) -> UniformSpec:
         if self.high < self.low:
-            raise ValueError("high must be >= low; swap the two values")
+            raise ValueError("high is below low; swap the two values")
         return self
 
 
@@ -105,7 +105,8 @@ class Horizon(Model):
     @model_validator(mode="after")
     def _one_mode(self) -> Horizon:
         if (self.days is None) == (self.steady_state_hours is None):
-            raise ValueError("give exactly one of 'days' (calendar run) or 'steady_state_hours'")
+            raise ValueError("needs exactly one of 'days' and 'steady_state_hours'; keep days: N for a calendar "
+                             "run, or steady_state_hours: H (with warmup_hours) for a steady-state run")
         return self
 
     @property
@@ -254,7 +255,7 @@ class Reason(Model):
     @model_validator(mode="after")
     def _one_volume(self) -> Reason:
         if (self.volume_per_day is None) == (self.per_customer_per_year is None):
-            raise ValueError("give exactly one of 'volume_per_day' or 'per_customer_per_year'")
+            raise ValueError("needs exactly one of 'volume_per_day' and 'per_customer_per_year'; keep one of them")
         return self
 
 
@@ -297,7 +298,8 @@ class Discipline(Model):
     @model_validator(mode="after")
     def _classes_for_priority(self) -> Discipline:
         if self.type == "priority" and not self.classes:
-            raise ValueError("a priority discipline needs at least one entry in 'classes'")
+            raise ValueError("a priority discipline without classes; add classes: [{tiers: [gold]}] (highest first) "
+                             "or use type: fcfs")
         return self
 
 
@@ -340,7 +342,8 @@ class Pool(Model):
     @model_validator(mode="after")
     def _one_staffing(self) -> Pool:
         if (self.staffing is None) == (self.shifts is None):
-            raise ValueError("give exactly one of 'staffing' (number or list per interval) or 'shifts'")
+            raise ValueError("needs exactly one of 'staffing' and 'shifts'; give staffing: N (or one number per "
+                             "interval of the day) or shifts: [{days: mon-fri, start: '08:00', end: '16:30', agents: N}]")
         return self
 
 
