@@ -48,6 +48,8 @@ def _load(name: str, overrides: dict | None = None) -> Scenario:
 def _short(name: str) -> Scenario:
     """The scenario cut to SHORT_DAYS days, with any later incident moved to the last day."""
     data = read_yaml(SCENARIOS / f"{name}.yaml")
+    if "steady_state_hours" in data["horizon"]:  # a steady-state scenario: shorten its run instead
+        return _load(name, {"horizon.steady_state_hours": 24 * SHORT_DAYS})
     overrides: dict = {"horizon.days": SHORT_DAYS}
     for i, inc in enumerate(data.get("incidents", [])):
         if inc.get("day", 1) > SHORT_DAYS:
