@@ -1,6 +1,7 @@
 """Sweep throughput: points per minute with 1 and 2 local worker processes and a 2-worker Dask LocalCluster.
 
-    python benchmarks/bench_sweep.py     # 40 points x 2 replications of the bundled M/M/c+M centre
+    python benchmarks/bench_sweep.py [HOURS]   # 40 points x 2 replications of the bundled M/M/c+M centre
+                                               # (HOURS of steady state per replication, default 200)
 
 All three produce identical results (asserted); the speed-up is wall-clock time of 1 worker over N.
 """
@@ -21,11 +22,11 @@ from contactsim.sweep import read_points, run_sweep  # noqa: E402
 ROOT = Path(__file__).parents[1]
 
 
-def main() -> None:
+def main(hours: float) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
         base = yaml.safe_load((ROOT / "scenarios" / "call_centre_mmc.yaml").read_text())
-        base["horizon"]["steady_state_hours"] = 200
+        base["horizon"]["steady_state_hours"] = hours
         (t / "base.yaml").write_text(yaml.safe_dump(base))
         spec = {"name": "bench", "base": "base.yaml", "replications": 2,
                 "factors": {"pools.agents.staffing": list(range(14, 24)),
@@ -42,10 +43,11 @@ def main() -> None:
         first = next(iter(results.values()))
         assert all(r.equals(first) for r in results.values()), "backends disagree"
         n = first["point"].nunique()
-        print(f"{n} points x 2 replications, ~{180 * 202:,} contacts per replication (180 calls/h, 200 h + warm-up)")
+        print(f"{n} points x 2 replications, ~{180 * (hours + 2):,.0f} contacts per replication "
+              f"(180 calls/h, {hours:g} h + warm-up)")
         for label, s in times.items():
             print(f"{label:>22}: {s:6.2f} s  {n / s * 60:7.0f} points/min  speed-up {times['1 process'] / s:4.2f}x")
 
 
 if __name__ == "__main__":
-    main()
+    main(float(sys.argv[1]) if len(sys.argv) > 1 else 200.0)
