@@ -17,7 +17,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "src"))
 
-from contactsim.sweep import read_points, run_sweep  # noqa: E402
+from contactsim.sweep import read_points, run_sweep
 
 ROOT = Path(__file__).parents[1]
 

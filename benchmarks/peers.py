@@ -42,7 +42,7 @@ import math
 import sys
 import time
 
-__all__ = ["simpy_idiomatic", "ciw_model", "erlang_a"]
+__all__ = ["ciw_model", "erlang_a", "simpy_idiomatic"]
 
 
 def _summary(contacts, handled, abandoned, waits, answered_waits, wall_s):
@@ -66,8 +66,8 @@ def _summary(contacts, handled, abandoned, waits, answered_waits, wall_s):
 # --------------------------------------------------------------------------
 def simpy_idiomatic(lam, aht_s, c, patience_s, hours, seed) -> dict:
     """Idiomatic SimPy M/M/c+M model: one process per customer."""
-    import simpy
     import numpy as np
+    import simpy
 
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
@@ -102,7 +102,7 @@ def simpy_idiomatic(lam, aht_s, c, patience_s, hours, seed) -> dict:
 
     handled = outcomes.count("handled")
     abandoned = len(outcomes) - handled
-    answered_waits = [w for w, o in zip(waits, outcomes) if o == "handled"]
+    answered_waits = [w for w, o in zip(waits, outcomes, strict=True) if o == "handled"]
     wall = time.perf_counter() - t0
     return _summary(len(arrivals), handled, abandoned, waits, answered_waits, wall)
 

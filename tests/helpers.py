@@ -58,3 +58,16 @@ def busy_count_at(contacts, pool: str, t: float) -> int:
     start = c["answered_at"]
     end = start + c["handle_s"] + c["acw_s"]
     return int(((start < t) & (end >= t)).sum())
+
+
+FIGURES = [
+    "kpis",
+    "cost_vs_satisfaction",
+    "funnel",
+    "needs_sankey",
+    "intraday_service_level",
+    "intraday_occupancy",
+    "wait_ecdf",
+    "staffing_vs_load",
+]
+"""Every figure a report must draw (and export), by name."""

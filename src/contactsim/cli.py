@@ -86,7 +86,7 @@ DIFF_METRICS = [("service_level", "SL", "{:+.1%}"), ("asa_s", "ASA s", "{:+.1f}"
                 ("cost_per_resolved_need", "cost/resolved", "{:+.2f}")]
 
 
-def print_differences(diffs, wait_channel: str | None = None) -> None:  # noqa: ANN001 - a DataFrame
+def print_differences(diffs, wait_channel: str | None = None) -> None:
     """Paired differences per segment (scenario - baseline), * where the 95% CI excludes zero.
 
     ASA is shown for ``wait_channel`` (a channel where customers wait on the line): over all channels it

@@ -222,8 +222,9 @@ def optimise_staffing(sc: Scenario, replications: int = 8, confidence: float = 0
                        checks[r.pool].index else np.nan for r in table.itertuples()]
     table["target"] = [checks[r.pool].loc[r.slot, "target"] if checks[r.pool] is not None and r.slot in
                        checks[r.pool].index else np.nan for r in table.itertuples()]
-    table["time"] = [f"{(r.slot * sc.horizon.interval_minutes) // 60:02d}:{(r.slot * sc.horizon.interval_minutes) % 60:02d}"
-                     if not sc.horizon.steady_state else "steady state" for r in table.itertuples()]
+    minutes = table["slot"] * sc.horizon.interval_minutes
+    table["time"] = ("steady state" if sc.horizon.steady_state
+                     else [f"{m // 60:02d}:{m % 60:02d}" for m in minutes.tolist()])
     cost = {"erlang": _cost(sc, erlang_staffing), "simulation": _cost(sc, staffing)}
     cost["difference"] = cost["simulation"] - cost["erlang"]
     return StaffingResult(scenario=final, table=table, cost=cost, iterations=iterations, notes=notes)

@@ -99,7 +99,7 @@ def design_points(spec: SweepSpec) -> list[dict[str, Any]]:
             u = rng.random(n)
         if isinstance(f, Range):
             v = f.low + u * (f.high - f.low)
-            cols.append([int(round(x)) for x in v] if f.integer else [float(x) for x in v])
+            cols.append([round(x) for x in v] if f.integer else [float(x) for x in v])
         else:
             cols.append([f[int(x)] for x in np.minimum((u * len(f)).astype(int), len(f) - 1)])
     return [dict(zip(names, vals, strict=True)) for vals in zip(*cols, strict=True)]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from helpers import build, mmc_dict
+
 from contactsim import erlang
 from contactsim.experiment import simulate
 from contactsim.scenario.load import parse_scenario
 from contactsim.sequential import simulate_until
 from contactsim.staffing import optimise_staffing
-from helpers import build, mmc_dict
 
 
 def test_optimiser_meets_target_independently_and_agrees_with_erlang_c() -> None:

@@ -78,3 +78,4 @@ def comparison_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     write_comparison_report(folder)
     return folder
+

@@ -8,21 +8,11 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 import pytest
+from helpers import FIGURES
 
 from contactsim.cli import main
 from contactsim.errors import ContactsimError
 from contactsim.report.images import write_images
-
-FIGURES = [
-    "kpis",
-    "cost_vs_satisfaction",
-    "funnel",
-    "needs_sankey",
-    "intraday_service_level",
-    "intraday_occupancy",
-    "wait_ecdf",
-    "staffing_vs_load",
-]
 
 
 def png_size(path: Path) -> tuple[int, int]:

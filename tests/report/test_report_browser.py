@@ -13,19 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import FIGURES
 
 from contactsim.cli import main
 
-FIGURES = [
-    "kpis",
-    "cost_vs_satisfaction",
-    "funnel",
-    "needs_sankey",
-    "intraday_service_level",
-    "intraday_occupancy",
-    "wait_ecdf",
-    "staffing_vs_load",
-]
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -127,7 +127,8 @@ CASES: dict[str, tuple[dict | str | bytes, list[str]]] = {
                   "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
                   "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
                   "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\nh: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]\n"
-                  "i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]\n" + "".join(f"j{k}: [*i, *i, *i, *i]\n" for k in range(60)),
+                  "i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]\n"
+                  + "".join(f"j{k}: [*i, *i, *i, *i]\n" for k in range(60)),
                   ["alias bomb"]),
     "deep_nesting": ("a: " + "[" * 60 + "]" * 60 + "\n", ["nested deeper"]),
     "binary_file": (bytes(range(256)) * 4, ["binary"]),

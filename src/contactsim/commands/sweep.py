@@ -12,7 +12,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def sweep(
         sweep_file: Annotated[Path, typer.Argument(help="Sweep YAML file")],
-        out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder (default results/sweeps/NAME)")] = None,
+        out_dir: Annotated[Path | None, typer.Option("--out", help="Output (default results/sweeps/NAME)")] = None,
         backend: Annotated[str, typer.Option(help="process | serial | dask")] = "process",
         scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (default: a LocalCluster)")] = None,
         workers: Annotated[int, typer.Option("--workers", "-w", min=0, help="Workers (0 = all cores)")] = 0,

@@ -126,6 +126,12 @@ def _finite(values: Sequence[float] | np.ndarray) -> list[float | None]:
     return [float(v) if v is not None and np.isfinite(v) else None for v in np.asarray(values, dtype=float)]
 
 
+def _error_bars(low: pd.Series, mid: pd.Series, high: pd.Series, colour: str) -> dict:
+    """Asymmetric CI whiskers around ``mid``."""
+    return {"type": "data", "array": _finite(high - mid), "arrayminus": _finite(mid - low), "color": colour,
+            "thickness": 1, "width": 3}
+
+
 def _select(
     summary: pd.DataFrame,
     metric: str | Sequence[str],
@@ -460,22 +466,8 @@ def cost_vs_satisfaction(
                     "symbol": [symbol[str(x)] for x in g["segment"]],
                     "line": {"width": 1, "color": "white"},
                 },
-                error_x={
-                    "type": "data",
-                    "array": _finite(g["cost_hi"] - g["cost"]),
-                    "color": colour,
-                    "arrayminus": _finite(g["cost"] - g["cost_lo"]),
-                    "thickness": 1,
-                    "width": 3,
-                },
-                error_y={
-                    "type": "data",
-                    "array": _finite(g["sat_hi"] - g["satisfaction"]),
-                    "color": colour,
-                    "arrayminus": _finite(g["satisfaction"] - g["sat_lo"]),
-                    "thickness": 1,
-                    "width": 3,
-                },
+                error_x=_error_bars(g["cost_lo"], g["cost"], g["cost_hi"], colour),
+                error_y=_error_bars(g["sat_lo"], g["satisfaction"], g["sat_hi"], colour),
             )
         )
     if len(segs) > 1:  # a legend for the symbols: grey markers that draw nothing on the plot

@@ -58,7 +58,7 @@ def _profile(values: list[float] | None, n: int, path: str) -> list[Issue]:
     return _sums_to_one(values, path, "the intraday shares")
 
 
-def check(sc: Scenario) -> list[Issue]:  # noqa: C901 - a flat list of independent rules reads best
+def check(sc: Scenario) -> list[Issue]:
     """Every cross-field problem of a structurally valid scenario."""
     issues: list[Issue] = []
     n_int = sc.horizon.intervals_per_day
@@ -247,7 +247,7 @@ def check(sc: Scenario) -> list[Issue]:  # noqa: C901 - a flat list of independe
     return issues
 
 
-def _ever_staffed(pool) -> bool:  # noqa: ANN001
+def _ever_staffed(pool) -> bool:
     if pool.shifts is not None:
         return any(s.agents > 0 for s in pool.shifts)
     if isinstance(pool.staffing, list):
@@ -255,7 +255,7 @@ def _ever_staffed(pool) -> bool:  # noqa: ANN001
     return bool(pool.staffing)
 
 
-def _matches_pool(pool, sname: str, rname: str, ch: str, premium: bool) -> bool:  # noqa: ANN001
+def _matches_pool(pool, sname: str, rname: str, ch: str, premium: bool) -> bool:
     return (
         ch in pool.channels
         and (pool.reasons == "all" or rname in pool.reasons)

@@ -343,7 +343,8 @@ class Pool(Model):
     def _one_staffing(self) -> Pool:
         if (self.staffing is None) == (self.shifts is None):
             raise ValueError("needs exactly one of 'staffing' and 'shifts'; give staffing: N (or one number per "
-                             "interval of the day) or shifts: [{days: mon-fri, start: '08:00', end: '16:30', agents: N}]")
+                             "interval of the day) or shifts: [{days: mon-fri, start: '08:00', end: '16:30', "
+                             "agents: N}]")
         return self
 
 
