@@ -204,6 +204,7 @@ class Engine:
         self.pools = [_Pool(cp) for cp in c.pool_defs]
         self.routes = c.routes
         self.fcr = c.fcr.tolist()
+        self.always_resolved = bool((c.fcr >= 1.0).all())
         self.abandons = c.channel_abandons
         self.handle = c.handle
         self.patience = c.patience
@@ -530,14 +531,15 @@ class Engine:
         ct.pool = cp.index
         end = now + handle
         ct.end = end
-        self._aht_sum += handle
-        self._aht_n += 1
+        if self.cb_channels:  # the running mean handle time only feeds callback wait predictions
+            self._aht_sum += handle
+            self._aht_n += 1
         _Call(self.env, handle + acw, self._release_cb, (pool, agent))
         self.done.append(ct)
         if ct.kind in (OUTREACH, WEBCARE):
             ct.res = True
             return
-        resolved = ct.us[0] < self.fcr[ct.rea][ct.ch]
+        resolved = self.always_resolved or ct.us[0] < self.fcr[ct.rea][ct.ch]
         ct.res = resolved
         if resolved:
             self.final.append((ct.need, RESOLVED))
