@@ -1,7 +1,7 @@
 """Sweep throughput: points per minute with 1 and 2 local worker processes and a 2-worker Dask LocalCluster.
 
     python benchmarks/bench_sweep.py [HOURS]   # 40 points x 2 replications of the bundled M/M/c+M centre
-                                               # (HOURS of steady state per replication, default 200)
+                                               # (HOURS of steady state per replication, default 800)
 
 All three produce identical results (asserted); the speed-up is wall-clock time of 1 worker over N.
 """
@@ -50,4 +50,4 @@ def main(hours: float) -> None:
 
 
 if __name__ == "__main__":
-    main(float(sys.argv[1]) if len(sys.argv) > 1 else 200.0)
+    main(float(sys.argv[1]) if len(sys.argv) > 1 else 800.0)

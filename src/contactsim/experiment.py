@@ -99,9 +99,12 @@ def make_executor(backend: Backend, workers: int | None,
             return client.get_executor(pure=False), client.close
         import dask
 
-        # the worker's statistical profiler samples every task's stack; on pure-Python simulation it costs
-        # ~10% (measured), so local clusters run without it (remote workers keep their own settings)
-        with dask.config.set({"distributed.worker.profile.enabled": False}):
+        # Measured on the simulation's allocation-heavy pure-Python work: distributed's default
+        # MALLOC_TRIM_THRESHOLD_=65536 for nanny-spawned workers makes every task ~10% slower, and the
+        # worker's stack-sampling profiler costs a little more; local clusters run without both (None
+        # unsets the variable). Remote workers keep their own settings.
+        with dask.config.set({"distributed.worker.profile.enabled": False,
+                              "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
             cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
                                    dashboard_address=None, processes=True)
         client = Client(cluster)
