@@ -144,7 +144,11 @@ class _Pool:
         """rank[segment][reason][premium]: priority class in this pool (nested lists: fast scalar access)."""
         self.headstart = cp.headstart.tolist()
         self.reserved = cp.reserved_for.tolist()
-        self.simple = self.k == 1 and not cp.reserve_agents
+        self.weights = cp.weights
+        self.class_heaps: list[list[tuple[float, int, Contact]]] = [[] for _ in cp.weights]
+        """Weighted discipline: one first-come-first-served heap per class."""
+        self.credit = [0.0] * len(cp.weights)
+        self.simple = self.k == 1 and not cp.reserve_agents and not cp.weights
         """One contact per agent and no reserve: releases can hand the agent straight to the next contact."""
         self.heap: list[tuple[int, float, int, Contact]] = []
         self.rheap: list[tuple[int, float, int, Contact]] = []  # reserved-class contacts (reserve policy)
@@ -343,7 +347,7 @@ class Engine:
         """End of the run: contacts still waiting (or between a transfer) are unserved."""
         pending: dict[int, Contact] = {}
         for pool in self.pools:
-            for heap in (pool.heap, pool.rheap):
+            for heap in (pool.heap, pool.rheap, *pool.class_heaps):
                 for entry in heap:
                     ct = entry[3]
                     if ct.state in (WAITING, PENDING):
@@ -476,7 +480,10 @@ class Engine:
             rank = 0
         self.seq += 1
         entry = (rank, eff, self.seq, ct)
-        heapq.heappush(pool.heap, entry)
+        if pool.weights:
+            heapq.heappush(pool.class_heaps[rank], entry)
+        else:
+            heapq.heappush(pool.heap, entry)
         if cp.reserve_agents and pool.reserved[ct.seg][ct.rea][prem]:
             heapq.heappush(pool.rheap, entry)
         pool.n_waiting += 1
@@ -643,9 +650,39 @@ class Engine:
         self.done.append(ct)
         self._finalise(ct, NEED_ABANDONED)
 
+    def _pop_weighted(self, pool: _Pool) -> Contact | None:
+        """Smooth weighted round robin over the classes that have someone waiting: every busy class earns
+        its weight, the richest is served and pays the total, so shares follow the weights exactly."""
+        now = self.env._now
+        busy = []
+        for k, heap in enumerate(pool.class_heaps):
+            while heap:
+                ct = heap[0][3]
+                if ct.state == WAITING and ct.deadline >= now:
+                    busy.append(k)
+                    break
+                heapq.heappop(heap)
+                if ct.state == WAITING:
+                    self._abandoned_at(ct, ct.deadline)
+        if not busy:
+            return None
+        total = 0.0
+        for k in busy:
+            pool.credit[k] += pool.weights[k]
+            total += pool.weights[k]
+        best = max(busy, key=pool.credit.__getitem__)
+        pool.credit[best] -= total
+        return heapq.heappop(pool.class_heaps[best])[3]
+
     def _dispatch(self, pool: _Pool) -> None:
         reserve = pool.cp.reserve_agents
         while pool.has_free():
+            if pool.weights and not (reserve and pool.n_idle_agents <= reserve):
+                ct = self._pop_weighted(pool)
+                if ct is None:
+                    return
+                self._start(pool, pool.take_agent(), ct)
+                continue
             ct = self._pop(pool.rheap if reserve and pool.n_idle_agents <= reserve else pool.heap)
             if ct is None:
                 return

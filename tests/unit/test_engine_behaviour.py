@@ -202,3 +202,30 @@ def test_members_only_pool_serves_premium_members_and_nobody_else() -> None:
     members_elsewhere = c[(c["pool"] == "agents") & c["premium"]]
     assert (members_elsewhere["wait_s"] >= 30 - 1e-9).all()  # members reach the general pool only as overflow
     assert c.loc[c["premium"], "wait_s"].mean() < c.loc[~c["premium"], "wait_s"].mean()
+
+
+def test_weighted_shares_split_the_agents_by_weight_while_both_classes_wait() -> None:
+    d = two_class_dict(60, 60, 300, 5, hours=20, warmup_hours=0)  # 2x overloaded: both classes always wait
+    d["pools"]["agents"]["discipline"] = {"type": "weighted", "classes": [{"segments": ["high"]}],
+                                          "weights": [3.0, 1.0]}
+    c = run_one(d).contacts
+    # while both classes are backlogged (inside the 20-hour horizon; the drain after it serves the rest)
+    served = c[(c["answered_at"] > 3600) & (c["answered_at"] < 20 * 3600)]
+    share_high = (served["segment"] == "high").mean()
+    assert abs(share_high - 0.75) < 0.03
+    # first come first served inside a class
+    for seg in ("high", "low"):
+        s = served[served["segment"] == seg].sort_values("answered_at")
+        assert s["arrival_at"].is_monotonic_increasing
+
+
+def test_weighted_discipline_needs_one_weight_per_class_plus_one() -> None:
+    import pytest
+    from helpers import build
+
+    from contactsim.errors import ScenarioError
+
+    d = two_class_dict(30, 30, 300, 5)
+    d["pools"]["agents"]["discipline"] = {"type": "weighted", "classes": [{"segments": ["high"]}], "weights": [3.0]}
+    with pytest.raises(ScenarioError, match="one weight per class plus one"):
+        build(d)

@@ -64,6 +64,8 @@ class CompiledPool:
     """headstart[rank] -> seconds subtracted from the arrival time (ageing); inf for strict priority."""
     reserved_for: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     strict: bool = True
+    weights: list[float] = field(default_factory=list)
+    """Weighted shares per class (last: unmatched); empty unless the discipline is weighted."""
 
 
 @dataclass
@@ -241,7 +243,7 @@ def compile_scenario(sc: Scenario) -> Compiled:
             shrinkage=pool.shrinkage,
             reserve_agents=pool.reserve.agents if pool.reserve else 0,
         )
-        classes = pool.discipline.classes if pool.discipline.type == "priority" else []
+        classes = pool.discipline.classes if pool.discipline.type != "fcfs" else []
         n_cls = len(classes)
         rank = np.full((len(segs), len(reasons), 2), n_cls, dtype=np.int64)
         for ci in reversed(range(n_cls)):
@@ -252,6 +254,7 @@ def compile_scenario(sc: Scenario) -> Compiled:
             cp.headstart = (n_cls - np.arange(n_cls + 1)) * pool.discipline.ageing_s
         else:
             cp.headstart = np.zeros(n_cls + 1)
+        cp.weights = list(pool.discipline.weights) if pool.discipline.type == "weighted" else []
         cp.reserved_for = (
             class_table(pool.reserve.for_class, sc, segs, reasons)
             if pool.reserve

@@ -288,18 +288,29 @@ class Discipline(Model):
 
     ``fcfs``: first come, first served. ``priority``: classes in order, highest first (unmatched last);
     with ``ageing_s`` a class ranks ahead of the next by that many seconds of waiting instead of strictly,
-    so low classes cannot starve.
+    so low classes cannot starve. ``weighted``: each class (and the unmatched contacts, last) gets a share of
+    the agents that become free in proportion to ``weights`` while it has contacts waiting (first come,
+    first served within a class).
     """
 
-    type: Literal["fcfs", "priority"] = "fcfs"
+    type: Literal["fcfs", "priority", "weighted"] = "fcfs"
     classes: list[ContactClass] = Field(default_factory=list)
     ageing_s: Annotated[float, Field(gt=0, le=1e6)] | None = None
+    weights: list[Annotated[float, Field(gt=0, le=1e6, allow_inf_nan=False)]] = Field(default_factory=list)
+    """For ``weighted``: one weight per class plus one for the contacts no class matches."""
 
     @model_validator(mode="after")
     def _classes_for_priority(self) -> Discipline:
-        if self.type == "priority" and not self.classes:
-            raise ValueError("a priority discipline without classes; add classes: [{tiers: [gold]}] (highest first) "
-                             "or use type: fcfs")
+        if self.type in ("priority", "weighted") and not self.classes:
+            raise ValueError(f"a {self.type} discipline without classes; add classes: [{{tiers: [gold]}}] "
+                             "(highest first) or use type: fcfs")
+        if self.type == "weighted" and len(self.weights) != len(self.classes) + 1:
+            raise ValueError(f"{len(self.weights)} weights for {len(self.classes)} classes; give one weight per "
+                             "class plus one (last) for the contacts no class matches")
+        if self.type != "weighted" and self.weights:
+            raise ValueError("weights only apply to type: weighted; remove them or set type: weighted")
+        if self.type == "weighted" and self.ageing_s is not None:
+            raise ValueError("ageing_s applies to type: priority; remove it for a weighted discipline")
         return self
 
 
