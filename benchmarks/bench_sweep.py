@@ -43,7 +43,7 @@ def main(hours: float) -> None:
         first = next(iter(results.values()))
         assert all(r.equals(first) for r in results.values()), "backends disagree"
         n = first["point"].nunique()
-        print(f"{n} points x 2 replications, ~{180 * (hours + 2):,.0f} contacts per replication "
+        print(f"{n} points x 2 replications = {2 * n} runs, ~{180 * (hours + 2):,.0f} contacts per replication "
               f"(180 calls/h, {hours:g} h + warm-up)")
         for label, s in times.items():
             print(f"{label:>22}: {s:6.2f} s  {n / s * 60:7.0f} points/min  speed-up {times['1 process'] / s:4.2f}x")

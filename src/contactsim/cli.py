@@ -239,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
             e.show()
             return int(e.exit_code)
         raise
+    if rc == 130:  # typer turns Ctrl-C into exit code 130 without a word
+        err.print("interrupted: finished results already written stay complete; nothing half-written remains")
     return rc if isinstance(rc, int) else 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+from contactsim.errors import ContactsimError, Issue
 from contactsim.experiment import RunResult, assemble, run_replications
 from contactsim.scenario.schema import Scenario
 from contactsim.stats import mean_ci
@@ -23,11 +24,25 @@ def simulate_until(scenario: Scenario, targets: dict[str, float], *, segment: st
     Stops at ``max_replications`` even if a target is not met; ``timings`` records ``converged`` (1 or 0)
     and the final half-widths.
     """
+    bad = [Issue(m, "the half-width target must be a positive number", w, "e.g. service_level=0.01")
+           for m, w in targets.items() if not w > 0]
+    if bad or not targets:
+        raise ContactsimError("--until", bad or [Issue("<targets>", "no KPI to control", None,
+                                                       "e.g. service_level=0.01")], kind="option")
     t0 = time.perf_counter()
     seed = scenario.run.seed if seed is None else seed
-    reps = run_replications(scenario, list(range(min_replications)), seed, keep_records, workers=workers)
+    reps = run_replications(scenario, list(range(min(min_replications, max_replications))), seed, keep_records,
+                            workers=workers)
     while True:
         res = assemble(scenario, seed, reps, time.perf_counter() - t0)
+        k = res.kpis
+        known = set(k.loc[(k["segment"] == segment) & (k["channel"] == channel) & (k["pool"] == "all")
+                          & (k["interval"] == "all"), "metric"])
+        unknown = [m for m in targets if m not in known]
+        if unknown:
+            raise ContactsimError("--until", [Issue(m, f"no such KPI for segment={segment} channel={channel}", None,
+                                                    "use one of " + ", ".join(sorted(known)))
+                                              for m in unknown], kind="option")
         widths = {m: mean_ci(res.values(m, segment=segment, channel=channel).to_numpy(), confidence).half_width
                   for m in targets}
         ok = all(w <= targets[m] for m, w in widths.items())

@@ -1,18 +1,40 @@
 """Staffing optimisation: the fewest agents per pool and interval of the day that meet the targets.
 
-1. **Erlang start**: a pilot simulation measures the offered contacts and the agent time per contact
-   (handle + after-contact work) per channel and interval of the day; Erlang A (exponential patience)
-   or Erlang C gives the smallest staffing per interval for the channel's target (the strictest
-   segment target where segments have their own).
-2. **Refinement by simulation** with common random numbers (every candidate sees the same
-   customers): an interval whose service level misses the target at the stated confidence (the lower
-   bound of the one-sided interval over replications) gets an agent more; then intervals with room get
-   one agent less, and those that then miss get it back, until nothing changes. Queues carry over
-   between intervals, which is why the simulation, not Erlang alone, has the last word.
+Targets: for each planned pool's channel, the channel's service-level target over all its customers and
+every segment's own target for that channel (``segments.X.service_level``). A target counts as met in
+an interval of the day when the **lower bound of the two-sided ``confidence`` (default 95%) Student-t
+interval** of the simulated service level over replications is at least the target share -- so "met"
+means met with one-sided confidence (1 + confidence) / 2, not merely on average.
 
-Scope: pools that each serve exactly one channel which no other pool serves (the usual planning
-unit); staffing becomes one list per interval of the day, the same every day, sized on the days of
-the horizon pooled. Pools that do not qualify keep their staffing and are named in the notes.
+1. **Erlang start**: a pilot simulation with the scenario's own staffing measures the offered contacts
+   and the agent time per contact (handle x the pool's handle-time factor + after-contact work) per
+   interval of the day. Measured offered counts, rather than daily volume x profiles, already include
+   what the funnel, retrials, repeats and callbacks add or remove. Erlang A (when every segment's
+   patience on the channel is exponential) or Erlang C then gives per interval the smallest staffing
+   meeting the strictest target in steady state (``erlang.min_agents_for_service_level``), divided by
+   the channel's concurrency.
+2. **Refinement by simulation** with common random numbers (every candidate runs the same seed, so it
+   sees the same customers and differences are the staffing's, not noise): every interval that misses
+   gets an agent more; when all meet, every interval not yet known to be minimal tries one agent less
+   together, and the ones that then miss get it back. Queues carry over between intervals, which is
+   why the simulation, not Erlang, has the last word.
+3. **Verification** (``verify=True``): each staffed interval in turn runs with one agent less (the
+   others as found). If every target is still met the reduction is kept; otherwise the table records
+   the worst lower-bound gap seen and where (``fewer_gap`` < 0: one agent fewer misses). By
+   construction, no checked interval of the answer can lose an agent without a miss in that run. The
+   answer is a local minimum: moving agents between intervals is not searched, and a reduction that
+   makes another interval miss (queues carry over; a later interval perturbs the next days' repeats
+   and retrials) counts as a miss.
+
+Thin intervals (fewer than ``min_offered`` contacts offered per replication, all days together) are
+too sparse for a service level to be measured: they keep the Erlang staffing and are not checked.
+
+Scope -- what it does not handle: only pools that serve exactly one channel which no other pool serves
+are planned (others keep their staffing and are named in ``notes``); the answer is one staffing list
+per interval of the day (``pool.staffing``), the same every day, sized on all days of the horizon
+pooled (a Monday peak is not staffed apart from a quiet Sunday; planned pools' ``shifts`` are replaced
+by that list); in steady state it is one number. Backlog channels (e-mail) and targets other than
+service level (abandonment, ASA, occupancy caps) are not optimised.
 """
 
 from __future__ import annotations
@@ -27,7 +49,9 @@ from contactsim.errors import ContactsimError, Issue
 from contactsim.experiment import RunResult, simulate
 from contactsim.scenario.load import parse_scenario
 from contactsim.scenario.schema import ExponentialSpec, Scenario
-from contactsim.stats import t_quantile
+from contactsim.stats import mean_ci
+
+Staffing = dict[str, list[int]]
 
 
 @dataclass
@@ -35,9 +59,18 @@ class StaffingResult:
     scenario: Scenario
     """The scenario with the optimised staffing."""
     table: pd.DataFrame
-    """pool, slot, time, offered_per_hour, agent_time_s, erlang_agents, agents, service_level, sl_low, target."""
+    """Per pool and interval of the day: pool, channel, slot, time, offered_per_hour, agent_time_s,
+    erlang_agents, simulated_agents, service_level, sl_ci_low, sl_ci_high, target, binding (the segment
+    whose target is tightest, 'all' = the channel's), fewer_gap (with one agent fewer in this interval, the
+    lowest CI bound minus target over all planned intervals, from the verification run -- without
+    ``verify``, this interval's own gap in the refinement round where it last missed; < 0: one fewer
+    misses), fewer_misses_at ('pool HH:MM' of that gap), checked (False: a thin interval, not held to
+    the target)."""
     cost: dict[str, float]
+    """Staff cost of the planned pools over the horizon: erlang, simulation, difference."""
     iterations: int
+    """Simulation rounds after the pilot."""
+    confidence: float
     notes: list[str] = field(default_factory=list)
 
 
@@ -49,10 +82,15 @@ def _plan_pools(sc: Scenario) -> tuple[dict[str, str], list[str]]:
             users.setdefault(ch, []).append(p)
     plan, notes = {}, []
     for p, pool in sc.pools.items():
-        if len(pool.channels) == 1 and len(users[pool.channels[0]]) == 1:
-            plan[p] = pool.channels[0]
+        ch = pool.channels[0]
+        if len(pool.channels) > 1 or len(users[ch]) > 1:
+            notes.append(f"pool {p} kept as given: it serves several channels or shares one with other pools")
+        elif sc.channels[ch].kind == "email" or sc.channels[ch].sla_hours is not None:
+            notes.append(f"pool {p} kept as given: channel {ch} is a backlog (target in hours, not per interval)")
         else:
-            notes.append(f"pool {p} kept as given: it shares channels with other pools")
+            plan[p] = ch
+            if pool.shifts is not None:
+                notes.append(f"pool {p}: its shifts are replaced by one staffing number per interval of the day")
     return plan, notes
 
 
@@ -81,13 +119,10 @@ def _slot_of(labels: pd.Series, sc: Scenario) -> np.ndarray:
 
 
 def _per_slot(res: RunResult, sc: Scenario, segment: str, channel: str) -> pd.DataFrame:
-    """Per replication and interval of the day: offered, answered within target, handled, agent time."""
+    """Per replication and interval of the day (days pooled): offered, answered within target, handled, handle."""
     k = res.kpis
     sel = k[(k["segment"] == segment) & (k["channel"] == channel) & (k["pool"] == "all")]
-    if sc.horizon.steady_state:
-        sel = sel[sel["interval"] == "all"]
-    else:
-        sel = sel[sel["interval"] != "all"]
+    sel = sel[sel["interval"] == "all"] if sc.horizon.steady_state else sel[sel["interval"] != "all"]
     w = sel.pivot_table(index=["replication", "interval"], columns="metric", values="value").reset_index()
     for col in ("offered", "service_level", "handled", "aht_s"):
         if col not in w:
@@ -99,30 +134,60 @@ def _per_slot(res: RunResult, sc: Scenario, segment: str, channel: str) -> pd.Da
     return w.groupby(["replication", "slot"])[["offered", "in_sl", "handled", "handle_total"]].sum().reset_index()
 
 
-def _check(res: RunResult, sc: Scenario, plan: dict[str, str], confidence: float) -> dict[str, pd.DataFrame]:
-    """Per pool and slot: worst (over its targets) mean service level, lower bound and the target."""
+def _check(res: RunResult, sc: Scenario, plan: dict[str, str], confidence: float,
+           frozen: dict[str, set[int]]) -> dict[str, pd.DataFrame]:
+    """Per pool, indexed by slot: the tightest target's mean SL, CI, target, gap (CI low - target), binding.
+
+    Frozen (low-volume) slots get their statistics but no gap: they are not held to the target.
+    """
     out = {}
-    n = res.replications
-    tq = t_quantile(2 * confidence - 1, n) if n > 1 else np.inf  # one-sided bound at `confidence`
     for p, ch in plan.items():
         rows = []
         for seg, _seconds, share in _targets(sc, ch):
             d = _per_slot(res, sc, seg, ch)
             if d.empty:
                 continue
-            d["sl"] = np.where(d["offered"] > 0, d["in_sl"] / d["offered"].where(d["offered"] > 0, 1), np.nan)
-            g = d.groupby("slot")["sl"]
-            stats = pd.DataFrame({"mean": g.mean(), "sd": g.std(ddof=1), "n": g.count()})
-            stats["low"] = stats["mean"] - tq * stats["sd"].fillna(0) / np.sqrt(stats["n"].clip(lower=1))
-            stats["target"] = share
-            stats["gap"] = stats["low"] - share
-            rows.append(stats)
-        worst = pd.concat(rows).groupby(level=0).apply(lambda x: x.loc[x["gap"].idxmin()]) if rows else None
-        out[p] = worst
+            d["sl"] = np.where(d["offered"] > 0, d["in_sl"] / d["offered"].clip(lower=1e-12), np.nan)
+            for slot, g in d.groupby("slot"):
+                ci = mean_ci(g["sl"].to_numpy(), confidence)
+                if ci.n == 0:
+                    continue  # nobody came in this interval: no target to meet
+                low = ci.low if ci.n > 1 else ci.mean
+                high = ci.high if ci.n > 1 else ci.mean
+                rows.append({"slot": int(slot), "mean": ci.mean, "low": low, "high": min(high, 1.0),
+                             "target": share, "gap": low - share, "binding": seg})
+        if not rows:
+            out[p] = pd.DataFrame(columns=["mean", "low", "high", "target", "gap", "binding"])
+            continue
+        t = pd.DataFrame(rows).sort_values(["slot", "gap"], kind="stable").groupby("slot").head(1).set_index("slot")
+        t.loc[t.index.isin(list(frozen[p])), "gap"] = np.nan
+        out[p] = t
     return out
 
 
-def _with_staffing(sc: Scenario, staffing: dict[str, list[int]]) -> Scenario:
+def _misses(checks: dict[str, pd.DataFrame]) -> dict[str, list[int]]:
+    return {p: [int(k) for k in c.index[c["gap"] < 0]] for p, c in checks.items()}
+
+
+def _worst_gap(checks: dict[str, pd.DataFrame], sc: Scenario) -> tuple[float, str]:
+    """The lowest gap over all checked intervals and where it is ('pool HH:MM')."""
+    worst, where = float("inf"), ""
+    for p, c in checks.items():
+        g = c["gap"].dropna()
+        if not g.empty and g.min() < worst:
+            worst, where = float(g.min()), f"{p} {_time(sc, int(g.idxmin()))}"
+    return worst, where
+
+
+def _time(sc: Scenario, slot: int) -> str:
+    if sc.horizon.steady_state:
+        return "steady state"
+    m = slot * sc.horizon.interval_minutes
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def with_staffing(sc: Scenario, staffing: Staffing) -> Scenario:
+    """The scenario with these pools staffed per interval of the day (one number in steady state)."""
     data = sc.model_dump(mode="json")
     for p, agents in staffing.items():
         data["pools"][p]["shifts"] = None
@@ -130,8 +195,12 @@ def _with_staffing(sc: Scenario, staffing: dict[str, list[int]]) -> Scenario:
     return parse_scenario(data, f"<{sc.name} staffed>")
 
 
-def _erlang_start(pilot: RunResult, sc: Scenario, plan: dict[str, str]) -> tuple[dict[str, list[int]], pd.DataFrame]:
-    slots = _slots(sc)
+def _mean_of(spec: object) -> float:
+    return float(getattr(spec, "mean", getattr(spec, "value", 0.0)) or 0.0)
+
+
+def _erlang_start(pilot: RunResult, sc: Scenario, plan: dict[str, str]) -> tuple[Staffing, pd.DataFrame]:
+    """Per pool and interval of the day: offered load from the pilot, Erlang A/C agents for the strictest target."""
     interval_s = (sc.horizon.steady_state_hours or 0) * 3600 if sc.horizon.steady_state else \
         sc.horizon.interval_minutes * 60.0
     days = 1 if sc.horizon.steady_state else (sc.horizon.days or 1)
@@ -139,105 +208,139 @@ def _erlang_start(pilot: RunResult, sc: Scenario, plan: dict[str, str]) -> tuple
     for p, ch in plan.items():
         d = _per_slot(pilot, sc, "all", ch).groupby("slot")[["offered", "handled", "handle_total"]].mean()
         acw = sc.pools[p].after_contact_work
-        acw_mean = 0.0 if acw is None else (acw.mean if hasattr(acw, "mean") else getattr(acw, "value", 0.0))
         pats = [seg.patience[ch] for seg in sc.segments.values() if ch in seg.patience]
         theta = None
-        if pats and all(isinstance(x, ExponentialSpec) for x in pats) and sc.channels[ch].abandonment:
+        if sc.channels[ch].abandonment and pats and all(isinstance(x, ExponentialSpec) for x in pats):
             theta = 1.0 / float(np.mean([x.mean for x in pats]))
-        target = sc.channels[ch].target
-        shares = [t[2] for t in _targets(sc, ch)]
-        secs = [t[1] for t in _targets(sc, ch)]
-        concurrency = sc.channels[ch].concurrency
+        targets = _targets(sc, ch)
         agents = []
-        for k in range(slots):
-            offered = float(d["offered"].get(k, 0.0))
-            lam = offered / (days * interval_s)
-            aht = float(d["handle_total"].get(k, 0.0) / d["handled"].get(k, 1.0)) if d["handled"].get(k, 0) else 0
-            work = aht * sc.pools[p].handle_time_factor + acw_mean
-            if lam <= 0 or work <= 0:
-                c = 0
-            else:
-                c = erlang.min_agents_for_service_level(lam, 1.0 / work, min(secs), min(max(shares), 0.999), theta)
-                c = int(np.ceil(c / concurrency))
+        for k in range(_slots(sc)):
+            lam = float(d["offered"].get(k, 0.0)) / (days * interval_s)
+            handled = float(d["handled"].get(k, 0.0))
+            aht = float(d["handle_total"].get(k, 0.0)) / handled if handled > 0 else 0.0
+            work = aht * sc.pools[p].handle_time_factor + (0.0 if acw is None else _mean_of(acw))
+            c = 0
+            if lam > 0 and work > 0:
+                c = max(erlang.min_agents_for_service_level(lam, 1.0 / work, secs, min(share, 0.999), theta)
+                        for _seg, secs, share in targets)
+                c = int(np.ceil(c / sc.channels[ch].concurrency))
             agents.append(c)
             rows.append({"pool": p, "channel": ch, "slot": k, "offered_per_hour": lam * 3600, "agent_time_s": work,
-                         "erlang_agents": c, "target_s": target.seconds})
+                         "erlang_agents": c})
         staffing[p] = agents
     return staffing, pd.DataFrame(rows)
 
 
 def optimise_staffing(sc: Scenario, replications: int = 8, confidence: float = 0.95, seed: int | None = None,
-                      workers: int | None = 1, max_iterations: int = 30) -> StaffingResult:
+                      workers: int | None = 1, max_iterations: int = 30, verify: bool = True,
+                      min_offered: float = 10.0) -> StaffingResult:
+    """The fewest agents per planned pool and interval of the day meeting every service-level target.
+
+    Intervals offered fewer than ``min_offered`` contacts per replication in the pilot (all days of the
+    horizon together) are too thin to measure a service level: they keep the Erlang staffing and are
+    not held to the target (``checked`` False in the table). See the module docstring for the
+    criterion, the method and what is not handled.
+    """
     plan, notes = _plan_pools(sc)
     if not plan:
-        raise ContactsimError("<scenario>", [Issue("pools", "no pool serves exactly one channel of its own",
-                                                   None, "give each planned channel its own pool")], kind="scenario")
+        raise ContactsimError(sc.name, [Issue("pools", "no pool serves exactly one live channel of its own", None,
+                                              "give each channel to plan its own pool")], kind="scenario")
+    if not sc.horizon.steady_state and sc.horizon.days and sc.horizon.days > 1 and \
+            len(set(sc.arrivals.weekly)) > 1:
+        notes.append("the weekly profile is not flat: each interval is sized on all days pooled, so a busy "
+                     "day may miss where a quiet one exceeds")
     seed = sc.run.seed if seed is None else seed
+
+    def run(st: Staffing) -> RunResult:
+        return simulate(with_staffing(sc, st), replications=replications, seed=seed, workers=workers,
+                        keep_records=False)
+
     pilot = simulate(sc, replications=replications, seed=seed, workers=workers, keep_records=False)
     staffing, table = _erlang_start(pilot, sc, plan)
     erlang_staffing = {p: list(v) for p, v in staffing.items()}
-    run = lambda st: simulate(_with_staffing(sc, st), replications=replications, seed=seed,  # noqa: E731
-                              workers=workers, keep_records=False)
-    minimal: dict[str, set[int]] = {p: set() for p in plan}
-    iterations = 0
+    hours = (sc.horizon.steady_state_hours or 0.0) if sc.horizon.steady_state else \
+        sc.horizon.interval_minutes / 60.0 * (sc.horizon.days or 1)
+    thin = table[table["offered_per_hour"] * hours < min_offered]
+    frozen = {p: set(thin.loc[thin["pool"] == p, "slot"].astype(int)) for p in plan}
+    if any(frozen.values()):
+        notes.append(f"{len(thin)} thin interval(s) (< {min_offered:g} contacts offered per replication) keep the "
+                     "Erlang staffing and are not held to the target")
+
+    def check(res: RunResult) -> dict[str, pd.DataFrame]:
+        return _check(res, sc, plan, confidence, frozen)
+
+    minimal = {p: set(frozen[p]) for p in plan}  # slots not to try with one agent less
+    fewer: dict[tuple[str, int], tuple[float, str]] = {}
+    iterations = 1
     res = run(staffing)
-    while iterations < max_iterations:
-        iterations += 1
-        checks = _check(res, sc, plan, confidence)
-        missing = {p: [int(k) for k, r in (checks[p].iterrows() if checks[p] is not None else [])
-                       if r["gap"] < 0] for p in plan}
-        if any(missing.values()):
+    checks = check(res)
+    while True:
+        if iterations >= max_iterations:
+            notes.append(f"stopped after {max_iterations} simulation rounds; the staffing may not be minimal"
+                         + (" and misses a target" if any(_misses(checks).values()) else ""))
+            verify = False
+            break
+        missing = _misses(checks)
+        if any(missing.values()):  # an agent more wherever a target is missed
             for p, ks in missing.items():
-                for k in ks:
+                for k in ks:  # the staffing it had is one fewer than it gets now
+                    fewer[(p, k)] = (float(checks[p].loc[k, "gap"]), f"{p} {_time(sc, k)}")
                     staffing[p][k] += 1
                     minimal[p].add(k)
-            res = run(staffing)
-            continue
-        # everything meets the target: try one agent less where that has not failed before
-        trial = {p: list(v) for p, v in staffing.items()}
-        tried = {p: [k for k in range(len(v)) if v[k] > 0 and k not in minimal[p]] for p, v in trial.items()}
-        if not any(tried.values()):
-            break
-        for p, ks in tried.items():
-            for k in ks:
-                trial[p][k] -= 1
-        res_trial = run(trial)
-        checks = _check(res_trial, sc, plan, confidence)
-        for p, ks in tried.items():
-            for k in ks:
-                r = checks[p].loc[k] if checks[p] is not None and k in checks[p].index else None
-                if r is not None and r["gap"] < 0:
-                    trial[p][k] += 1  # this one was needed
-                    minimal[p].add(k)
-        staffing = trial
+        else:  # all met: one agent less, together, wherever that has not failed before
+            tried = {p: [k for k, a in enumerate(v) if a > 0 and k not in minimal[p]] for p, v in staffing.items()}
+            if not any(tried.values()):
+                break
+            trial = {p: [a - (k in tried[p]) for k, a in enumerate(v)] for p, v in staffing.items()}
+            iterations += 1
+            trial_checks = check(run(trial))
+            for p, ks in tried.items():
+                c = trial_checks[p]
+                for k in ks:
+                    if k in c.index and c.loc[k, "gap"] < 0:
+                        trial[p][k] += 1  # needed after all
+                        minimal[p].add(k)
+                        fewer[(p, k)] = (float(c.loc[k, "gap"]), f"{p} {_time(sc, k)}")
+            staffing = trial
+        iterations += 1
         res = run(staffing)
-    else:
-        notes.append(f"stopped after {max_iterations} iterations; the last staffing may not be minimal")
-    checks = _check(res, sc, plan, confidence)
-    final = _with_staffing(sc, staffing)
-    table["agents"] = [staffing[r.pool][r.slot] for r in table.itertuples()]
-    table["service_level"] = [checks[r.pool].loc[r.slot, "mean"] if checks[r.pool] is not None and r.slot in
-                              checks[r.pool].index else np.nan for r in table.itertuples()]
-    table["sl_low"] = [checks[r.pool].loc[r.slot, "low"] if checks[r.pool] is not None and r.slot in
-                       checks[r.pool].index else np.nan for r in table.itertuples()]
-    table["target"] = [checks[r.pool].loc[r.slot, "target"] if checks[r.pool] is not None and r.slot in
-                       checks[r.pool].index else np.nan for r in table.itertuples()]
-    minutes = table["slot"] * sc.horizon.interval_minutes
-    table["time"] = ("steady state" if sc.horizon.steady_state
-                     else [f"{m // 60:02d}:{m % 60:02d}" for m in minutes.tolist()])
+        checks = check(res)
+    if verify:  # each staffed interval alone with one agent less; keep any reduction that still meets all
+        for p in plan:
+            for k in range(len(staffing[p])):
+                while staffing[p][k] > 0 and k not in frozen[p]:
+                    trial = {q: list(v) for q, v in staffing.items()}
+                    trial[p][k] -= 1
+                    iterations += 1
+                    trial_res = run(trial)
+                    trial_checks = check(trial_res)
+                    gap, where = _worst_gap(trial_checks, sc)
+                    if gap < 0:
+                        fewer[(p, k)] = (gap, where)
+                        break
+                    staffing, res, checks = trial, trial_res, trial_checks
+                    fewer.pop((p, k), None)
+    table.insert(3, "time", [_time(sc, k) for k in table["slot"]])
+    table["simulated_agents"] = [staffing[r.pool][r.slot] for r in table.itertuples()]
+    for col, src in (("service_level", "mean"), ("sl_ci_low", "low"), ("sl_ci_high", "high"), ("target", "target"),
+                     ("binding", "binding")):
+        table[col] = [checks[r.pool].loc[r.slot, src] if r.slot in checks[r.pool].index else np.nan
+                      for r in table.itertuples()]
+    table["checked"] = [r.slot not in frozen[r.pool] for r in table.itertuples()]
+    table["fewer_gap"] = [fewer.get((r.pool, r.slot), (np.nan, ""))[0] for r in table.itertuples()]
+    table["fewer_misses_at"] = [fewer.get((r.pool, r.slot), (np.nan, ""))[1] for r in table.itertuples()]
     cost = {"erlang": _cost(sc, erlang_staffing), "simulation": _cost(sc, staffing)}
     cost["difference"] = cost["simulation"] - cost["erlang"]
-    return StaffingResult(scenario=final, table=table, cost=cost, iterations=iterations, notes=notes)
+    return StaffingResult(scenario=with_staffing(sc, staffing), table=table, cost=cost, iterations=iterations,
+                          confidence=confidence, notes=notes)
 
 
-def _cost(sc: Scenario, staffing: dict[str, list[int]]) -> float:
-    """Paid staff cost of the planned pools over the horizon (agents x hours / (1 - shrinkage) x rate)."""
+def _cost(sc: Scenario, staffing: Staffing) -> float:
+    """Paid staff cost of the planned pools over the horizon: agents x hours / (1 - shrinkage) x hourly cost."""
     if sc.horizon.steady_state:
-        hours = [sc.horizon.steady_state_hours or 0.0]
-        days = 1
+        hours, days = [sc.horizon.steady_state_hours or 0.0], 1
     else:
-        hours = [sc.horizon.interval_minutes / 60.0] * sc.horizon.intervals_per_day
-        days = sc.horizon.days or 1
+        hours, days = [sc.horizon.interval_minutes / 60.0] * sc.horizon.intervals_per_day, sc.horizon.days or 1
     total = 0.0
     for p, agents in staffing.items():
         pool = sc.pools[p]

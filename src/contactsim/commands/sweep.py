@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -12,21 +12,37 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def sweep(
         sweep_file: Annotated[Path, typer.Argument(help="Sweep YAML file")],
-        out_dir: Annotated[Path | None, typer.Option("--out", help="Output (default results/sweeps/NAME)")] = None,
-        backend: Annotated[str, typer.Option(help="process | serial | dask")] = "process",
-        scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (default: a LocalCluster)")] = None,
+        out_dir: Annotated[Path | None, typer.Option(
+            "--out", help="Output folder (default: the file's 'out', else results/sweeps/NAME)")] = None,
+        backend: Annotated[Literal["process", "serial", "dask"], typer.Option(
+            help="process (local, all cores) | serial | dask")] = "process",
+        scheduler: Annotated[str | None, typer.Option(
+            help="Dask scheduler address, e.g. tcp://host:8786 (default: a LocalCluster)")] = None,
         workers: Annotated[int, typer.Option("--workers", "-w", min=0, help="Workers (0 = all cores)")] = 0,
     ) -> None:
-        """Run a sweep; run it again to resume: finished points are kept, only missing ones are computed."""
-        from contactsim.cli import _progress, out
+        """Run a sweep; run the same command again to resume: finished points are kept, only missing ones run."""
+        from contactsim.cli import _progress, err, out
         from contactsim.sweep import run_sweep
 
+        start: list[int] = []
         with _progress() as prog:
-            task = prog.add_task(f"sweep {sweep_file.name}", total=None)
+            task = prog.add_task(f"sweep {sweep_file.name} (runs)", total=None)
 
             def tick(done: int, total: int) -> None:
-                prog.update(task, completed=done, total=total)
+                if not start:  # runs finished before this invocation must not count towards the ETA's speed
+                    start.append(done)
+                    prog.reset(task, total=total, completed=done)
+                else:
+                    prog.update(task, completed=done, total=total)
 
-            folder = run_sweep(sweep_file, out_dir, backend=backend, workers=workers or None, scheduler=scheduler,
-                               progress=tick)
+            try:
+                folder = run_sweep(sweep_file, out_dir, backend=backend, workers=workers or None,
+                                   scheduler=scheduler, progress=tick)
+            except KeyboardInterrupt:
+                done = prog.tasks[0].completed if prog.tasks else 0
+                err.print(f"interrupted after {done:.0f} runs: every finished point is kept; run the same command "
+                          "again to compute only the missing ones")
+                raise
+        if start and start[0]:
+            out.print(f"resumed: {start[0]} runs were already done and kept")
         out.print(f"results: {folder} (points/point=*/part.parquet, sweep_summary.csv, manifest.json)")
