@@ -90,9 +90,7 @@ def paired_difference_ci(a: ArrayLike, b: ArrayLike, confidence: float = 0.95) -
     return mean_ci(xb[keep] - xa[keep], confidence)
 
 
-def half_width_below(
-    values: ArrayLike, target: float, confidence: float = 0.95, *, relative: bool = False
-) -> bool:
+def half_width_below(values: ArrayLike, target: float, confidence: float = 0.95, *, relative: bool = False) -> bool:
     """Sequential stopping rule: is the CI half-width <= ``target`` yet?
 
     With ``relative=True`` the test is half_width <= target·|mean| (a relative precision goal). False while
