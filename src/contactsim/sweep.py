@@ -90,6 +90,9 @@ class SweepSpec(BaseModel):
 
     @model_validator(mode="after")
     def _design(self) -> SweepSpec:
+        if self.out is not None and (Path(self.out).is_absolute() or ".." in Path(self.out).parts):
+            raise ValueError("out must be a folder inside the sweep file's folder (no absolute path, no '..'); "
+                             "use --out on the command line to write elsewhere")
         ranges = [k for k, v in self.factors.items() if isinstance(v, Range)]
         if self.design == "grid" and ranges:
             raise ValueError(f"a grid needs lists of values; {ranges} are ranges (use design: random or lhs)")

@@ -163,3 +163,15 @@ def test_a_killed_worker_is_replaced_and_the_sweep_completes(tmp_path: Path,
     os.kill(int(workers[0]), signal.SIGKILL)
     assert proc.wait(timeout=60) == 0, proc.stderr.read().decode()[-2000:]
     pd.testing.assert_frame_equal(_frame(out), whole)
+
+
+def test_sweep_file_out_cannot_escape_its_folder(tmp_path: Path) -> None:
+    from contactsim.errors import ContactsimError
+    from contactsim.sweep import load_sweep
+
+    f = _sweep_file(tmp_path, points=2)
+    for bad in ("../../elsewhere", "/tmp/absolute"):
+        spec = yaml.safe_load(f.read_text())
+        f.write_text(yaml.safe_dump({**spec, "out": bad}))
+        with pytest.raises(ContactsimError, match="inside the sweep file's folder"):
+            load_sweep(f)

@@ -24,6 +24,10 @@ BASE = {
 }
 
 
+def dump(data: dict) -> str:
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
 def mutate(path: str, value: object, delete: bool = False) -> dict:
     d = copy.deepcopy(BASE)
     node = d
@@ -105,7 +109,8 @@ CASES: dict[str, tuple[dict | str | bytes, list[str]]] = {
                                      ["premium", "policies.premium"]),
     "reserved_name_all": (mutate("segments", {"all": BASE["segments"]["retail"]}), ["segments.all", "reserved"]),
     "name_with_slash": (mutate("name", "../../etc/passwd"), ["name", "simple name"]),
-    "enormous_volume": (mutate("reasons.question.volume_per_day", 4_000_000) | {"horizon": {"days": 365}},
+    "enormous_volume": (mutate("reasons.question.volume_per_day", 4_000_000)
+                        | {"horizon": {"days": 365, "interval_minutes": 60}},
                         ["needs per replication", "split the study"]),
     "string_for_number": (mutate("pools.agents.staffing", "four"), ["pools.agents.staffing"]),
     "list_for_mapping": (mutate("segments", ["retail"]), ["segments", "mapping"]),
@@ -116,13 +121,79 @@ CASES: dict[str, tuple[dict | str | bytes, list[str]]] = {
     "volume_twice": (mutate("reasons.question.per_customer_per_year", 2), ["reasons.question", "exactly one"]),
     "schema_version": (mutate("schema_version", 2), ["schema_version"]),
     "webcare_unknown_pool": (mutate("webcare", {"pool": "social_team"}), ["webcare.pool", "unknown pool"]),
+    "nan_in_profile": (mutate("arrivals.intraday.8", float("nan")), ["arrivals.intraday[8]", "finite"]),
+    "inf_staffing": (mutate("pools.agents.staffing", float("inf")), ["pools.agents.staffing", "finite"]),
+    "negative_inf_handle_time": (mutate("reasons.question.handle_time.phone.mean", float("-inf")),
+                                 ["reasons.question.handle_time.phone.mean", "finite"]),
+    "nan_in_channel_preference": (mutate("segments.retail.channel_preference.phone", float("nan")),
+                                  ["segments.retail.channel_preference.phone", "finite"]),
+    "huge_float": (mutate("reasons.question.volume_per_day", 1e300), ["volume_per_day", "at most 5000000"]),
+    "huge_integer": (mutate("horizon.days", 10**30), ["horizon.days", "at most 3660"]),
+    "enormous_customer_base": (
+        mutate("segments.retail", {"customers": 1_000_000_000, "channel_preference": {"phone": 1.0},
+                                   "patience": {"phone": {"dist": "exponential", "mean": 120}}})
+        | {"reasons": {"question": {"per_customer_per_year": 1000,
+                                    "handle_time": {"phone": {"dist": "exponential", "mean": 300}}}}},
+        ["needs per replication", "more than the 60,000,000"]),
+    "weekly_does_not_sum": (mutate("arrivals.weekly", [0.2] * 7), ["arrivals.weekly", "weekly shares", "sum to 1"]),
+    "reason_profile_wrong_length": (mutate("reasons.question.intraday", [1 / 12] * 12),
+                                    ["reasons.question.intraday", "12 values", "24 intervals"]),
+    "share_and_customers_mixed": (mutate("segments.other", {"customers": 500, "channel_preference": {"phone": 1.0},
+                                                            "patience": {"phone": {"dist": "exponential",
+                                                                                   "mean": 90}}}),
+                                  ["segments", "some segments give 'share'"]),
+    "reason_from_no_segment": (mutate("reasons.question.segment_mix", {"retail": 0}),
+                               ["reasons.question.segment_mix", "no needs"]),
+    "never_open_channel": (mutate("channels.phone.opening_hours", {}),
+                           ["channels.phone.opening_hours", "never open"]),
+    "staffed_only_while_closed": (mutate("pools.agents.staffing", [4] * 6 + [0] * 18),
+                                  ["channels.phone", "has an agent on duty while it is open"]),
+    "shift_only_while_closed": (mutate("pools.agents", {"channels": ["phone"], "shifts": [
+                                    {"days": "mon-sun", "start": "19:00", "end": "23:00", "agents": 5}]}),
+                                ["channels.phone", "has an agent on duty while it is open"]),
+    "pool_unknown_channel": (mutate("pools.agents.channels", ["phone", "fax"]),
+                             ["pools.agents.channels", "unknown channel 'fax'"]),
+    "class_unknown_tier": (mutate("pools.agents.discipline", {"type": "priority", "classes": [{"tiers": ["gold"]}]}),
+                           ["discipline.classes[0].tiers", "no segment has tier 'gold'"]),
+    "weights_wrong_count": (mutate("pools.agents.discipline", {"type": "weighted", "weights": [1],
+                                                                "classes": [{"segments": ["retail"]}]}),
+                            ["pools.agents.discipline", "1 weights for 1 classes"]),
+    "idle_overflow_pool": (mutate("pools.backup", {"channels": ["phone"], "staffing": 2,
+                                                    "takes_overflow_after_s": None}),
+                           ["pools.backup.takes_overflow_after_s", "never serves a contact"]),
+    "shift_end_before_start": (mutate("pools.agents", {"channels": ["phone"], "shifts": [
+                                   {"start": "16:00", "end": "08:00", "agents": 3}]}),
+                               ["pools.agents.shifts[0]", "not after start"]),
+    "no_channels": (mutate("channels", {}), ["channels", "at least 1"]),
+    "missing_name": (mutate("name", None, delete=True), ["name", "Field required"]),
+    "name_too_long": (mutate("name", "x" * 100), ["name", "at most 64"]),
+    "zero_replications": (mutate("run", {"replications": 0}), ["run.replications", "at least 1"]),
+    "cv_too_large": (mutate("reasons.question.handle_time.phone", {"dist": "lognormal", "mean": 300, "cv": 50}),
+                     ["reasons.question.handle_time.phone.cv", "at most 10"]),
+    "retrial_probability_two": (mutate("segments.retail.retrial", {"probability": 2, "delay": {
+                                    "dist": "exponential", "mean": 60}}),
+                                ["segments.retail.retrial.probability", "at most 1"]),
+    "steering_unknown_channel": (mutate("policies", {"steering": [{"offered_channels": ["chat"]}]}),
+                                 ["policies.steering[0].offered_channels", "unknown channel 'chat'"]),
+    "premium_unknown_segment": (mutate("policies", {"premium": {"take_up": {"gold": 0.1}}}),
+                                ["policies.premium.take_up", "unknown segment 'gold'"]),
+    # YAML that parses but would silently mean something else
+    "duplicate_key": (dump(BASE).replace("    staffing: 4\n", "    staffing: 4\n    staffing: 40\n"),
+                      ["pools.agents.staffing", "appears twice", "lines"]),
+    "two_documents": (dump(BASE) + "---\nname: second\n", ["second YAML document", "---"]),
+    "include_tag": (dump(BASE).replace("staffing: 4", "staffing: !include staffing.yaml"),
+                    ["pools.agents.staffing", "YAML tag '!include'", "not allowed"]),
+    "unquoted_clock_time": (dump(BASE) + "incidents:\n- reason: question\n  start: 10:00\n  extra_needs: 50\n",
+                            ["incidents[0].start", "600", "quotes"]),
+    "yes_no_name": (dump(BASE).replace("\n  retail:\n", "\n  no:\n"), ["segments", "names must be text", "quotes"]),
     # not YAML mappings at all
     "empty_file": ("", ["empty"]),
     "only_comments": ("# nothing here\n", ["empty"]),
     "top_level_list": ("- name: x\n- horizon: 1\n", ["top level must be a mapping"]),
     "not_yaml": ("name: [unclosed\nhorizon: {days: 1\n", ["not valid YAML", "line"]),
     "tabs_indentation": ("name: x\nhorizon:\n\tdays: 1\n", ["not valid YAML"]),
-    "python_object_tag": ("name: !!python/object/apply:os.system ['echo hacked']\n", ["not valid YAML"]),
+    "python_object_tag": ("name: !!python/object/apply:os.system ['echo hacked']\n",
+                          ["name", "YAML tag '!!python/object/apply:os.system'", "not allowed"]),
     "yaml_bomb": ("a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
                   "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
                   "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
@@ -139,6 +210,8 @@ CASES: dict[str, tuple[dict | str | bytes, list[str]]] = {
 def main() -> None:
     out = HERE / "bad"
     out.mkdir(exist_ok=True)
+    for old in out.glob("*.yaml"):
+        old.unlink()
     expected = {}
     for name, (content, needles) in CASES.items():
         path = out / f"{name}.yaml"
@@ -147,10 +220,10 @@ def main() -> None:
         elif isinstance(content, str):
             path.write_text(content)
         else:
-            path.write_text(yaml.safe_dump(content, sort_keys=False, allow_unicode=True))
+            path.write_text(dump(content))
         expected[path.name] = needles
     (HERE / "expected.yaml").write_text(yaml.safe_dump(expected, sort_keys=True, allow_unicode=True))
-    (HERE / "base.yaml").write_text(yaml.safe_dump(BASE, sort_keys=False))
+    (HERE / "base.yaml").write_text(dump(BASE))
     print(f"{len(CASES)} cases")
 
 

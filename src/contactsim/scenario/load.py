@@ -1,28 +1,35 @@
 """Reading scenario files safely and turning every problem into an :class:`~contactsim.errors.Issue`.
 
 YAML is parsed with the safe loader only (no object construction, nothing evaluated), after a pass over
-the event stream that refuses oversized files, binary data, alias bombs and absurd nesting.
+the event stream that refuses oversized files, binary data, alias bombs (by the size they expand to) and
+absurd nesting, and reports what would silently change a file's meaning: object tags, duplicate keys and
+extra documents. Every problem becomes an Issue with the field path, the value and the fix; all problems of
+a layer (YAML, fields, cross-field rules) are reported together.
 """
 
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import hashlib
 import json
+import math
+import reprlib
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from contactsim.errors import Issue, ScenarioError
+from contactsim.errors import ContactsimError, Issue, ScenarioError, SweepError
 from contactsim.scenario import rules
 from contactsim.scenario.schema import Scenario
 
 MAX_FILE_BYTES = 5_000_000
-MAX_ALIASES = 200
+MAX_ALIASES = 2_000
 MAX_DEPTH = 40
 MAX_NODES = 1_000_000
+"""Values in the file once every alias is expanded: the guard against alias bombs (billion laughs)."""
 
 _FIXES = {
     "extra_forbidden": "remove this key or check its spelling (see `contactsim schema` for the allowed keys)",
@@ -52,11 +59,19 @@ _FIXES = {
     "string_type": "write text",
     "value_error": "",
 }
+_DEFAULT_FIX = "check the value against the field's description (`contactsim schema` lists every field)"
 _DIST_TAGS = {"exponential", "lognormal", "gamma", "deterministic", "uniform", "empirical"}
 
 
 _BRANCH_NAMES = {"int", "float", "str", "bool", "constrained-int", "constrained-float", "constrained-str"}
 _BRANCH_PREFIXES = ("list[", "dict[", "function-", "literal[", "tagged-union[", "nullable[", "union[")
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq")} | {"!"}
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring, _SHORT.maxother = 3, 12, 8, 80, 80
+
+
+def _error(file: str, issues: list[Issue], kind: str) -> ContactsimError:
+    return SweepError(file, issues) if kind == "sweep" else ScenarioError(file, issues)
 
 
 def _is_branch(part: Any) -> bool:
@@ -67,13 +82,39 @@ def _is_branch(part: Any) -> bool:
 def _path(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
-        if isinstance(part, int):
+        if isinstance(part, bool):  # a YAML key such as `no:` read as false
+            out += ("." if out else "") + str(part).lower()
+        elif isinstance(part, int):
             out += f"[{part}]"
         elif _is_branch(part):
             continue
         else:
             out += ("." if out else "") + str(part)
     return out or "<file>"
+
+
+def _shown(value: Any) -> Any:
+    """The offending value if it is short to show; None for big structures (never a full repr of a bomb)."""
+    if isinstance(value, dict | list | tuple | set):
+        short = _SHORT.repr(value)
+        return None if "..." in short or len(short) > 80 else value
+    return value
+
+
+def _not_finite(value: Any) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
+
+
+def _quote_fix(value: Any) -> str:
+    """Why YAML turned what the user wrote into a non-text value, and how to keep it text."""
+    if isinstance(value, bool):
+        return "put it in quotes: YAML reads unquoted yes/no/on/off/true/false as true or false"
+    if isinstance(value, int | float):
+        return ("put it in quotes ('...'): YAML reads unquoted numbers as numbers, and a clock time like 10:00 "
+                "as the number 600")
+    if isinstance(value, dt.date):
+        return "put it in quotes: YAML reads unquoted dates such as 2024-01-31 as dates"
+    return _FIXES["string_type"]
 
 
 def issues_from_validation(err: ValidationError) -> list[Issue]:
@@ -83,108 +124,203 @@ def issues_from_validation(err: ValidationError) -> list[Issue]:
     out: list[Issue] = []
     for e in err.errors(include_url=False):
         loc = tuple(e["loc"])
-        path = _path(loc)
+        is_key = bool(loc) and loc[-1] == "[key]"  # a mapping key of the wrong type: loc ends (..., key, '[key]')
+        path = _path(loc[:-2] if is_key else loc)
         msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
+        kind = e["type"]
+        value = e.get("input") if kind != "missing" else None
+        if kind == "extra_forbidden":
             msg = "unknown key"
+        elif _not_finite(value) and kind not in ("missing", "extra_forbidden"):
+            kind, msg = "finite_number", "must be a finite number"
         key = (path, msg)
         if key in seen:
             continue
-        if any(_is_branch(p) for p in loc) and e["type"] not in ("extra_forbidden", "missing"):
+        if any(_is_branch(p) for p in loc) and kind not in ("extra_forbidden", "missing"):
             if path in union_paths:  # a union's other branches failing too: the first reason is enough
                 continue
             union_paths.add(path)
         seen.add(key)
-        value = e.get("input") if e["type"] not in ("missing",) else None
-        if isinstance(value, dict | list) and len(repr(value)) > 80:
-            value = None
-        fix = _FIXES.get(e["type"], "")
-        if e["type"] == "value_error" and "; " in msg:  # our validators say 'problem; fix'
+        fix = _FIXES.get(kind) or _DEFAULT_FIX
+        if kind == "value_error" and "; " in msg:  # our validators say 'problem; fix'
             msg, fix = msg.split("; ", 1)
         ctx = e.get("ctx") or {}
         for bound, words in (("ge", "at least"), ("gt", "above"), ("le", "at most"), ("lt", "below")):
-            if bound in ctx:
+            if bound in ctx and kind != "finite_number":
                 fix = f"use a value {words} {ctx[bound]}"
-        if e["type"] == "string_pattern_mismatch":
+        if kind == "string_pattern_mismatch":
             msg = "must be a simple name"
-        out.append(Issue(path, msg, value, fix))
+        elif kind == "string_type":
+            fix = _quote_fix(value)
+            if is_key:
+                msg = "names must be text"
+        out.append(Issue(path, msg, _shown(value), fix))
     return out
 
 
-def _check_events(text: str, file: str) -> None:
-    """Reject alias bombs and absurd nesting before building any Python objects."""
-    aliases = depth = nodes = 0
+class _Frame:
+    """One open YAML collection while scanning the event stream."""
+
+    __slots__ = ("anchor", "expect_key", "index", "key", "keys", "mapping", "start")
+
+    def __init__(self, mapping: bool, anchor: str | None, start: int) -> None:
+        self.mapping = mapping
+        self.keys: dict[tuple[str, bool], int] = {}
+        self.expect_key = True
+        self.key = "?"
+        self.index = -1
+        self.anchor = anchor
+        self.start = start
+
+
+def _where(stack: list[_Frame], last: str) -> str:
+    parts = [f.key if f.mapping else f"[{f.index}]" for f in stack[:-1]] + [last]
+    return "".join(p if p.startswith("[") or i == 0 else f".{p}" for i, p in enumerate(parts))
+
+
+def _tag(tag: str) -> str:
+    return tag.replace("tag:yaml.org,2002:", "!!")
+
+
+def _check_events(text: str, file: str, kind: str = "scenario") -> None:
+    """Scan the YAML event stream before building any Python object.
+
+    Refuses at once what could exhaust time or memory (alias bombs, counted by the size they expand to;
+    absurd nesting), and collects what would silently change the meaning of the file: object tags
+    (``!!python/object``), duplicate keys (YAML keeps the last one) and several documents in one file.
+    """
+    issues: list[Issue] = []
+    stack: list[_Frame] = []
+    anchors: dict[str, int] = {}
+    aliases = expanded = documents = 0
+
+    def refuse(message: str, fix: str) -> ContactsimError:
+        return _error(file, [Issue("<file>", message, None, fix)], kind)
+
+    bomb_fix = "write the values out instead of repeating anchors (&name) through aliases (*name)"
     try:
         for ev in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(ev, yaml.DocumentStartEvent):
+                documents += 1
+                if documents == 2:
+                    issues.append(Issue("<file>", f"a second YAML document starts at line {ev.start_mark.line + 1} "
+                                        "('---'); a file holds one", None,
+                                        "remove the '---' line and everything after it, or split the file"))
+            if isinstance(ev, yaml.CollectionEndEvent):
+                frame = stack.pop()
+                if frame.anchor is not None:
+                    anchors[frame.anchor] = expanded - frame.start
+                continue
+            if not isinstance(ev, yaml.NodeEvent):
+                continue
+            line = ev.start_mark.line + 1
+            size = 1
             if isinstance(ev, yaml.AliasEvent):
                 aliases += 1
+                size = anchors.get(ev.anchor or "", 1)
                 if aliases > MAX_ALIASES:
-                    raise ScenarioError(file, [Issue("<file>", f"more than {MAX_ALIASES} YAML aliases (*refs): "
-                                                     "refused as a possible alias bomb", None,
-                                                     "write the values out instead of using anchors")])
-            elif isinstance(ev, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    raise ScenarioError(file, [Issue("<file>", f"nested deeper than {MAX_DEPTH} levels", None,
-                                                     "a scenario is a few levels deep; check the indentation")])
-            elif isinstance(ev, yaml.CollectionEndEvent):
-                depth -= 1
-            if isinstance(ev, yaml.NodeEvent):
-                nodes += 1
-                if nodes > MAX_NODES:
-                    raise ScenarioError(file, [Issue("<file>", "too many YAML nodes", None,
-                                                     "split the file; a scenario needs far fewer values")])
+                    raise refuse(f"more than {MAX_ALIASES} YAML aliases (*refs): refused as a possible alias bomb",
+                                 bomb_fix)
+            expanded += size
+            if expanded > MAX_NODES:
+                what = "through YAML aliases: refused as a possible alias bomb" if aliases else "in all"
+                raise refuse(f"expands to more than {MAX_NODES:,} values {what}",
+                             bomb_fix if aliases else "split the file; a scenario needs far fewer values")
+            top = stack[-1] if stack else None
+            here = "<file>"
+            if top is not None and top.mapping:
+                if top.expect_key:
+                    top.key = ev.value if isinstance(ev, yaml.ScalarEvent) else "?"
+                    ident = (top.key, bool(isinstance(ev, yaml.ScalarEvent) and ev.implicit[0]))
+                    if isinstance(ev, yaml.ScalarEvent) and top.key != "<<":
+                        if ident in top.keys:
+                            issues.append(Issue(_where(stack, top.key),
+                                                f"appears twice (lines {top.keys[ident]} and {line}); YAML would "
+                                                "silently keep only the last one", None,
+                                                "remove or rename one of the two"))
+                        else:
+                            top.keys[ident] = line
+                here = _where(stack, top.key)
+                top.expect_key = not top.expect_key
+            elif top is not None:
+                top.index += 1
+                here = _where(stack, f"[{top.index}]")
+            tag = getattr(ev, "tag", None)
+            if tag is not None and tag not in _PLAIN_TAGS:
+                issues.append(Issue(here, f"YAML tag '{_tag(tag)}' at line {line} is not allowed: a {kind} file "
+                                    "holds plain data only and nothing in it is ever run", None,
+                                    "remove the tag and write the plain value"))
+            if isinstance(ev, yaml.CollectionStartEvent):
+                if len(stack) >= MAX_DEPTH:
+                    raise refuse(f"nested deeper than {MAX_DEPTH} levels",
+                                 "a scenario is a few levels deep; check the indentation")
+                stack.append(_Frame(isinstance(ev, yaml.MappingStartEvent), ev.anchor, expanded))
+            elif ev.anchor is not None and not isinstance(ev, yaml.AliasEvent):
+                anchors[ev.anchor] = 1
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise ScenarioError(file, [Issue("<file>", f"not valid YAML{where}: {problem}", None,
-                                         "check indentation (spaces, not tabs) and quoting near that line")]) from None
+        raise refuse(f"not valid YAML{where}: {problem}",
+                     "check indentation (spaces, not tabs) and quoting near that line") from None
+    if issues:
+        raise _error(file, issues[:50], kind)
 
 
 def read_yaml(path: str | Path, *, kind: str = "scenario") -> dict[str, Any]:
     """Safely read a YAML mapping from disk, with size, encoding and structure checks."""
     file = str(path)
     p = Path(path)
-    if not p.exists():
-        raise ScenarioError(file, [Issue("<file>", "file not found", None, "check the path")])
-    if not p.is_file():
-        raise ScenarioError(file, [Issue("<file>", "not a regular file", None, f"give the path of a {kind} .yaml")])
-    size = p.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise ScenarioError(file, [Issue("<file>", f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}",
-                                         None, f"a {kind} file is a few kB; check you gave the right file")])
-    raw = p.read_bytes()
+
+    def refuse(message: str, fix: str) -> ContactsimError:
+        return _error(file, [Issue("<file>", message, None, fix)], kind)
+
+    try:
+        if not p.exists():
+            raise refuse("file not found", "check the path")
+        if not p.is_file():
+            raise refuse("not a regular file", f"give the path of a {kind} .yaml file")
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise refuse(f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}",
+                         f"a {kind} file is a few kB; check you gave the right file")
+        with p.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)  # the file may grow after stat()
+    except OSError as e:
+        raise refuse(f"cannot be read: {e.strerror or e}", "check the path and its permissions") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise refuse(f"file is over {MAX_FILE_BYTES:,} bytes", f"a {kind} file is a few kB")
     if b"\x00" in raw:
-        raise ScenarioError(file, [Issue("<file>", "binary data (NUL bytes), not a YAML text file", None,
-                                         f"give the {kind} .yaml file")])
+        raise refuse("binary data (NUL bytes), not a YAML text file", f"give the {kind} .yaml file")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise ScenarioError(file, [Issue("<file>", f"not UTF-8 text (byte {e.start})", None,
-                                         "save the file as UTF-8")]) from None
+        raise refuse(f"not UTF-8 text (byte {e.start})", "save the file as UTF-8") from None
     return parse_yaml_text(text, file, kind=kind)
 
 
 def parse_yaml_text(text: str, file: str = "<string>", *, kind: str = "scenario") -> dict[str, Any]:
+    """Parse YAML text into a mapping with the safe loader, after :func:`_check_events` approved it."""
+
+    def refuse(message: str, fix: str, value: Any = None) -> ContactsimError:
+        return _error(file, [Issue("<file>", message, value, fix)], kind)
+
     if not text.strip():
-        raise ScenarioError(file, [Issue("<file>", "the file is empty", None,
-                                         f"start from a bundled example in scenarios/ ({kind} files are YAML)")])
-    _check_events(text, file)
+        raise refuse("the file is empty", f"start from a bundled example in scenarios/ ({kind} files are YAML)")
+    _check_events(text, file, kind)
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError as e:  # pragma: no cover - _check_events already parsed it
-        raise ScenarioError(file, [Issue("<file>", f"not valid YAML: {e}", None, "fix the syntax")]) from None
+    except yaml.YAMLError as e:  # pragma: no cover - _check_events already parsed and vetted it
+        raise refuse(f"not valid YAML: {str(e).splitlines()[0]}", "fix the syntax") from None
     if data is None:
-        raise ScenarioError(file, [Issue("<file>", "the file is empty (only comments or blank lines)", None,
-                                         f"start from a bundled example in scenarios/ ({kind} files are YAML)")])
+        raise refuse("the file is empty (only comments or blank lines)",
+                     f"start from a bundled example in scenarios/ ({kind} files are YAML)")
     if not isinstance(data, dict):
-        raise ScenarioError(file, [Issue("<file>", f"the top level must be a mapping of keys, not "
-                                         f"{type(data).__name__}", None,
-                                         "start the file with keys such as name:, horizon:, segments:")])
+        raise refuse(f"the top level must be a mapping of keys, not {type(data).__name__}",
+                     "start the file with keys such as name:, horizon:, segments:")
     bad_keys = [k for k in data if not isinstance(k, str)]
     if bad_keys:
-        raise ScenarioError(file, [Issue("<file>", "top-level keys must be text", bad_keys, "quote the keys")])
+        raise refuse("top-level keys must be text", _quote_fix(bad_keys[0]), _shown(bad_keys))
     return data
 
 

@@ -7,14 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
+
 from contactsim.errors import Issue
-from contactsim.scenario.schema import ContactClass, Scenario
-from contactsim.scenario.timespec import opening_windows, parse_clock, parse_days
+from contactsim.scenario.schema import ContactClass, Pool, Scenario
+from contactsim.scenario.timespec import WEEK_S, opening_windows, parse_clock, parse_days
 
 SUM_TOLERANCE = 1e-3
 RESERVED_NAME = "all"
 MAX_EXPECTED_CONTACTS = 60_000_000
 """Guard against scenarios that would exhaust memory: needs per replication."""
+MAX_ROUTING_COMBINATIONS = 20_000_000
+"""segments x reasons x channels x pools: beyond this, routing tables alone take minutes to build."""
 
 
 def _unknown(names: Iterable[str], known: dict, path: str, what: str) -> list[Issue]:
@@ -53,7 +57,7 @@ def _profile(values: list[float] | None, n: int, path: str) -> list[Issue]:
     if values is None:
         return []
     if len(values) != n:
-        return [Issue(path, f"has {len(values)} values but the day has {n} intervals", f"{len(values)} values",
+        return [Issue(path, f"has {len(values)} values but the day has {n} intervals", None,
                       f"give exactly {n} shares (one per interval from 00:00), or change horizon.interval_minutes")]
     return _sums_to_one(values, path, "the intraday shares")
 
@@ -62,6 +66,12 @@ def check(sc: Scenario) -> list[Issue]:
     """Every cross-field problem of a structurally valid scenario."""
     issues: list[Issue] = []
     n_int = sc.horizon.intervals_per_day
+    combos = len(sc.segments) * len(sc.reasons) * len(sc.channels) * len(sc.pools)
+    if combos > MAX_ROUTING_COMBINATIONS:
+        return [Issue("<file>", f"{len(sc.segments)} segments x {len(sc.reasons)} reasons x {len(sc.channels)} "
+                      f"channels x {len(sc.pools)} pools = {combos:,} routing combinations; the limit is "
+                      f"{MAX_ROUTING_COMBINATIONS:,}", None,
+                      "merge segments, reasons or pools that behave alike")]
     for group in ("segments", "reasons", "channels", "pools"):
         for name in getattr(sc, group):
             if name.lower() == RESERVED_NAME:
@@ -84,12 +94,19 @@ def check(sc: Scenario) -> list[Issue]:
     elif sum(s.customers or 0 for s in sc.segments.values()) == 0:
         issues.append(Issue("segments.*.customers", "all customer counts are zero", 0, "give a positive count"))
 
+    has_demand = _has_source(sc, {})  # when no segment has demand at all, that is reported above
     for rname, r in sc.reasons.items():
         if r.per_customer_per_year is not None and not with_customers:
             issues.append(Issue(f"reasons.{rname}.per_customer_per_year",
                                 "needs segment customer counts to turn a rate per customer into volume",
                                 r.per_customer_per_year,
                                 "give every segment 'customers', or use volume_per_day for this reason"))
+        elif has_demand and (r.volume_per_day or r.per_customer_per_year) and not _has_source(sc, r.segment_mix):
+            issues.append(Issue(f"reasons.{rname}.segment_mix", "this reason has volume, but every segment's "
+                                "weight for it (share or customers, times segment_mix) is 0, so it would silently "
+                                "produce no needs", r.segment_mix or None,
+                                "give a segment with demand a positive segment_mix (the default is 1), or set "
+                                "the volume to 0"))
 
     # channels a segment may use
     for sname, seg in sc.segments.items():
@@ -137,7 +154,7 @@ def check(sc: Scenario) -> list[Issue]:
                             "00:00) that sum to 1, or use horizon.steady_state_hours"))
     issues += _profile(sc.arrivals.intraday, n_int, "arrivals.intraday")
     if len(sc.arrivals.weekly) != 7:
-        issues.append(Issue("arrivals.weekly", f"has {len(sc.arrivals.weekly)} values", None,
+        issues.append(Issue("arrivals.weekly", f"has {len(sc.arrivals.weekly)} values, not 7", None,
                             "give 7 shares, Monday first, summing to 1"))
     else:
         issues += _sums_to_one(sc.arrivals.weekly, "arrivals.weekly", "the weekly shares")
@@ -152,6 +169,9 @@ def check(sc: Scenario) -> list[Issue]:
                                 "write e.g. {mon-fri: '08:00-20:00', sat: '09:00-17:00'} or '24/7'"))
 
     # pools
+    bad_shifts: set[str] = set()
+    no_overflow = any(pool.takes_overflow_after_s is None for pool in sc.pools.values())
+    first_choice = _first_choice_pools(sc) if no_overflow else set()
     for pname, pool in sc.pools.items():
         p = f"pools.{pname}"
         issues += _unknown(pool.channels, sc.channels, f"{p}.channels", "channel")
@@ -166,7 +186,7 @@ def check(sc: Scenario) -> list[Issue]:
                                 "split the pool: one for phone-like channels, one for chat/messaging"))
         if isinstance(pool.staffing, list) and len(pool.staffing) != n_int:
             issues.append(Issue(f"{p}.staffing", f"has {len(pool.staffing)} values but the day has {n_int} intervals",
-                                f"{len(pool.staffing)} values",
+                                None,
                                 f"give one number (all day) or exactly {n_int} values, one per interval from 00:00"))
         for i, sh in enumerate(pool.shifts or []):
             try:
@@ -175,6 +195,7 @@ def check(sc: Scenario) -> list[Issue]:
                 if e <= s:
                     raise ValueError(f"shift end {sh.end} is not after start {sh.start}; split overnight shifts")
             except ValueError as err:
+                bad_shifts.add(pname)
                 issues.append(Issue(f"{p}.shifts[{i}]", str(err), sh.model_dump(), "fix the days or times"))
         for i, cls in enumerate(pool.discipline.classes):
             issues += _class_issues(cls, sc, f"{p}.discipline.classes[{i}]")
@@ -183,30 +204,12 @@ def check(sc: Scenario) -> list[Issue]:
         if pool.members_only and sc.policies.premium is None:
             issues.append(Issue(f"{p}.members_only", "serves premium members only, but policies.premium is not "
                                 "defined", True, "add a policies.premium block or drop members_only"))
-        if pool.takes_overflow_after_s is None and not _pool_is_primary_for_something(sc, pname):
+        if pool.takes_overflow_after_s is None and pname not in first_choice:
             issues.append(Issue(f"{p}.takes_overflow_after_s", "this pool takes no overflow and is nobody's first "
                                 "choice, so it never serves a contact", None,
                                 "set takes_overflow_after_s to a wait in seconds, or move the pool up in 'pools'"))
 
-    # every (segment, reason, channel) with demand must be served
-    if not issues:
-        for sname, seg in sc.segments.items():
-            for ch, w in seg.channel_preference.items():
-                if w <= 0:
-                    continue
-                for rname, r in sc.reasons.items():
-                    if r.segment_mix.get(sname, 1.0) <= 0:
-                        continue
-                    if not eligible_pools(sc, sname, rname, ch):
-                        issues.append(Issue(f"segments.{sname}.channel_preference.{ch}",
-                                            f"no pool serves reason '{rname}' on {ch} for segment '{sname}'",
-                                            None, f"add {ch} to a pool's channels and '{rname}' to its reasons "
-                                            f"(or 'all'), or set {ch} to 0 in this segment's preferences"))
-        for ch in used_channels:
-            staffed = any(_ever_staffed(pool) for pool in sc.pools.values() if ch in pool.channels)
-            if not staffed:
-                issues.append(Issue(f"channels.{ch}", "offered to customers but no pool ever staffs it", ch,
-                                    "give a pool serving this channel a positive staffing while it is open"))
+    issues += _coverage(sc, used_channels, windows, bad_shifts)
 
     # incidents
     for i, inc in enumerate(sc.incidents):
@@ -247,12 +250,70 @@ def check(sc: Scenario) -> list[Issue]:
     return issues
 
 
-def _ever_staffed(pool) -> bool:
-    if pool.shifts is not None:
-        return any(s.agents > 0 for s in pool.shifts)
-    if isinstance(pool.staffing, list):
-        return any(x > 0 for x in pool.staffing)
-    return bool(pool.staffing)
+def _has_source(sc: Scenario, mix: dict[str, float]) -> bool:
+    """Whether some segment with demand has a positive weight for a reason (share or customers x mix)."""
+    return any(((seg.share or 0.0) > 0 or (seg.customers or 0) > 0) and mix.get(name, 1.0) > 0
+               for name, seg in sc.segments.items())
+
+
+def _staffed_windows(pool: Pool, interval_s: float) -> list[tuple[float, float]]:
+    """Spans of the week (seconds from Monday 00:00) in which the pool has at least one agent on duty."""
+    from contactsim.scenario.compiled import weekly_staffing  # compiled imports this module
+
+    times, agents = weekly_staffing(pool, interval_s)
+    ends = [*times[1:], WEEK_S]
+    return [(float(a), float(b)) for a, b, n in zip(times, ends, agents, strict=True) if n > 0 and b > a]
+
+
+def _overlap(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> bool:
+    return any(max(s, t) < min(e, u) for s, e in a for t, u in b)
+
+
+def _coverage(sc: Scenario, used_channels: set[str], windows: dict[str, list[tuple[float, float]]],
+              bad_shifts: set[str]) -> list[Issue]:
+    """Every (segment, reason, channel) with demand has a pool, and every channel with demand is open and
+    staffed at some time of the week (unknown names are reported elsewhere and skipped here)."""
+    issues: list[Issue] = []
+    pools = {p: pool for p, pool in sc.pools.items() if not pool.members_only}
+    for sname, seg in sc.segments.items():
+        reasons = [r for r, reason in sc.reasons.items() if reason.segment_mix.get(sname, 1.0) > 0]
+        for ch, w in seg.channel_preference.items():
+            if w <= 0 or ch not in sc.channels:
+                continue
+            served: set[str] = set()
+            for pool in pools.values():
+                if ch in pool.channels and (pool.segments == "all" or sname in pool.segments):
+                    served |= set(sc.reasons) if pool.reasons == "all" else set(pool.reasons)
+            for rname in reasons:
+                if rname not in served:
+                    issues.append(Issue(f"segments.{sname}.channel_preference.{ch}",
+                                        f"no pool serves reason '{rname}' on {ch} for segment '{sname}'",
+                                        None, f"add {ch} to a pool's channels and '{rname}' to its reasons "
+                                        f"(or 'all'), or set {ch} to 0 in this segment's preferences"))
+    interval_s = sc.horizon.interval_minutes * 60.0
+    for ch in sorted(used_channels & set(sc.channels)):
+        open_windows = [(0.0, WEEK_S)] if sc.horizon.steady_state else windows.get(ch)
+        if open_windows is None:  # opening hours that do not parse: reported above
+            continue
+        if not open_windows:
+            issues.append(Issue(f"channels.{ch}.opening_hours", "never open, but customers prefer this channel",
+                                sc.channels[ch].opening_hours,
+                                "give opening hours, e.g. {mon-fri: '08:00-18:00'} or '24/7', or set this "
+                                "channel's preference to 0 in every segment"))
+            continue
+        serving = [p for p, pool in sc.pools.items() if ch in pool.channels]
+        if any(p in bad_shifts for p in serving):
+            continue
+        staffed = [w for p in serving for w in _staffed_windows(sc.pools[p], interval_s)]
+        if not staffed:
+            issues.append(Issue(f"channels.{ch}", "offered to customers but no pool ever staffs it", ch,
+                                "give a pool serving this channel a positive staffing while it is open"))
+        elif not _overlap(open_windows, staffed):
+            issues.append(Issue(f"channels.{ch}", "offered to customers, but no pool serving it has an agent on "
+                                "duty while it is open", sc.channels[ch].opening_hours,
+                                f"staff a pool serving {ch} ({', '.join(serving)}) during the opening hours, or "
+                                "change the opening hours"))
+    return issues
 
 
 def _matches_pool(pool, sname: str, rname: str, ch: str, premium: bool) -> bool:
@@ -269,15 +330,27 @@ def eligible_pools(sc: Scenario, sname: str, rname: str, ch: str, premium: bool 
     return [p for p, pool in sc.pools.items() if _matches_pool(pool, sname, rname, ch, premium)]
 
 
-def _pool_is_primary_for_something(sc: Scenario, pname: str) -> bool:
-    for sname in sc.segments:
-        for rname in sc.reasons:
-            for ch in sc.channels:
-                for premium in (False, True):
-                    el = eligible_pools(sc, sname, rname, ch, premium)
-                    if el and el[0] == pname:
-                        return True
-    return False
+def _first_choice_pools(sc: Scenario) -> set[str]:
+    """Pools that are the first eligible pool for some (segment, reason, channel, membership).
+
+    Per channel and membership, a pool is someone's first choice when its segment x reason block is not
+    already covered by the pools listed before it (boolean tables, so large scenarios stay fast).
+    """
+    segs, reasons = list(sc.segments), list(sc.reasons)
+    out: set[str] = set()
+    for ch in sc.channels:
+        for premium in (False, True):
+            covered = np.zeros((len(segs), len(reasons)), dtype=bool)
+            for pname, pool in sc.pools.items():
+                if ch not in pool.channels or (pool.members_only and not premium):
+                    continue
+                s_ok = np.array([pool.segments == "all" or s in pool.segments for s in segs])
+                r_ok = np.array([pool.reasons == "all" or r in pool.reasons for r in reasons])
+                block = np.outer(s_ok, r_ok)
+                if (block & ~covered).any():
+                    out.add(pname)
+                covered |= block
+    return out
 
 
 def expected_needs(sc: Scenario) -> float:
