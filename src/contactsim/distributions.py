@@ -33,9 +33,6 @@ class Sampler:
         """``ppf`` for one uniform, without numpy's per-call overhead (the engine's follow-up draws)."""
         return float(self.ppf(np.array([u]))[0])
 
-    def scaled(self, factor: float) -> Sampler:
-        """The same shape with every value multiplied by ``factor`` (handle-time penalties)."""
-        return Scaled(self, factor)
 
 
 @dataclass(frozen=True)
@@ -146,22 +143,3 @@ class Empirical(Sampler):
         idx = np.minimum((u * len(arr)).astype(np.int64), len(arr) - 1)
         return arr[idx]
 
-
-@dataclass(frozen=True)
-class Scaled(Sampler):
-    base: Sampler
-    factor: float
-
-    @property
-    def mean(self) -> float:  # type: ignore[override]
-        return self.base.mean * self.factor
-
-    @property
-    def variance(self) -> float:  # type: ignore[override]
-        return self.base.variance * self.factor**2
-
-    def ppf(self, u: np.ndarray) -> np.ndarray:
-        return self.base.ppf(u) * self.factor
-
-    def ppf_one(self, u: float) -> float:
-        return self.base.ppf_one(u) * self.factor

@@ -192,7 +192,6 @@ INFO_FIELDS = (("need_at", float), ("level", np.int8), ("self_service_failed", b
                ("channel_fit", float), ("steering_effort", float))
 
 
-_BY_ID = attrgetter("id")
 _BY_ARR = attrgetter("arr")
 _COLUMN_GETTERS = [(name, attrgetter(attr), dt) for name, attr, dt in CONTACT_FIELDS]
 _INFO = attrgetter("info")

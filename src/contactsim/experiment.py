@@ -19,7 +19,6 @@ import pandas as pd
 from contactsim import metrics
 from contactsim.replication import ReplicationResult, run_replication
 from contactsim.scenario.compiled import Compiled, compile_scenario
-from contactsim.scenario.load import scenario_hash
 from contactsim.scenario.schema import Scenario
 
 Backend = str  # "serial" | "process" | "dask"
@@ -199,6 +198,3 @@ def assemble(scenario: Scenario, seed: int, reps: list[ReplicationResult], wall:
         n_needs=sum(r.n_needs for r in reps), n_contacts=sum(r.n_contacts for r in reps),
     )
 
-
-def scenario_digest(scenario: Scenario) -> str:
-    return scenario_hash(scenario)

@@ -18,7 +18,6 @@ from contactsim.scenario.timespec import WEEK_S
 
 # terminal stages of a need (the engine fills in the assisted ones)
 PREVENTED, PROACTIVE_RESOLVED, SELF_SERVED, ASSISTED = 0, 1, 2, 3
-STAGE_NAMES = ("prevented", "proactive_resolved", "self_served", "assisted")
 DEFER_SPREAD_S = 1800.0
 """Customers who find every channel closed come back within this long after the next opening."""
 
