@@ -36,6 +36,9 @@ class Needs:
     """True for needs caused by an incident (outage) rather than the baseline profile."""
     u: np.ndarray
     """Uniforms [n, len(PURPOSES)] (float64 from float32 draws)."""
+    key: np.ndarray
+    """A 64-bit key per need (uint64) from which its follow-up contacts draw their own uniforms
+    (``rng.keyed_uniforms``); drawn after the need's other numbers, so it shifts none of them."""
 
     def __len__(self) -> int:
         return len(self.arrival_at)
@@ -101,7 +104,7 @@ def generate(c: Compiled, seed: int, rep: int, block: int = 0) -> Needs:
     vol = daily_volume(c)
     day_mult = _day_factor(c, seed, rep, block) if not c.steady_state else 1.0
     base = np.asarray(sc.arrivals.intraday, dtype=float) if sc.arrivals.intraday is not None else None
-    parts_t, parts_s, parts_r, parts_u, parts_i = [], [], [], [], []
+    parts_t, parts_s, parts_r, parts_u, parts_i, parts_k = [], [], [], [], [], []
     for i, sname in enumerate(c.segments):
         for j, rname in enumerate(c.reasons):
             if vol[i, j] <= 0:
@@ -115,6 +118,7 @@ def generate(c: Compiled, seed: int, rep: int, block: int = 0) -> Needs:
             parts_r.append(np.full(t.size, j, dtype=np.int16))
             parts_u.append(rng.random((t.size, len(PURPOSES)), dtype=np.float32))
             parts_i.append(np.zeros(t.size, dtype=bool))
+            parts_k.append(rng.integers(0, 2**63, t.size, dtype=np.uint64))
     shares = vol.sum(axis=1) / max(vol.sum(), 1e-300)
     for k, inc in enumerate(sc.incidents):
         start = (inc.day - 1) * DAY_S + parse_clock(inc.start)
@@ -133,13 +137,14 @@ def generate(c: Compiled, seed: int, rep: int, block: int = 0) -> Needs:
         parts_r.append(np.full(int(keep.sum()), c.reasons.index(inc.reason), dtype=np.int16))
         parts_u.append(rng.random((n, len(PURPOSES)), dtype=np.float32)[keep])
         parts_i.append(np.ones(int(keep.sum()), dtype=bool))
+        parts_k.append(rng.integers(0, 2**63, n, dtype=np.uint64)[keep])
     if not parts_t:
         return Needs(np.zeros(0), np.zeros(0, np.int16), np.zeros(0, np.int16), np.zeros(0, bool),
-                     np.zeros((0, len(PURPOSES))))
+                     np.zeros((0, len(PURPOSES))), np.zeros(0, np.uint64))
     t = np.concatenate(parts_t)
     order = np.argsort(t, kind="stable")
     u = np.concatenate(parts_u)[order].astype(np.float64)
     # float32 uniforms can round to exactly 1.0; keep them inside [0, 1) for inverse transforms
     np.minimum(u, np.nextafter(1.0, 0.0), out=u)
     return Needs(t[order], np.concatenate(parts_s)[order], np.concatenate(parts_r)[order],
-                 np.concatenate(parts_i)[order], u)
+                 np.concatenate(parts_i)[order], u, np.concatenate(parts_k)[order])

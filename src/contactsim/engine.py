@@ -23,7 +23,7 @@ from simpy.events import Event
 
 from contactsim.arrivals import Needs, U
 from contactsim.funnel import DEFER_SPREAD_S, FunnelResult
-from contactsim.rng import stream
+from contactsim.rng import keyed_uniforms
 from contactsim.scenario.compiled import Compiled, CompiledPool, sampler
 
 # contact states / outcomes
@@ -32,7 +32,16 @@ WAITING, SERVED, ABANDONED, UNSERVED, PENDING = 0, 1, 2, 3, 4
 FIRST, RETRIAL, REPEAT, OUTREACH, WEBCARE = 0, 1, 2, 3, 4
 KIND_NAMES = ("first", "retrial", "repeat", "outreach", "webcare")
 # final state of an assisted need
-RESOLVED, UNRESOLVED, NEED_ABANDONED, NEED_UNSERVED = 10, 11, 12, 13
+RESOLVED, UNRESOLVED, NEED_ABANDONED, NEED_UNSERVED, NEED_CENSORED = 10, 11, 12, 13, 14
+LATE = 2
+"""Event priority after SimPy's NORMAL: an abandonment settles after everything else at the same instant,
+so a contact whose wait reaches its patience exactly when an agent frees up is served (the tie rule; the
+lazy path, which abandons only when ``deadline < now``, follows the same rule)."""
+N_FOLLOW_UP_U = 10
+"""Uniforms per follow-up contact: delay, opening spread, patience, handle, then the contact's own five
+(resolution, retrial, after-contact work, complaint, callback acceptance), then the go/no-go of a repeat."""
+WEBCARE_INDEX, OUTREACH_INDEX = 1000, 2000
+"""Follow-up indices of a need's webcare case and outreach contact in its keyed uniforms."""
 
 
 class _Call(Event):
@@ -40,13 +49,13 @@ class _Call(Event):
 
     __slots__ = ()
 
-    def __init__(self, env: simpy.Environment, delay: float, fn, arg) -> None:
+    def __init__(self, env: simpy.Environment, delay: float, fn, arg, priority: int = NORMAL) -> None:
         self.env = env
         self.callbacks = [fn]
         self._value = arg
         self._ok = True
-        # what env.schedule(self, NORMAL, delay) does, without the extra call on the hot path
-        heapq.heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
+        # what env.schedule(self, priority, delay) does, without the extra call on the hot path
+        heapq.heappush(env._queue, (env._now + delay, priority, next(env._eid), self))
 
 
 class Contact:
@@ -61,6 +70,7 @@ class Contact:
         "__dict__",
         "acw",
         "acw0",
+        "agent",
         "ans",
         "arr",
         "attempt",
@@ -71,14 +81,18 @@ class Contact:
         "hdl",
         "id",
         "info",
+        "key",
         "kind",
+        "leg",
         "need",
         "pat",
         "pool",
         "prem",
         "queued_in",
         "rea",
+        "rep",
         "res",
+        "retr",
         "route",
         "seg",
         "state",
@@ -91,11 +105,14 @@ class Contact:
     callback = False
     queued_at0 = math.nan
     wait_before = 0.0
+    xfer_pool = -1
+    xfer_at = math.nan
+    xfer_s = 0.0
 
     def __init__(self, cid: int, need: int, seg: int, rea: int, ch: int, arr: float, pat: float, hdl: float,
                  kind: int, attempt: int, prem: bool, us: tuple[float, float, float, float, float],
                  info: tuple[float, int, bool, int, bool], route: list[tuple[int, float]],
-                 acw0: float = math.nan) -> None:
+                 acw0: float = math.nan, key: int = 0, retr: int = 0, rep: int = 0) -> None:
         self.id = cid
         self.need = need
         self.seg = seg
@@ -106,6 +123,11 @@ class Contact:
         self.hdl = hdl
         self.kind = kind
         self.attempt = attempt
+        """Contact number within its need (1 = first contact): every earlier contact is an effort step."""
+        self.retr = retr
+        """Retrials since the need's last answered contact (the retrial budget, ``max_attempts`` - 1)."""
+        self.rep = rep
+        """Repeat contacts of the need so far (the repeat budget, ``max_repeats``)."""
         self.prem = prem
         self.us = us
         """Uniforms: first-contact resolution, retrial, after-contact work, complaint, callback acceptance."""
@@ -115,7 +137,11 @@ class Contact:
         """Pools that may serve it, first choice first, with the wait after which each joins."""
         self.acw0 = acw0
         """After-contact work if served by the first-choice pool (drawn in bulk at birth)."""
+        self.key = key
+        """The need's key for its follow-ups' own uniforms (``rng.keyed_uniforms``)."""
         self.state = PENDING
+        self.leg = 0
+        """Queue leg: 1 on first queueing, +1 at each requeue; a timer or heap entry of an older leg is stale."""
         self.queued_in: list[int] | None = None
 
     def not_served(self, state: int, wait: float = math.nan, end: float = math.nan) -> None:
@@ -127,17 +153,26 @@ class Contact:
         self.handle = math.nan
         self.acw = 0.0
         self.pool = -1
+        self.agent = -1
         self.res = False
 
 
 class _Pool:
-    """Agents of one pool: who is free (by load, for chat concurrency) and who waits."""
+    """Agents of one pool: who is on duty, who is free (by load, for chat concurrency) and who waits."""
 
     def __init__(self, cp: CompiledPool) -> None:
         self.cp = cp
         self.k = cp.concurrency
         self.staffed = 0
-        self.load = [0] * max(cp.max_agents, 1)
+        self.load: list[int] = []
+        self.on: list[bool] = []
+        """on[agent]: on duty (an agent whose shift ended finishes the contacts in hand, then leaves)."""
+        self.left_at: list[float] = []
+        self.spare: list[int] = []
+        """Agent numbers off duty with nothing in hand, reused by the next group that joins."""
+        self.groups: dict[int, list[int]] = {}
+        self.overtime: list[tuple[float, float]] = []
+        """(shift end, last contact done) of agents who finished contacts after their shift ended."""
         self.free: list[set[int]] = [set() for _ in range(self.k)]
         self.n_idle_agents = 0
         self.rank = cp.rank.tolist()
@@ -150,9 +185,12 @@ class _Pool:
         self.credit = [0.0] * len(cp.weights)
         self.simple = self.k == 1 and not cp.reserve_agents and not cp.weights
         """One contact per agent and no reserve: releases can hand the agent straight to the next contact."""
-        self.heap: list[tuple[int, float, int, Contact]] = []
-        self.rheap: list[tuple[int, float, int, Contact]] = []  # reserved-class contacts (reserve policy)
+        self.heap: list[tuple[int, float, int, Contact, int]] = []
+        self.rheap: list[tuple[int, float, int, Contact, int]] = []  # reserved-class contacts (reserve policy)
         self.n_waiting = 0
+        self.busy_sum = cp.expected_busy_s
+        self.busy_n = 1
+        """Running mean agent time per contact of this pool (seeded with its expected value): callback predictions."""
 
     def take_agent(self) -> int:
         for level, bucket in enumerate(self.free):
@@ -166,6 +204,47 @@ class _Pool:
     def has_free(self) -> bool:
         return any(self.free)
 
+    def join(self, group: int, n: int) -> None:
+        """``n`` agents of a new group come on duty (cost O(n))."""
+        members = self.groups.setdefault(group, [])
+        for _ in range(n):
+            if self.spare:
+                a = self.spare.pop()
+            else:
+                a = len(self.load)
+                self.load.append(0)
+                self.on.append(False)
+                self.left_at.append(math.nan)
+            self.on[a] = True
+            members.append(a)
+            self.free[0].add(a)
+        self.n_idle_agents += n
+        self.staffed += n
+
+    def leave(self, group: int, n: int, now: float) -> None:
+        """``n`` agents of a group go off duty (idle ones first); busy ones finish what they hold (O(n))."""
+        members = self.groups[group]
+        members.sort(key=self.load.__getitem__, reverse=True)  # idle (load 0) at the end
+        for _ in range(n):
+            a = members.pop()
+            self.on[a] = False
+            ld = self.load[a]
+            if ld < self.k:
+                self.free[ld].discard(a)
+            if ld == 0:
+                self.n_idle_agents -= 1
+                self.spare.append(a)
+            else:
+                self.left_at[a] = now
+        if not members:
+            del self.groups[group]
+        self.staffed -= n
+
+    def off_duty_done(self, agent: int, now: float) -> None:
+        """An agent whose shift had ended put down its last contact: it leaves now."""
+        self.overtime.append((self.left_at[agent], now))
+        self.spare.append(agent)
+
 
 @dataclass
 class Flushed:
@@ -177,16 +256,21 @@ class Flushed:
     final_codes: np.ndarray
     repeats: np.ndarray
     complained: np.ndarray
+    overtime: list[tuple[int, float, float]]
+    """(pool, from, to): agents finishing contacts after their shift ended (on duty, paid)."""
 
 
 CONTACT_FIELDS = (
     ("contact_id", "id", np.int64), ("need_id", "need", np.int64), ("kind", "kind", np.int8),
-    ("attempt", "attempt", np.int16), ("segment", "seg", np.int16), ("reason", "rea", np.int16),
-    ("channel", "ch", np.int16), ("pool", "pool", np.int16), ("premium", "prem", bool),
+    ("attempt", "attempt", np.int16), ("retrial", "retr", np.int16), ("repeat", "rep", np.int16),
+    ("segment", "seg", np.int16), ("reason", "rea", np.int16),
+    ("channel", "ch", np.int16), ("pool", "pool", np.int16), ("agent", "agent", np.int32),
+    ("premium", "prem", bool),
     ("arrival_at", "arr", float), ("answered_at", "ans", float), ("end_at", "end", float),
     ("wait_s", "wait", float), ("handle_s", "handle", float), ("acw_s", "acw", float), ("ivr_s", "ivr", float),
     ("state", "state", np.int8), ("resolved", "res", bool), ("transfers", "transfers", np.int8),
-    ("callback", "callback", bool),
+    ("callback", "callback", bool), ("misroute_pool", "xfer_pool", np.int16), ("misroute_at", "xfer_at", float),
+    ("misroute_s", "xfer_s", float),
 )
 INFO_FIELDS = (("need_at", float), ("level", np.int8), ("self_service_failed", bool),
                ("channel_fit", float), ("steering_effort", float))
@@ -203,7 +287,6 @@ class Engine:
         self.c = c
         self.sc = c.scenario
         self.env = simpy.Environment()
-        self.rng = stream(seed, rep, "engine/dynamic")
         self.pools = [_Pool(cp) for cp in c.pool_defs]
         self.routes = c.routes
         self.fcr = c.fcr.tolist()
@@ -211,12 +294,15 @@ class Engine:
         self.abandons = c.channel_abandons
         self.handle = c.handle
         self.patience = c.patience
+        self.ss_hfac = c.ss_handle_factor.tolist()
+        self.ss_pfac = c.ss_patience_factor.tolist()
         self.repeat_rules = [self.sc.reasons[r].repeat for r in c.reasons]
         self.retrial_rules = [self.sc.segments[s].retrial for s in c.segments]
         cb = self.sc.policies.callback
         self.cb_channels = {c.channels.index(x) for x in cb.channels} if cb else set()
         self.cb_limit = cb.offer_when_wait_exceeds_s if cb else math.inf
         self.cb_accept = cb.acceptance if cb else 0.0
+        self._cb_close = [closing_lookup(c, k) for k in range(len(c.channels))]
         self.transfer_s = self.sc.policies.ivr.transfer_time_s if self.sc.policies.ivr else 0.0
         wc = self.sc.webcare
         self.webcare_pool = c.pools.index(wc.pool) if wc and wc.pool else -1
@@ -226,15 +312,13 @@ class Engine:
         self.next_arrival = 0
         self.seq = 0
         self.done: list[Contact] = []
-        self.final: list[tuple[int, int]] = []
-        self.repeats: dict[int, int] = {}
+        self.final: list[tuple[int, int, int]] = []
+        """(need, final state, repeat contacts made) of needs that reached their final state."""
         self.complained: set[int] = set()
         self._samplers: dict = {}
-        self._aht_sum = 0.0
-        self._aht_n = 0
         for pool in self.pools:
-            for t, n in zip(pool.cp.change_times.tolist(), pool.cp.change_agents.tolist(), strict=True):
-                _Call(self.env, t, self._staff, (pool, int(n)))
+            for t, group, n in pool.cp.staff_events:
+                _Call(self.env, t, self._staff, (pool, group, n))
         # bound methods made once: creating one per scheduled event is measurable on the hot path
         self._arrive_cb, self._release_cb, self._abandon_cb = self._arrive, self._release, self._abandon
         self._overflow_cb, self._requeue_cb = self._overflow, self._requeue
@@ -267,11 +351,12 @@ class Engine:
         acw0 = self._first_choice_acw(routes, u[:, U["acw"]])
         ch, pat, hdl = ch_a.tolist(), f.patience_s[pos].tolist(), f.handle_s[pos].tolist()
         at_l, need_l, acw_l = at.tolist(), (idx + need_offset).tolist(), acw0.tolist()
+        keys = needs.key[idx].tolist()
         batch = []
         cid = self.next_id
         for k in order.tolist():
             batch.append(Contact(cid, need_l[k], seg[k], rea[k], ch[k], at_l[k], pat[k], hdl[k], FIRST, 1,
-                                 prem[k], us[k], info[k], routes[k], acw_l[k]))
+                                 prem[k], us[k], info[k], routes[k], acw_l[k], keys[k]))
             cid += 1
         self.next_id = cid
         misrouted, ivr_s = f.misrouted[pos], f.ivr_s[pos]
@@ -293,9 +378,10 @@ class Engine:
             ch0 = self.c.pool_defs[pool].channels[0]
             need_info = (float(needs.arrival_at[need]), int(level[need]), bool(f.ss_attempted[need]),
                          float(f.channel_fit[need]), float(f.steering_effort[need]))
+            key = int(needs.key[need])
             self._new_contact(need + need_offset, int(needs.segment[need]), int(needs.reason[need]),
                               bool(f.premium[need]), ch0, max(t, now), math.inf, h, OUTREACH, 1, need_info,
-                              forced_pool=pool)
+                              keyed_uniforms(key, OUTREACH_INDEX, 5), key, forced_pool=pool)
 
     def _first_choice_acw(self, routes: list[list[tuple[int, float]]], u: np.ndarray) -> np.ndarray:
         """After-contact work for each contact as if served by its first-choice pool (vectorised)."""
@@ -358,14 +444,19 @@ class Engine:
             for ct in _contacts_in(arg):
                 if ct.state in (WAITING, PENDING):
                     pending[ct.id] = ct
+        now = self.env._now
         for ct in sorted(pending.values(), key=lambda x: x.id):
-            if ct.state == WAITING and ct.deadline <= self.env._now:
+            if ct.state == WAITING and ct.deadline < now:
                 self._abandoned_at(ct, ct.deadline)
                 continue
             ct.not_served(UNSERVED)
             self.done.append(ct)
             if ct.kind not in (OUTREACH, WEBCARE):
-                self.final.append((ct.need, NEED_UNSERVED))
+                self.final.append((ct.need, NEED_UNSERVED, ct.rep))
+        for pool in self.pools:  # agents past their shift still holding a contact at the end of the drain
+            for a, on in enumerate(pool.on):
+                if not on and pool.load[a] > 0:
+                    pool.overtime.append((pool.left_at[a], now))
 
     def flush(self) -> Flushed:
         if self.next_arrival:  # arrived contacts live on in `done` or in queues, not in the arrival list
@@ -381,33 +472,32 @@ class Engine:
         moved = ~np.isnan(first_q)  # misrouted contacts: report when they first entered a queue
         cols["arrival_at"][moved] = first_q[moved]
         final, self.final = self.final, []
-        ids = np.array([n for n, _ in final], dtype=np.int64)
-        codes = np.array([k for _, k in final], dtype=np.int8)
-        reps = np.array([self.repeats.pop(n, 0) for n in ids.tolist()], dtype=np.int16)
+        ids = np.array([n for n, _, _ in final], dtype=np.int64)
+        codes = np.array([k for _, k, _ in final], dtype=np.int8)
+        reps = np.array([r for _, _, r in final], dtype=np.int16)
         comp = np.array([n in self.complained for n in ids.tolist()], dtype=bool)
         self.complained.difference_update(ids.tolist())
-        return Flushed(cols, ids, codes, reps, comp)
+        overtime = [(p.cp.index, a, b) for p in self.pools for a, b in p.overtime]
+        for p in self.pools:
+            p.overtime = []
+        return Flushed(cols, ids, codes, reps, comp, overtime)
+
+    def add_contact(self, need: int, seg: int, rea: int, ch: int, at: float, patience_s: float, handle_s: float,
+                    premium: bool = False, key: int = 0) -> None:
+        """Schedule one first contact by hand (tools and tests that need exact times, e.g. ties)."""
+        info = (at, 4, False, 1.0, 0.0)
+        self._new_contact(need, seg, rea, premium, ch, at, patience_s, handle_s, FIRST, 1, info,
+                          keyed_uniforms(key, 1, 5), key)
 
     # -- contact bookkeeping ---------------------------------------------------------------------------
     def _new_contact(self, need: int, seg: int, rea: int, prem: bool, ch: int, at: float, patience: float,
-                     handle: float, kind: int, attempt: int, info: tuple, forced_pool: int = -1) -> None:
-        r = self.rng.random(5).tolist()
+                     handle: float, kind: int, attempt: int, info: tuple, us: list[float], key: int,
+                     forced_pool: int = -1, retr: int = 0, rep: int = 0) -> None:
         route = [(forced_pool, 0.0)] if forced_pool >= 0 else self.routes[(seg, rea, ch, prem)]
-        ct = Contact(self.next_id, need, seg, rea, ch, at, patience, handle, kind, attempt, prem, r, info, route)
+        ct = Contact(self.next_id, need, seg, rea, ch, at, patience, handle, kind, attempt, prem, us, info, route,
+                     math.nan, key, retr, rep)
         self.next_id += 1
         _Call(self.env, at - self.env._now, self._arrive_cb, ct)
-
-    def _open_at(self, ch: int, t: float) -> float:
-        """``t`` if the channel is open then; else a moment in the half hour after its next opening
-        (customers do not all call back on the opening second)."""
-        at = self._open_fns[ch](t)
-        return at if at == t else at + self.rng.random() * DEFER_SPREAD_S
-
-    def _draw(self, key: tuple[int, int], table: dict) -> float:
-        smp = table.get(key)
-        if smp is None:
-            return math.inf
-        return smp.ppf_one(self.rng.random())
 
     def _sampler_cache(self, key: tuple, spec):
         s = self._samplers.get(key)
@@ -421,6 +511,7 @@ class Engine:
 
     def _arrive_now(self, ct: Contact) -> None:
         ct.state = WAITING
+        ct.leg += 1
         route = ct.route
         pools = self.pools
         for p, delay in route:
@@ -431,34 +522,33 @@ class Engine:
                     return
         # callback offer on long predicted waits: the customer keeps its place and cannot abandon
         pat = ct.pat
-        if ct.ch in self.cb_channels and ct.kind != OUTREACH:
+        if ct.ch in self.cb_channels and ct.kind != OUTREACH and not ct.callback:
             primary = self.pools[route[0][0]]
-            predicted = primary.n_waiting * self._aht_guess(primary) / max(primary.staffed, 1)
-            if predicted > self.cb_limit and ct.us[4] < self.cb_accept:
+            predicted = primary.n_waiting * (primary.busy_sum / primary.busy_n) / max(primary.staffed * primary.k, 1)
+            now = self.env._now
+            if (predicted > self.cb_limit and ct.us[4] < self.cb_accept
+                    and now + predicted < self._cb_close[ct.ch](now)):
                 ct.callback = True
-                pat = math.inf
+        if ct.callback:
+            pat = math.inf
         qi: list[int] = []
         ct.queued_in = qi
+        leg = ct.leg
         for p, delay in route:
             if delay == 0.0:
                 self._enqueue(self.pools[p], ct)
                 qi.append(p)
             else:
-                _Call(self.env, delay, self._overflow_cb, (ct, p))
+                _Call(self.env, delay, self._overflow_cb, (ct, p, leg))
         ct.deadline = math.inf
         if pat != math.inf and self.abandons[ct.ch]:
-            if self.lazy_abandon[ct.seg]:
-                ct.deadline = ct.arr + pat  # found and settled when an agent next looks at the queue
-            else:
-                _Call(self.env, pat, self._abandon_cb, ct)
-
-    def _aht_guess(self, pool: _Pool) -> float:
-        """Running mean handle time (the ACD's estimate behind a predicted wait)."""
-        return self._aht_sum / self._aht_n if self._aht_n else pool.cp.handle_time_factor * 300.0
+            ct.deadline = ct.arr + pat
+            if not self.lazy_abandon[ct.seg]:  # lazy: found and settled when an agent next looks at the queue
+                _Call(self.env, pat, self._abandon_cb, (ct, leg), LATE)
 
     def _overflow(self, ev: Event) -> None:
-        ct, p = ev._value
-        if ct.state != WAITING:
+        ct, p, leg = ev._value
+        if ct.state != WAITING or ct.leg != leg:
             return
         if ct.deadline < self.env._now:
             self._abandoned_at(ct, ct.deadline)
@@ -478,7 +568,7 @@ class Engine:
         if not cp.strict:
             rank = 0
         self.seq += 1
-        entry = (rank, eff, self.seq, ct)
+        entry = (rank, eff, self.seq, ct, ct.leg)
         if pool.weights:
             heapq.heappush(pool.class_heaps[rank], entry)
         else:
@@ -513,7 +603,7 @@ class Engine:
         cp = pool.cp
         load = pool.load[agent]
         pool.load[agent] = load + 1
-        if load + 1 < pool.k and agent < pool.staffed:
+        if load + 1 < pool.k and pool.on[agent]:
             pool.free[load + 1].add(agent)  # a chat agent with room for another conversation
         wait = now - ct.arr
         if ct.misroute:
@@ -522,6 +612,7 @@ class Engine:
             ct.transfers += 1
             ct.state = PENDING
             ct.wait_before += wait + self.transfer_s
+            ct.xfer_pool, ct.xfer_at, ct.xfer_s = cp.index, now, self.transfer_s
             _Call(self.env, self.transfer_s, self._release_cb, (pool, agent))
             _Call(self.env, self.transfer_s, self._requeue_cb, ct)
             return
@@ -535,11 +626,12 @@ class Engine:
         ct.handle = handle
         ct.acw = acw
         ct.pool = cp.index
+        ct.agent = agent
         end = now + handle
         ct.end = end
-        if self.cb_channels:  # the running mean handle time only feeds callback wait predictions
-            self._aht_sum += handle
-            self._aht_n += 1
+        if self.cb_channels:  # the pool's running mean agent time only feeds callback wait predictions
+            pool.busy_sum += handle + acw
+            pool.busy_n += 1
         _Call(self.env, handle + acw, self._release_cb, (pool, agent))
         self.done.append(ct)
         if ct.kind in (OUTREACH, WEBCARE):
@@ -548,43 +640,53 @@ class Engine:
         resolved = self.always_resolved or ct.us[0] < self.fcr[ct.rea][ct.ch]
         ct.res = resolved
         if resolved:
-            self.final.append((ct.need, RESOLVED))
+            self.final.append((ct.need, RESOLVED, ct.rep))
             return
         rep = self.repeat_rules[ct.rea]
-        n_rep = self.repeats.get(ct.need, 0)
-        if n_rep < rep.max_repeats and self.rng.random() < rep.probability:
-            self.repeats[ct.need] = n_rep + 1
-            delay = self._sampler_cache(("repeat", ct.rea), rep.delay).ppf_one(self.rng.random())
-            self._follow_up(ct, end + delay, REPEAT)
-        else:
-            self._finalise(ct, UNRESOLVED)
+        if ct.rep < rep.max_repeats:
+            u = keyed_uniforms(ct.key, ct.attempt + 1, N_FOLLOW_UP_U)
+            if u[9] < rep.probability:
+                delay = self._sampler_cache(("repeat", ct.rea), rep.delay).ppf_one(u[0])
+                self._follow_up(ct, end + delay, REPEAT, u)
+                return
+        self._finalise(ct, UNRESOLVED)
 
-    def _follow_up(self, ct: Contact, at: float, kind: int) -> None:
-        """A retrial or repeat contact of the same need, on the same channel (next opening if closed)."""
+    def _follow_up(self, ct: Contact, at: float, kind: int, u: list[float]) -> None:
+        """A retrial or repeat contact of the same need, on the same channel (next opening if closed), with
+        the need's own uniforms for this follow-up. One that would come after the drain is censored."""
         ch = ct.ch
         if not self.c.steady_state:
-            at = self._open_at(ch, at)
-        if at >= self.c.horizon_s:
-            self._finalise(ct, NEED_ABANDONED if kind == RETRIAL else UNRESOLVED)
+            t = self._open_fns[ch](at)
+            at = t if t == at else t + u[1] * DEFER_SPREAD_S
+        if at >= self.c.end_s:
+            self._finalise(ct, NEED_CENSORED)
             return
-        pat = self._draw((ct.seg, ch), self.patience) if self.abandons[ch] else math.inf
-        hdl = self._draw((ct.rea, ch), self.handle)
-        self._new_contact(ct.need, ct.seg, ct.rea, ct.prem, ch, at, pat, hdl, kind, ct.attempt + 1,
-                          ct.info)
+        ss = ct.info[2]
+        smp = self.patience.get((ct.seg, ch))
+        pat = smp.ppf_one(u[2]) if smp is not None and self.abandons[ch] else math.inf
+        smp = self.handle.get((ct.rea, ch))
+        hdl = smp.ppf_one(u[3]) if smp is not None else math.inf
+        if ss:  # a need whose self-service failed keeps its handle-time and patience factors
+            hdl *= self.ss_hfac[ct.rea]
+            pat *= self.ss_pfac[ct.rea]
+        retr, rep = (ct.retr + 1, ct.rep) if kind == RETRIAL else (0, ct.rep + 1)
+        self._new_contact(ct.need, ct.seg, ct.rea, ct.prem, ch, at, pat, hdl, kind, ct.attempt + 1, ct.info,
+                          u[4:9], ct.key, retr=retr, rep=rep)
 
     def _finalise(self, ct: Contact, final: int) -> None:
-        self.final.append((ct.need, final))
+        self.final.append((ct.need, final, ct.rep))
         wc = self.sc.webcare
-        if wc is None:
+        if wc is None or final == NEED_CENSORED:
             return
         p = wc.complaint_probability_unresolved if final == UNRESOLVED else wc.complaint_probability_abandoned
         if ct.us[3] < p:
             self.complained.add(ct.need)
             if self.webcare_pool >= 0:
                 ch = self.c.pool_defs[self.webcare_pool].channels[0]
-                h = self._sampler_cache(("webcare",), wc.handle_time).ppf_one(self.rng.random())
+                u = keyed_uniforms(ct.key, WEBCARE_INDEX, 6)
+                h = self._sampler_cache(("webcare",), wc.handle_time).ppf_one(u[0])
                 self._new_contact(ct.need, ct.seg, ct.rea, ct.prem, ch, self.env.now + 600.0, math.inf, h, WEBCARE,
-                                  1, ct.info, forced_pool=self.webcare_pool)
+                                  1, ct.info, u[1:6], ct.key, forced_pool=self.webcare_pool)
 
     def _requeue(self, ev: Event) -> None:
         ct = ev._value
@@ -594,23 +696,24 @@ class Engine:
         self._arrive_now(ct)
 
     def _abandon(self, ev: Event) -> None:
-        ct = ev._value
-        if ct.state != WAITING:
+        ct, leg = ev._value
+        if ct.state != WAITING or ct.leg != leg:
             return
         self._leave_queues(ct)
         now = self.env.now
         ct.not_served(ABANDONED, now - ct.arr + ct.wait_before, now)
         self.done.append(ct)
         retrial = self.retrial_rules[ct.seg]
-        if retrial and ct.attempt < retrial.max_attempts and ct.us[1] < retrial.probability:
-            delay = self._sampler_cache(("retrial", ct.seg), retrial.delay).ppf_one(self.rng.random())
-            self._follow_up(ct, now + delay, RETRIAL)
+        if retrial and ct.retr + 1 < retrial.max_attempts and ct.us[1] < retrial.probability:
+            u = keyed_uniforms(ct.key, ct.attempt + 1, N_FOLLOW_UP_U)
+            delay = self._sampler_cache(("retrial", ct.seg), retrial.delay).ppf_one(u[0])
+            self._follow_up(ct, now + delay, RETRIAL, u)
         else:
             self._finalise(ct, NEED_ABANDONED)
 
     def _release(self, ev: Event) -> None:
         pool, agent = ev._value
-        if pool.simple and agent < pool.staffed:
+        if pool.simple and pool.on[agent]:
             # one contact per agent, no reserve: a waiting contact means no other agent is idle, so this
             # agent takes the next one directly (what dispatching from the free set would do, faster)
             pool.load[agent] = 0
@@ -623,19 +726,21 @@ class Engine:
             return
         load = pool.load[agent] - 1
         pool.load[agent] = load
-        if agent < pool.staffed:
+        if pool.on[agent]:
             pool.free[load].add(agent)
             if load == 0:
                 pool.n_idle_agents += 1
             if load + 1 < pool.k:
                 pool.free[load + 1].discard(agent)
+        elif load == 0:
+            pool.off_duty_done(agent, self.env._now)
         self._dispatch(pool)
 
     def _pop(self, heap: list) -> Contact | None:
         now = self.env._now
         while heap:
-            ct = heapq.heappop(heap)[3]
-            if ct.state == WAITING:
+            _, _, _, ct, leg = heapq.heappop(heap)
+            if ct.state == WAITING and ct.leg == leg:
                 if ct.deadline < now:
                     self._abandoned_at(ct, ct.deadline)
                     continue
@@ -656,12 +761,14 @@ class Engine:
         busy = []
         for k, heap in enumerate(pool.class_heaps):
             while heap:
-                ct = heap[0][3]
-                if ct.state == WAITING and ct.deadline >= now:
+                entry = heap[0]
+                ct = entry[3]
+                live = ct.state == WAITING and ct.leg == entry[4]
+                if live and ct.deadline >= now:
                     busy.append(k)
                     break
                 heapq.heappop(heap)
-                if ct.state == WAITING:
+                if live:
                     self._abandoned_at(ct, ct.deadline)
         if not busy:
             return None
@@ -688,26 +795,12 @@ class Engine:
             self._start(pool, pool.take_agent(), ct)
 
     def _staff(self, ev: Event) -> None:
-        pool, n = ev._value
-        old = pool.staffed
-        if n > len(pool.load):
-            pool.load.extend([0] * (n - len(pool.load)))
-        pool.staffed = n
-        if n > old:
-            for a in range(old, n):
-                ld = pool.load[a]
-                if ld < pool.k:
-                    pool.free[ld].add(a)
-                    if ld == 0:
-                        pool.n_idle_agents += 1
+        pool, group, n = ev._value
+        if n > 0:
+            pool.join(group, n)
             self._dispatch(pool)
         else:
-            for a in range(n, old):
-                ld = pool.load[a]
-                if ld < pool.k and a in pool.free[ld]:
-                    pool.free[ld].discard(a)
-                    if ld == 0:
-                        pool.n_idle_agents -= 1
+            pool.leave(group, -n, self.env._now)
 
 
 def _contacts_in(arg: object) -> list[Contact]:
@@ -734,3 +827,27 @@ def opening_lookup(c: Compiled, ch: int):
         return base + week + windows[0][0] if windows else math.inf
 
     return open_at
+
+
+def closing_lookup(c: Compiled, ch: int):
+    """'When do callbacks on channel ch stop being made, for an offer at t': the end of the callback
+    window that contains t (windows that touch across midnight count as one), or -inf when t is outside."""
+    windows = sorted(c.callback_windows[ch]) if c.callback_windows else [(0.0, 7 * 86400.0)]
+    offset = c.start_weekday * 86400.0
+    week = 7 * 86400.0
+    if windows == [(0.0, week)]:
+        return lambda t: math.inf
+
+    def close_at(t: float) -> float:
+        wt = (t + offset) % week
+        base = t - wt
+        for s, e in windows:
+            if s <= wt < e:
+                end = e
+                # a window running to the end of the week continues into Monday's first window
+                if end >= week and windows[0][0] <= 0.0:
+                    end = week + windows[0][1]
+                return base + end
+        return -math.inf
+
+    return close_at

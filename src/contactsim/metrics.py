@@ -6,20 +6,27 @@ number of contacts, and coarser rows (any key ``all``) are exact roll-ups. Defin
 
 * ``offered``: customer contacts entering a queue (retrials and repeats count again; proactive
   outreach by agents is agent work, not offered traffic).
-* ``service_level``: share of *offered* contacts answered within the segment's target for the
-  channel, P(answered and wait <= T); abandoned contacts count against it. ``sl_target_met`` is 1
+* ``service_level``: share of *offered* contacts waiting on hold answered within the segment's target
+  for the channel, P(answered and wait <= T); abandoned contacts count against it. ``sl_target_met`` is 1
   when it reaches the target share (its mean over replications: the probability the target is met).
-* ``p_wait``: share of offered contacts that waited at all.
-* ``asa_s``: mean wait of handled contacts; ``mean_wait_s``: mean wait of all offered contacts
-  (an abandoned contact's wait is its time to abandon).
+* ``p_wait``: share of offered contacts on hold that waited at all.
+* ``asa_s``: mean wait of handled contacts on hold; ``mean_wait_s``: mean wait of all offered contacts on
+  hold (an abandoned contact's wait is its time to abandon).
+* Callbacks (``policies.callback``) are not on hold: they count in ``offered``/``handled`` but not in the
+  wait KPIs above; ``callbacks`` counts them and ``callback_wait_s`` is their mean time from the offer to
+  the agent's call.
+* Which rows: contact KPIs use customer contacts that *arrived* in the measured window (after the warm-up,
+  before the end of the horizon); need KPIs and costs use needs that arrived in it, with all their contacts
+  (follow-ups in the drain included). Records carry ``need_at`` to select the same rows.
 * ``wait_p50_s``/``p90``/``p95``: percentiles of handled contacts' waits, interpolated in a histogram
   with 1% wide bins (10% wide in per-interval rows); zero waits are exact.
-* ``occupancy``: busy agent-time (handle + after-contact work, per chat slot) over on-duty agent-time
-  (agents x concurrency) of the pool; ``paid_hours`` = on-duty hours / (1 - shrinkage).
+* ``occupancy``: busy agent-time (handle + after-contact work + misroute talks, per chat slot) over on-duty
+  agent-time (agents x concurrency) of the pool, never above 1: an agent finishing a contact after its
+  shift ended is on duty (and paid) until it is done; ``paid_hours`` = on-duty hours / (1 - shrinkage).
 * ``promise_level``/``promise_met``: service level of premium members on the promise's channels
   (``policies.premium.promise_channels``, default all) against the premium promise.
-* need rows (per segment): needs by terminal state (``conservation_gap`` is needs minus their sum,
-  always 0), cost (every paid staff hour plus every per-event cost; per segment, staff cost is
+* need rows (per segment): needs by terminal state (``conservation_gap``: needs that arrived in the window
+  minus needs counted in a terminal state; 0 unless a need was lost), cost (every paid staff hour plus every per-event cost; per segment, staff cost is
   allocated by agent-time used), ``cost_per_resolved_need``, revenue, ``net_cost``, ``need_csat``,
   ``value_at_risk``.
 """
@@ -38,12 +45,13 @@ ALL = "all"
 KEYS = ["segment", "channel", "pool", "interval"]
 COUNT_METRICS = {"offered", "handled", "abandoned", "unserved", "paid_hours", "busy_hours", "agents",
                  "needs", "cost", "revenue", "net_cost", "value_at_risk", "complaints", "repeat_contacts",
-                 "staff_cost"}
+                 "staff_cost", "callbacks"}
 """Metrics for which a group with no contacts in a replication means 0, not 'undefined'."""
 CONTACT_SETS = [(), ("segment",), ("channel",), ("segment", "channel"), ("interval",),
                 ("segment", "interval"), ("channel", "interval"), ("segment", "channel", "interval")]
 FIELDS = ("offered", "handled", "abandoned", "unserved", "waited", "in_sl", "wait_all", "wait_h", "handle_h",
-          "resolved_h", "sl_target", "csat", "effort", "other_cost", "prem", "prem_covered", "in_promise")
+          "resolved_h", "sl_target", "csat", "effort", "other_cost", "prem", "prem_covered", "in_promise",
+          "hold", "handled_hold", "callbacks", "cb_wait")
 F = {name: i for i, name in enumerate(FIELDS)}
 FINE_EDGES = np.concatenate([[0.0, 1e-9], 0.5 * 1.01 ** np.arange(0, 1590)])
 COARSE_EDGES = np.concatenate([[0.0, 1e-9], 0.5 * 1.1 ** np.arange(0, 166)])
@@ -108,6 +116,7 @@ class KpiAccumulator:
         self.r_need_counts = np.zeros((S, R, len(terminal_names)))
         self.hist_coarse = np.zeros((S * C * I, len(COARSE_EDGES) - 1), dtype=np.int32)
         self.pool_busy = np.zeros((P, c.n_intervals))
+        self.pool_overtime = np.zeros((P, c.n_intervals))
         # need level, per segment and per funnel level
         self.need_counts = np.zeros((S, len(terminal_names)))
         self.need_repeats = np.zeros(S)
@@ -135,6 +144,10 @@ class KpiAccumulator:
         busy_s = col["busy_s"]
         served = pool >= 0
         self._pool_time(pool, col["answered_at"], busy_s)
+        mis_pool = col["misroute_pool"].astype(np.int64)
+        mis = mis_pool >= 0
+        if mis.any():  # the misroute talk with the wrong agent is agent time of that agent's pool
+            self._pool_time(mis_pool, col["misroute_at"], col["misroute_s"])
         need_at = col["need_at"]
         in_win = (need_at >= c.warmup_s) & (need_at < c.horizon_s)
         seg = col["segment"].astype(np.int64)
@@ -143,11 +156,12 @@ class KpiAccumulator:
         L = len(self.levels)
         self.need_other += np.bincount(seg[in_win], other[in_win], minlength=self.S)
         self.level_other += np.bincount(lvl[in_win], other[in_win], minlength=L)
-        sw = in_win & served
-        self.need_busy += np.bincount(seg[sw] * self.P + pool[sw], busy_s[sw],
-                                      minlength=self.S * self.P).reshape(self.S, self.P)
-        self.level_busy += np.bincount(lvl[sw] * self.P + pool[sw], busy_s[sw],
-                                       minlength=L * self.P).reshape(L, self.P)
+        for p_, b_, ok in ((pool, busy_s, served), (mis_pool, col["misroute_s"], mis)):
+            sw = in_win & ok
+            self.need_busy += np.bincount(seg[sw] * self.P + p_[sw], b_[sw],
+                                          minlength=self.S * self.P).reshape(self.S, self.P)
+            self.level_busy += np.bincount(lvl[sw] * self.P + p_[sw], b_[sw],
+                                           minlength=L * self.P).reshape(L, self.P)
 
         arr = col["arrival_at"]
         k_abs = np.minimum((arr // c.interval_s).astype(np.int64), c.n_intervals - 1)
@@ -155,23 +169,30 @@ class KpiAccumulator:
         cust = col["customer"] & (arr >= c.warmup_s) & (arr < c.horizon_s) & (slot >= 0)
         if not cust.any():
             return
-        pool, busy_s, slot = pool[cust], busy_s[cust], slot[cust]
+        pool, busy_s, slot, mis_pool = pool[cust], busy_s[cust], slot[cust], mis_pool[cust]
+        mis_s = col["misroute_s"][cust]
         sc_key = seg[cust] * self.C + col["channel"][cust].astype(np.int64)
         key = sc_key * self.I + slot
         out = col["outcome"][cust]
         handled = out == 0
         wait0 = np.nan_to_num(col["wait_s"][cust])
+        cb = col["callback"][cust]
+        hold = ~cb  # callbacks do not wait on hold: their waits are reported apart
+        handled_hold = handled & hold
         cols = {
             "offered": None, "handled": handled, "abandoned": out == 1, "unserved": out == 2,
-            "waited": wait0 > 1e-9, "in_sl": handled & (wait0 <= col["sl_threshold_s"][cust]),
-            "wait_all": wait0, "wait_h": np.where(handled, wait0, 0.0),
+            "waited": hold & (wait0 > 1e-9), "in_sl": handled_hold & (wait0 <= col["sl_threshold_s"][cust]),
+            "wait_all": np.where(hold, wait0, 0.0), "wait_h": np.where(handled_hold, wait0, 0.0),
             "handle_h": np.where(handled, np.nan_to_num(col["handle_s"][cust]), 0.0),
-            "resolved_h": handled & col["resolved"][cust], "sl_target": col["sl_target"][cust],
+            "resolved_h": handled & col["resolved"][cust], "sl_target": np.where(hold, col["sl_target"][cust], 0.0),
             "csat": col["csat"][cust], "effort": col["effort"][cust], "other_cost": other[cust],
-            "prem": col["premium"][cust],
+            "prem": col["premium"][cust], "hold": hold, "handled_hold": handled_hold,
         }
+        if cb.any():
+            cols["callbacks"] = cb
+            cols["cb_wait"] = np.where(cb & handled, wait0, 0.0)
         if self.promise is not None:
-            covered = cols["prem"] & self.promise_channels[col["channel"][cust].astype(np.int64)]
+            covered = cols["prem"] & hold & self.promise_channels[col["channel"][cust].astype(np.int64)]
             cols["prem_covered"] = covered
             cols["in_promise"] = covered & handled & (wait0 <= self.promise[0])
         n = self.stats.shape[1]
@@ -182,11 +203,14 @@ class KpiAccumulator:
             w = None if vals is None else np.asarray(vals, dtype=float)
             self.stats[F[name]] += np.bincount(key, weights=w, minlength=n)
             self.r_stats[F[name]] += np.bincount(r_key, weights=w, minlength=nr)
-        sv = pool >= 0
-        self.busy += np.bincount(key[sv] * self.P + pool[sv], busy_s[sv],
-                                 minlength=n * self.P).reshape(n, self.P)
-        self.r_busy += np.bincount(r_key[sv] * self.P + pool[sv], busy_s[sv],
-                                   minlength=nr * self.P).reshape(nr, self.P)
+        for p_, b_ in ((pool, busy_s), (mis_pool, mis_s)):
+            sv = p_ >= 0
+            if not sv.any():
+                continue
+            self.busy += np.bincount(key[sv] * self.P + p_[sv], b_[sv], minlength=n * self.P).reshape(n, self.P)
+            self.r_busy += np.bincount(r_key[sv] * self.P + p_[sv], b_[sv],
+                                       minlength=nr * self.P).reshape(nr, self.P)
+        handled = handled_hold  # wait percentiles: waits on hold
         hw = wait0[handled]
         nf, nc = self.hist_fine.shape[1], self.hist_coarse.shape[1]
         fb = np.clip(np.searchsorted(FINE_EDGES, hw, side="right") - 1, 0, nf - 1)
@@ -208,6 +232,12 @@ class KpiAccumulator:
             cs, ce = np.concatenate([[0.0], np.cumsum(s)]), np.concatenate([[0.0], np.cumsum(e)])
             ns, ne = np.searchsorted(s, grid), np.searchsorted(e, grid)
             self.pool_busy[p] += np.diff((grid * ns - cs[ns]) - (grid * ne - ce[ne]))
+
+    def add_overtime(self, spans: list[tuple[int, float, float]]) -> None:
+        """On-duty time of agents finishing contacts after their shift ended: (pool, from, to)."""
+        grid = np.arange(self.c.n_intervals + 1) * self.c.interval_s
+        for p, a, b in spans:
+            self.pool_overtime[p] += np.clip(np.minimum(grid[1:], b) - np.maximum(grid[:-1], a), 0.0, None)
 
     def add_needs(self, segment: np.ndarray, reason: np.ndarray, level: np.ndarray, terminal: np.ndarray,
                   arrival_at: np.ndarray,
@@ -243,8 +273,12 @@ class KpiAccumulator:
             pts = pts[(pts >= 0) & (pts <= grid[-1])]
             lvl = a[np.searchsorted(t, pts[:-1], side="right") - 1]
             duty_cum = np.concatenate([[0.0], np.cumsum(lvl * np.diff(pts))])
-            duty = np.diff(np.interp(grid, pts, duty_cum))[m]
-            busy = self.pool_busy[p][m]
+            duty = (np.diff(np.interp(grid, pts, duty_cum)) + self.pool_overtime[p])[m]
+            # cumulative sums cancel to tiny negatives (or excesses) in idle or full intervals: round those off,
+            # but never a real excess of busy over on-duty time (the engine's tests check there is none)
+            busy = np.maximum(self.pool_busy[p][m], 0.0)
+            cap = duty * cp.concurrency
+            busy = np.where((busy > cap) & (busy <= cap * (1 + 1e-9) + 1e-6), cap, busy)
             slot = self.slot[np.flatnonzero(m)]
             duty_i = np.bincount(slot, weights=duty, minlength=self.I)
             busy_i = np.bincount(slot, weights=busy, minlength=self.I)
@@ -313,7 +347,7 @@ class KpiAccumulator:
         return pd.concat([contacts, needs], ignore_index=True).dropna(subset=["value"])
 
     def need_rows(self, rate: np.ndarray, staff_cost_total: float, fixed_cost: float,
-                  revenue: dict[str, float]) -> pd.DataFrame:
+                  revenue: dict[str, float], expected_needs: np.ndarray | None = None) -> pd.DataFrame:
         rows = []
         seg_cost = self.need_other + self.need_busy @ rate
         resolved_idx = [self.terminals.index(t) for t in ("prevented", "proactive_resolved", "self_served",
@@ -333,7 +367,8 @@ class KpiAccumulator:
             vals = {
                 "needs": needs,
                 **{f"needs_{t}": counts[i] for i, t in enumerate(self.terminals)},
-                "conservation_gap": 0.0,
+                "conservation_gap": (float(expected_needs[sl].sum()) - needs if expected_needs is not None
+                                     else np.nan),
                 "repeat_contacts": self.need_repeats[sl].sum(), "complaints": self.need_complaints[sl].sum(),
                 "cost": cost, "cost_per_resolved_need": cost / resolved if resolved else np.nan,
                 "revenue": rev, "net_cost": cost - rev,
@@ -353,7 +388,7 @@ class KpiAccumulator:
         return dict(zip(self.c.segments, per_seg.tolist(), strict=True))
 
     def finish(self, replication: int, fixed_cost: float, revenue: dict[str, float],
-               expected_needs: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+               expected_needs: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """Tidy KPIs (replication, segment, channel, pool, interval, metric, value), the waterfall and the
         KPIs by reason (replication, segment, reason, channel, metric, value)."""
         pools, rate = self.pool_frame()
@@ -361,10 +396,9 @@ class KpiAccumulator:
         contacts = self.contact_frame(rate)
         long = pd.concat([contacts.melt(id_vars=KEYS, var_name="metric", value_name="value"),
                           pools.melt(id_vars=KEYS, var_name="metric", value_name="value"),
-                          self.need_rows(rate, staff_total, fixed_cost, revenue)], ignore_index=True)
-        if expected_needs is not None:
-            gap = expected_needs - self.need_counts.sum()
-            long.loc[(long["metric"] == "conservation_gap") & (long["segment"] == ALL), "value"] = float(gap)
+                          self.need_rows(rate, staff_total, fixed_cost, revenue,
+                                         None if expected_needs is None else np.asarray(expected_needs, float))],
+                         ignore_index=True)
         long = long.dropna(subset=["value"])
         long.insert(0, "replication", replication)
         wf = self.waterfall(rate, fixed_cost)
@@ -394,17 +428,23 @@ def _rollup(stats: np.ndarray, busy_cost: np.ndarray, hist: np.ndarray, edges: n
     offered = v["offered"]
     with np.errstate(invalid="ignore", divide="ignore"):
         hd = np.where(v["handled"] > 0, v["handled"], np.nan)
+        hh = np.where(v["handled_hold"] > 0, v["handled_hold"], np.nan)
         of = np.where(offered > 0, offered, np.nan)
-        sl = v["in_sl"] / of
+        ho = np.where(v["hold"] > 0, v["hold"], np.nan)
+        sl = v["in_sl"] / ho
         p50, p90, p95 = (q.ravel() for q in _quantiles(h, edges, (0.5, 0.9, 0.95)))
         m = {
             "offered": offered, "handled": v["handled"], "abandoned": v["abandoned"], "unserved": v["unserved"],
-            "p_wait": v["waited"] / of, "mean_wait_s": v["wait_all"] / of, "asa_s": v["wait_h"] / hd,
+            "p_wait": v["waited"] / ho, "mean_wait_s": v["wait_all"] / ho, "asa_s": v["wait_h"] / hh,
             "aht_s": v["handle_h"] / hd, "fcr": v["resolved_h"] / hd, "csat": v["csat"] / of,
             "effort": v["effort"] / of, "cost_per_contact": (v["other_cost"] + bc.ravel()) / of,
             "wait_p50_s": p50, "wait_p90_s": p90, "wait_p95_s": p95, "abandon_rate": v["abandoned"] / of,
-            "service_level": sl, "sl_target_met": (sl >= v["sl_target"] / of - 1e-12).astype(float),
+            "service_level": sl, "sl_target_met": np.where(np.isnan(sl), np.nan,
+                                                            (sl >= v["sl_target"] / ho - 1e-12).astype(float)),
         }
+        if v["callbacks"].any():
+            m["callbacks"] = v["callbacks"]
+            m["callback_wait_s"] = v["cb_wait"] / np.where(v["callbacks"] > 0, v["callbacks"], np.nan)
         if promise is not None:
             covered = v["prem_covered"]
             m["promise_level"] = v["in_promise"] / np.where(covered > 0, covered, np.nan)

@@ -10,14 +10,15 @@ import numpy as np
 import pandas as pd
 
 from contactsim.arrivals import Needs
-from contactsim.engine import KIND_NAMES, NEED_ABANDONED, NEED_UNSERVED, RESOLVED, UNRESOLVED
+from contactsim.engine import KIND_NAMES, NEED_ABANDONED, NEED_CENSORED, NEED_UNSERVED, RESOLVED, UNRESOLVED
 from contactsim.funnel import ASSISTED, FunnelResult
 from contactsim.scenario.compiled import Compiled
 
 LEVELS = ["preventive", "proactive", "self_service", "personal_digital", "personal_non_digital"]
 TERMINAL_STATES = ["prevented", "proactive_resolved", "self_served", "resolved", "unresolved", "abandoned",
-                   "unserved"]
-FINAL_TO_TERMINAL = {RESOLVED: 3, UNRESOLVED: 4, NEED_ABANDONED: 5, NEED_UNSERVED: 6}
+                   "unserved", "censored"]
+"""``censored``: the need's next retrial or repeat would come after the end of the drain (not observed)."""
+FINAL_TO_TERMINAL = {RESOLVED: 3, UNRESOLVED: 4, NEED_ABANDONED: 5, NEED_UNSERVED: 6, NEED_CENSORED: 7}
 DIGITAL_KINDS = {"chat", "messaging", "email", "social"}
 
 
@@ -53,12 +54,16 @@ def contacts_frame(c: Compiled, col: dict[str, np.ndarray], replication: int, la
         "need_id": col["need_id"],
         "kind": _cat(col["kind"], list(KIND_NAMES)),
         "attempt": col["attempt"],
+        "retrial": col["retrial"],
+        "repeat": col["repeat"],
         "segment": _cat(col["segment"], c.segments),
         "reason": _cat(col["reason"], c.reasons),
         "channel": _cat(col["channel"], c.channels),
         "pool": _cat(col["pool"], c.pools),
+        "agent": col["agent"],
         "premium": col["premium"],
         "interval": _cat(interval_codes(c, col["arrival_at"]), labels),
+        "need_at": col["need_at"],
         "arrival_at": col["arrival_at"],
         "answered_at": col["answered_at"],
         "end_at": col["end_at"],
@@ -70,6 +75,9 @@ def contacts_frame(c: Compiled, col: dict[str, np.ndarray], replication: int, la
         "resolved": col["resolved"],
         "transfers": col["transfers"],
         "callback": col["callback"],
+        "misroute_pool": _cat(col["misroute_pool"], c.pools),
+        "misroute_at": col["misroute_at"],
+        "misroute_s": col["misroute_s"],
         "sl_threshold_s": col["sl_threshold_s"],
         "effort": col["effort"],
         "csat": col["csat"],

@@ -78,7 +78,8 @@ class _Run:
         self.labels = interval_categories(c)
         self.contact_frames: list[pd.DataFrame] = []
         self.need_frames: list[pd.DataFrame] = []
-        self.expected = 0
+        self.expected = np.zeros(len(c.segments))
+        """Needs arriving in the measured window, per segment (the conservation check)."""
         self.n_needs = 0
         self.n_contacts = 0
         self.csat_params = c.scenario.satisfaction.csat
@@ -96,7 +97,8 @@ class _Run:
         terminal = np.where(f.stage < ASSISTED, f.stage, -1).astype(np.int8)
         blk = _Block(self.n_needs, needs, f, level, terminal, np.zeros(n, np.int16), np.zeros(n, bool),
                      np.full(n, np.nan), np.full(n, -1, np.int64), int((f.stage == ASSISTED).sum()))
-        self.expected += int(((needs.arrival_at >= c.warmup_s) & (needs.arrival_at < c.horizon_s)).sum())
+        in_win = (needs.arrival_at >= c.warmup_s) & (needs.arrival_at < c.horizon_s)
+        self.expected += np.bincount(needs.segment[in_win].astype(np.int64), minlength=len(c.segments))
         self.blocks[blk.offset] = blk
         self.starts.append(blk.offset)
         self.n_needs += n
@@ -123,6 +125,8 @@ class _Run:
     def process(self, fl: Flushed) -> None:
         c = self.c
         col = fl.contacts
+        if fl.overtime:
+            self.acc.add_overtime(fl.overtime)
         if len(col["contact_id"]):
             self._enrich(col)
             self.acc.add_contacts(col)
@@ -205,7 +209,9 @@ class _Run:
         needs = pd.concat(self.need_frames, ignore_index=True) if self.need_frames else None
         if contacts is not None:
             pool = contacts["pool"].cat.codes.to_numpy()
-            contacts["cost"] = contacts["other_cost"] + contacts["busy_s"] * np.where(pool >= 0, rate[pool], 0.0)
+            mis = contacts["misroute_pool"].cat.codes.to_numpy()
+            contacts["cost"] = (contacts["other_cost"] + contacts["busy_s"] * np.where(pool >= 0, rate[pool], 0.0)
+                                + contacts["misroute_s"] * np.where(mis >= 0, rate[mis], 0.0))
             contacts = contacts.drop(columns=["other_cost", "busy_s"])
             contacts = contacts.sort_values(["arrival_at", "contact_id"], kind="stable").reset_index(drop=True)
         if needs is not None:
@@ -241,7 +247,7 @@ def _run_replication(c: Compiled, seed: int, rep: int, keep_records: bool) -> Re
     run.engine.finish()
     run.process(run.engine.flush())
     revenue = costs.premium_revenue(c, run.acc.member_contacts())
-    kpis, wf, by_reason = run.acc.finish(rep, costs.fixed_costs(c), revenue, expected_needs=float(run.expected))
+    kpis, wf, by_reason = run.acc.finish(rep, costs.fixed_costs(c), revenue, expected_needs=run.expected)
     _, rate = run.acc.pool_frame()
     contacts, needs = run.records(rate)
     return ReplicationResult(replication=rep, kpis=kpis, waterfall=wf, by_reason=by_reason, contacts=contacts,

@@ -66,6 +66,11 @@ class CompiledPool:
     strict: bool = True
     weights: list[float] = field(default_factory=list)
     """Weighted shares per class (last: unmatched); empty unless the discipline is weighted."""
+    staff_events: list[tuple[float, int, int]] = field(default_factory=list)
+    """(time, group, n): n > 0 agents of a new group join; n < 0 that many agents of the group leave (their
+    shift ends: each finishes the contact in hand). Sorted by time, leaves before joins at the same time."""
+    expected_busy_s: float = 300.0
+    """Mean agent time per contact (handle + after-contact work) before any is observed (callback predictions)."""
 
 
 @dataclass
@@ -101,6 +106,11 @@ class Compiled:
     urgency: np.ndarray
     value: np.ndarray
     tiers: list[str]
+    ss_handle_factor: np.ndarray = field(default_factory=lambda: np.ones(0))
+    """ss_handle_factor[reason]: handle-time factor of a need whose self-service failed (all its contacts)."""
+    ss_patience_factor: np.ndarray = field(default_factory=lambda: np.ones(0))
+    callback_windows: list[list[tuple[float, float]]] = field(default_factory=list)
+    """Per channel: windows of the week in which callbacks are made (the callback's hours or the channel's)."""
 
     @property
     def n_intervals(self) -> int:
@@ -189,6 +199,67 @@ def staffing_timeline(pool: Pool, interval_s: float, start_weekday: int, end_s: 
     return times[changed], agents[changed]
 
 
+def staff_events(pool: Pool, interval_s: float, start_weekday: int, end_s: float) -> list[tuple[float, int, int]]:
+    """Staffing as agents joining and leaving in groups, so the engine sends home exactly the agents whose
+    shift ends. Shifts: one group per shift occurrence. A per-interval ``staffing`` level has no shifts: a rise
+    is a new group, a drop ends the longest-serving groups first (first in, first out)."""
+    events: list[tuple[float, int, int, int]] = []  # (time, leave 0 / join 1, group, n)
+    if pool.shifts is not None:
+        offset = start_weekday * DAY_S
+        weeks = int(np.ceil((end_s + offset) / WEEK_S)) + 1
+        group = 0
+        for w in range(weeks):
+            for sh in pool.shifts:
+                if sh.agents <= 0:
+                    continue
+                s, e = parse_clock(sh.start), parse_clock(sh.end)
+                for d in parse_days(sh.days):
+                    t0, t1 = w * WEEK_S + d * DAY_S + s - offset, w * WEEK_S + d * DAY_S + e - offset
+                    if t1 <= 0 or t0 >= end_s or t1 <= t0:
+                        continue
+                    events.append((max(t0, 0.0), 1, group, sh.agents))
+                    if t1 < end_s:
+                        events.append((t1, 0, group, -sh.agents))
+                    group += 1
+        events.sort()
+        return [(t, g, n) for t, _, g, n in events]
+    times, agents = staffing_timeline(pool, interval_s, start_weekday, end_s)
+    groups: list[list[int]] = []  # [group, agents], oldest first
+    out: list[tuple[float, int, int]] = []
+    level, next_group = 0, 0
+    for t, a in zip(times.tolist(), agents.tolist(), strict=True):
+        if a > level:
+            groups.append([next_group, a - level])
+            out.append((t, next_group, a - level))
+            next_group += 1
+        drop = level - a
+        while drop > 0:
+            g = groups[0]
+            m = min(g[1], drop)
+            out.append((t, g[0], -m))
+            g[1] -= m
+            drop -= m
+            if g[1] == 0:
+                groups.pop(0)
+        level = a
+    return sorted(out, key=lambda e: (e[0], e[2] > 0))
+
+
+def levels_of(events: list[tuple[float, int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """On-duty level after each distinct change time of a list of staffing events (starts at 0)."""
+    times: list[float] = [0.0]
+    agents: list[int] = [0]
+    for t, _, n in events:
+        if t == times[-1]:
+            agents[-1] += n
+        else:
+            times.append(t)
+            agents.append(agents[-1] + n)
+    t_a, a_a = np.array(times), np.array(agents, dtype=np.int64)
+    changed = np.concatenate([[True], a_a[1:] != a_a[:-1]])
+    return t_a[changed], a_a[changed]
+
+
 def compile_scenario(sc: Scenario) -> Compiled:
     segs, reasons, chans, pools = list(sc.segments), list(sc.reasons), list(sc.channels), list(sc.pools)
     h = sc.horizon
@@ -227,7 +298,12 @@ def compile_scenario(sc: Scenario) -> Compiled:
 
     pool_defs = []
     for idx, (pname, pool) in enumerate(sc.pools.items()):
-        times, agents = staffing_timeline(pool, interval_s, start_wd, end_s)
+        events = staff_events(pool, interval_s, start_wd, end_s)
+        times, agents = levels_of(events)
+        served = [(j, chans.index(c)) for j in range(len(reasons)) for c in pool.channels
+                  if (j, chans.index(c)) in handle]
+        mean_handle = float(np.mean([handle[k].mean for k in served])) if served else 300.0
+        acw_s = sampler(pool.after_contact_work) if pool.after_contact_work else None
         cp = CompiledPool(
             index=idx,
             name=pname,
@@ -242,6 +318,8 @@ def compile_scenario(sc: Scenario) -> Compiled:
             hourly_cost=pool.hourly_cost,
             shrinkage=pool.shrinkage,
             reserve_agents=pool.reserve.agents if pool.reserve else 0,
+            staff_events=events,
+            expected_busy_s=mean_handle * pool.handle_time_factor + (acw_s.mean if acw_s is not None else 0.0),
         )
         classes = pool.discipline.classes if pool.discipline.type != "fcfs" else []
         n_cls = len(classes)
@@ -301,4 +379,13 @@ def compile_scenario(sc: Scenario) -> Compiled:
         urgency=np.array([sc.reasons[r].urgency for r in reasons]),
         value=np.array([sc.segments[s].value_per_year for s in segs]),
         tiers=[sc.segments[s].tier for s in segs],
+        ss_handle_factor=np.array([r.self_service.failed_handle_time_factor if r.self_service else 1.0
+                                   for r in sc.reasons.values()]),
+        ss_patience_factor=np.array([r.self_service.failed_patience_factor if r.self_service else 1.0
+                                     for r in sc.reasons.values()]),
+        callback_windows=[
+            [(0.0, WEEK_S)] if h.steady_state else opening_windows(
+                sc.policies.callback.hours if sc.policies.callback and sc.policies.callback.hours is not None
+                else sc.channels[c].opening_hours) for c in chans
+        ],
     )

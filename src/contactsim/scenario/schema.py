@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from contactsim.scenario.timespec import opening_windows
+
 SCHEMA_VERSION = 1
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -107,6 +109,15 @@ class Horizon(Model):
         if (self.days is None) == (self.steady_state_hours is None):
             raise ValueError("needs exactly one of 'days' and 'steady_state_hours'; keep days: N for a calendar "
                              "run, or steady_state_hours: H (with warmup_hours) for a steady-state run")
+        if self.steady_state_hours is not None:
+            # KPIs are measured per interval: a window that is not whole intervals would run into the drain
+            for name, hours in (("steady_state_hours", self.steady_state_hours), ("warmup_hours", self.warmup_hours)):
+                n = hours * 60.0 / self.interval_minutes
+                if abs(n - round(n)) > 1e-6 or (name == "steady_state_hours" and round(n) < 1):
+                    raise ValueError(
+                        f"{name} = {hours:g} is not a whole number of {self.interval_minutes}-minute KPI intervals "
+                        f"(at least one for steady_state_hours); use a multiple of {self.interval_minutes / 60:g} h "
+                        f"or set interval_minutes to 15, 30 or 60 to match")
         return self
 
     @property
@@ -393,6 +404,16 @@ class Callback(Model):
     offer_when_wait_exceeds_s: Annotated[float, Field(ge=0, le=1e7)]
     acceptance: Probability = 0.5
     channels: list[Name] = Field(default_factory=lambda: ["phone"])
+    hours: dict[str, str] | Literal["24/7"] | None = None
+    """When callbacks are made (opening-hours syntax); default the channel's opening hours. A callback is
+    offered only when the predicted wait ends inside these hours, before they close."""
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, v: dict[str, str] | str | None) -> dict[str, str] | str | None:
+        if v is not None:
+            opening_windows(v)  # raises ValueError with the reason
+        return v
 
 
 class Ivr(Model):
