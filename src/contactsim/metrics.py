@@ -26,9 +26,9 @@ number of contacts, and coarser rows (any key ``all``) are exact roll-ups. Defin
 * ``promise_level``/``promise_met``: service level of premium members on the promise's channels
   (``policies.premium.promise_channels``, default all) against the premium promise.
 * need rows (per segment): needs by terminal state (``conservation_gap``: needs that arrived in the window
-  minus needs counted in a terminal state; 0 unless a need was lost), cost (every paid staff hour plus every per-event cost; per segment, staff cost is
-  allocated by agent-time used), ``cost_per_resolved_need``, revenue, ``net_cost``, ``need_csat``,
-  ``value_at_risk``.
+  minus needs counted in a terminal state; 0 unless a need was lost), cost (every paid staff hour plus
+  every per-event cost; per segment, staff cost is allocated by agent-time used),
+  ``cost_per_resolved_need``, revenue, ``net_cost``, ``need_csat``, ``value_at_risk``.
 """
 
 from __future__ import annotations
