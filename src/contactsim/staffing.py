@@ -1,44 +1,33 @@
-"""Staffing optimisation: the fewest agents per pool and interval of the day that meet the targets.
+"""Staffing plans a planner could publish: agents per pool, weekday and interval that meet the targets.
 
-Targets: for each planned pool's channel, the channel's service-level target over all its customers and
-every segment's own target for that channel (``segments.X.service_level``). A target counts as met in
-an interval of the day when the **lower bound of the two-sided ``confidence`` (default 95%) Student-t
-interval** of the simulated service level over replications is at least the target share -- so "met"
-means met with one-sided confidence (1 + confidence) / 2, not merely on average.
+Method (fast approximation first, simulation last):
 
-1. **Erlang start**: a pilot simulation with the scenario's own staffing measures the offered contacts
-   and the agent time per contact (handle x the pool's handle-time factor + after-contact work) per
-   interval of the day. Measured offered counts, rather than daily volume x profiles, already include
-   what the funnel, retrials, repeats and callbacks add or remove. Erlang A (when every segment's
-   patience on the channel is exponential) or Erlang C then gives per interval the smallest staffing
-   meeting the strictest target in steady state (``erlang.min_agents_for_service_level``), divided by
-   the channel's concurrency.
-2. **Refinement by simulation** with common random numbers (every candidate runs the same seed, so it
-   sees the same customers and differences are the staffing's, not noise): every interval that misses
-   gets an agent more; when all meet, every interval not yet known to be minimal tries one agent less
-   together, and the ones that then miss get it back. Queues carry over between intervals, which is
-   why the simulation, not Erlang, has the last word.
-3. **Verification** (``verify=True``): each staffed interval in turn runs with one agent less (the
-   others as found). If every target is still met the reduction is kept; otherwise the table records
-   the worst lower-bound gap seen and where (``fewer_gap`` < 0: one agent fewer misses). By
-   construction, no checked interval of the answer can lose an agent without a miss in that run. The
-   answer is a local minimum: moving agents between intervals is not searched, and a reduction that
-   makes another interval miss (queues carry over; a later interval perturbs the next days' repeats
-   and retrials) counts as a miss.
+1. **Demand** -- a pilot simulation with records measures, per pool, weekday and interval of the day, the
+   contacts offered (abandoned ones are given to their first-choice pool) and the agent time per
+   contact (handle + after-contact work). Measured counts already contain what the funnel, retrials,
+   repeats, callbacks and overflow add or remove.
+2. **Erlang per interval** -- for a live pool (phone, chat, messaging, store), the smallest number of
+   agents whose steady-state Erlang A (exponential-patience approximation with the pool's mean patience;
+   Erlang C where the channel does not abandon) meets every target at once: each service-level target
+   that applies (the channels' and the segments' the pool serves), a maximum ASA, a maximum abandonment
+   rate and an occupancy cap. Several channels in one pool are planned as one blended queue held to the
+   strictest target. For a backlog pool (e-mail, webcare) the day's work is spread flat over the pool's
+   working window (its given staffing, or the channel's opening hours) at the occupancy cap.
+3. **Rules a published plan keeps** -- at least ``min_agents`` whenever one of the pool's channels is
+   open (a 24/7 line is never unstaffed), and nobody while all of them are closed (no paid idle hours).
+4. **Verification by simulation** on a fresh seed: per pool, weekday and interval the simulated KPIs are
+   checked against the same targets (pooled over replications: answered-in-target / offered); every
+   interval that misses gets an agent more, for a few rounds. Intervals with fewer than ``min_offered``
+   contacts per replication are too thin to measure and keep the Erlang answer.
 
-Thin intervals (fewer than ``min_offered`` contacts offered per replication, all days together) are
-too sparse for a service level to be measured: they keep the Erlang staffing and are not checked.
-
-Scope -- what it does not handle: only pools that serve exactly one channel which no other pool serves
-are planned (others keep their staffing and are named in ``notes``); the answer is one staffing list
-per interval of the day (``pool.staffing``), the same every day, sized on all days of the horizon
-pooled (a Monday peak is not staffed apart from a quiet Sunday; planned pools' ``shifts`` are replaced
-by that list); in steady state it is one number. Backlog channels (e-mail) and targets other than
-service level (abandonment, ASA, occupancy caps) are not optimised.
+The answer is a plan per weekday (``plan[pool]`` is 7 x intervals of the day; one number in steady
+state), written into the scenario as shift blocks so it runs as published.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -48,301 +37,560 @@ from contactsim import erlang
 from contactsim.errors import ContactsimError, Issue
 from contactsim.experiment import RunResult, simulate
 from contactsim.scenario.load import parse_scenario
-from contactsim.scenario.schema import ExponentialSpec, Scenario
-from contactsim.stats import mean_ci
+from contactsim.scenario.rules import eligible_pools
+from contactsim.scenario.schema import Scenario
+from contactsim.scenario.timespec import DAY_S, WEEKDAYS, opening_windows
 
-Staffing = dict[str, list[int]]
+Plan = dict[str, np.ndarray]
+"""pool -> agents[weekday, interval of the day] (shape 1 x 1 in steady state)."""
+Progress = Callable[[str, int, int], None]
+"""progress(stage, done, total)."""
+LIVE_KINDS = {"phone", "chat", "messaging", "store"}
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What every staffed interval must meet (service-level targets come from the scenario)."""
+
+    max_asa_s: float | None = None
+    """Mean wait of all offered contacts (Erlang: of all arrivals) at most this."""
+    max_abandon: float | None = None
+    """Abandonment rate at most this."""
+    max_occupancy: float | None = 0.85
+    """Busy share of on-duty agent time at most this (burn-out and shrinkage headroom)."""
+    min_agents: int = 1
+    """Agents on duty whenever one of the pool's channels is open."""
 
 
 @dataclass
 class StaffingResult:
     scenario: Scenario
-    """The scenario with the optimised staffing."""
+    """The scenario with the plan (planned pools as shift blocks per weekday)."""
+    plan: Plan
     table: pd.DataFrame
-    """Per pool and interval of the day: pool, channel, slot, time, offered_per_hour, agent_time_s,
-    erlang_agents, simulated_agents, service_level, sl_ci_low, sl_ci_high, target, binding (the segment
-    whose target is tightest, 'all' = the channel's), fewer_gap (with one agent fewer in this interval, the
-    lowest CI bound minus target over all planned intervals, from the verification run -- without
-    ``verify``, this interval's own gap in the refinement round where it last missed; < 0: one fewer
-    misses), fewer_misses_at ('pool HH:MM' of that gap), checked (False: a thin interval, not held to
-    the target)."""
+    """Per pool, weekday and interval: pool, kind, weekday, time, open, offered_per_hour, agent_time_s,
+    erlang_agents, agents, and from the last verification run offered, service_level, target, asa_s,
+    abandon_rate, occupancy, met (False: a target missed), checked (False: thin or closed)."""
     cost: dict[str, float]
-    """Staff cost of the planned pools over the horizon: erlang, simulation, difference."""
-    iterations: int
-    """Simulation rounds after the pilot."""
-    confidence: float
+    """Paid staff cost of the planned pools over the horizon: erlang (before verification), plan."""
+    rounds: int
+    """Verification simulations run."""
+    targets: Targets
     notes: list[str] = field(default_factory=list)
 
 
-def _plan_pools(sc: Scenario) -> tuple[dict[str, str], list[str]]:
-    """Pools the optimiser may change (pool -> its channel) and notes on the others."""
-    users: dict[str, list[str]] = {}
-    for p, pool in sc.pools.items():
-        for ch in pool.channels:
-            users.setdefault(ch, []).append(p)
-    plan, notes = {}, []
-    for p, pool in sc.pools.items():
-        ch = pool.channels[0]
-        if len(pool.channels) > 1 or len(users[ch]) > 1:
-            notes.append(f"pool {p} kept as given: it serves several channels or shares one with other pools")
-        elif sc.channels[ch].kind == "email" or sc.channels[ch].sla_hours is not None:
-            notes.append(f"pool {p} kept as given: channel {ch} is a backlog (target in hours, not per interval)")
+# -- shape of the week ------------------------------------------------------------------------------------
+def _grid(sc: Scenario) -> tuple[int, int, float]:
+    """(weekdays, intervals per day, interval seconds); one cell in steady state."""
+    if sc.horizon.steady_state:
+        return 1, 1, (sc.horizon.steady_state_hours or 0.0) * 3600.0
+    return 7, sc.horizon.intervals_per_day, sc.horizon.interval_minutes * 60.0
+
+
+def _occurrences(sc: Scenario) -> np.ndarray:
+    """How often each weekday occurs in the horizon."""
+    if sc.horizon.steady_state:
+        return np.ones(1)
+    start = WEEKDAYS.index(sc.horizon.start_weekday)
+    return np.bincount([(start + d) % 7 for d in range(sc.horizon.days or 0)], minlength=7).astype(float)
+
+
+def open_cells(sc: Scenario, channels: list[str]) -> np.ndarray:
+    """[weekday, interval] True where any of these channels is open at some moment of the interval."""
+    W, K, step = _grid(sc)
+    if sc.horizon.steady_state:
+        return np.ones((1, 1), dtype=bool)
+    out = np.zeros((W, K), dtype=bool)
+    starts = np.arange(W * K) * step
+    for ch in channels:
+        for s, e in opening_windows(sc.channels[ch].opening_hours):
+            out.ravel()[(starts < e - 1e-9) & (starts + step > s + 1e-9)] = True
+    return out
+
+
+def _is_backlog(sc: Scenario, pool: str) -> bool:
+    chans = [sc.channels[c] for c in sc.pools[pool].channels]
+    return all(c.kind not in LIVE_KINDS or c.sla_hours is not None for c in chans)
+
+
+# -- demand -----------------------------------------------------------------------------------------------
+def pool_demand(sc: Scenario, contacts: pd.DataFrame, replications: int) -> dict[str, pd.DataFrame]:
+    """Per pool: offered contacts and mean agent time per weekday x interval of the day (per occurrence).
+
+    Served contacts count for the pool that served them; abandoned or unserved ones for the first pool
+    they were eligible for, where they would have been served.
+    """
+    W, K, step = _grid(sc)
+    c = contacts
+    t = c["arrival_at"].to_numpy(dtype=float)
+    keep = t < ((sc.horizon.warmup_hours + (sc.horizon.steady_state_hours or 0)) * 3600.0
+                if sc.horizon.steady_state else (sc.horizon.days or 0) * DAY_S)
+    if sc.horizon.steady_state:
+        keep &= t >= sc.horizon.warmup_hours * 3600.0
+    c = c[keep]
+    pool = c["pool"].astype(object)
+    missing = pool.isna()
+    if missing.any():
+        cache: dict[tuple, str | None] = {}
+
+        def first(row: tuple) -> str | None:
+            if row not in cache:
+                el = eligible_pools(sc, *row)
+                cache[row] = el[0] if el else None
+            return cache[row]
+
+        keys = list(zip(c.loc[missing, "segment"].astype(str), c.loc[missing, "reason"].astype(str),
+                        c.loc[missing, "channel"].astype(str), c.loc[missing, "premium"].astype(bool), strict=True))
+        pool = pool.copy()
+        pool[missing] = [first(k) for k in keys]
+    t = c["arrival_at"].to_numpy(dtype=float)
+    if sc.horizon.steady_state:
+        wd = np.zeros(len(c), dtype=int)
+        slot = np.zeros(len(c), dtype=int)
+    else:
+        start = WEEKDAYS.index(sc.horizon.start_weekday)
+        wd = ((t // DAY_S).astype(int) + start) % 7
+        slot = ((t % DAY_S) // step).astype(int)
+    served = c["outcome"].astype(str).to_numpy() == "handled"
+    work = np.nan_to_num(c["handle_s"].to_numpy(dtype=float)) + np.nan_to_num(c["acw_s"].to_numpy(dtype=float))
+    frame = pd.DataFrame({"pool": pool.to_numpy(), "wd": wd, "slot": slot, "served": served,
+                          "work": np.where(served, work, 0.0)})
+    occ = _occurrences(sc)
+    out = {}
+    for p in sc.pools:
+        g = frame[frame["pool"] == p]
+        n = np.zeros((W, K))
+        np.add.at(n, (g["wd"].to_numpy(), g["slot"].to_numpy()), 1.0)
+        ns = np.zeros((W, K))
+        ws = np.zeros((W, K))
+        np.add.at(ns, (g["wd"].to_numpy(), g["slot"].to_numpy()), g["served"].to_numpy(dtype=float))
+        np.add.at(ws, (g["wd"].to_numpy(), g["slot"].to_numpy()), g["work"].to_numpy())
+        overall = ws.sum() / ns.sum() if ns.sum() > 0 else 0.0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_work = np.where(ns >= 20, ws / np.maximum(ns, 1), overall)
+            offered = n / (replications * np.maximum(occ, 1))[:, None]
+        offered[occ == 0] = 0.0
+        out[p] = pd.DataFrame({"wd": np.repeat(np.arange(W), K), "slot": np.tile(np.arange(K), W),
+                               "offered": offered.ravel(), "work_s": mean_work.ravel()})
+    return out
+
+
+# -- the Erlang step --------------------------------------------------------------------------------------
+def first_choice_segments(sc: Scenario, pool: str) -> list[str]:
+    """Segments for which this pool is the first choice for some reason on one of its channels."""
+    return [s for s in sc.segments
+            if any((el := eligible_pools(sc, s, r, ch, prem)) and el[0] == pool
+                   for r in sc.reasons for ch in sc.pools[pool].channels for prem in (False, True))]
+
+
+def sl_checks(sc: Scenario, pool: str) -> list[tuple[str, str, float, float]]:
+    """(segment or 'all', channel, seconds, share): the service-level targets a pool answers for.
+
+    The channel's target over all its customers (a dedicated pool: over its own segments' rows), and the
+    own target of every segment whose first choice the pool is.
+    """
+    p = sc.pools[pool]
+    mine = first_choice_segments(sc, pool)
+    out = []
+    for ch in p.channels:
+        t = sc.channels[ch].target
+        if p.segments == "all":
+            out.append(("all", ch, t.seconds, t.share))
         else:
-            plan[p] = ch
-            if pool.shifts is not None:
-                notes.append(f"pool {p}: its shifts are replaced by one staffing number per interval of the day")
+            out += [(s, ch, t.seconds, t.share) for s in mine if ch not in sc.segments[s].service_level]
+        for s in mine:
+            seg = sc.segments[s]
+            if ch in seg.service_level:
+                out.append((s, ch, seg.service_level[ch].seconds, seg.service_level[ch].share))
+    return out
+
+
+def _sl_targets(sc: Scenario, pool: str) -> list[tuple[float, float]]:
+    """Distinct (seconds, share) service-level targets a pool is sized for."""
+    return sorted({(sec, share) for _s, _ch, sec, share in sl_checks(sc, pool)})
+
+
+def _theta(sc: Scenario, pool: str) -> float | None:
+    """Patience rate 1 / mean patience over the segments the pool serves (None: nobody abandons)."""
+    p = sc.pools[pool]
+    mine = first_choice_segments(sc, pool) or list(sc.segments)
+    means = [float(getattr(sc.segments[s].patience[ch], "mean", getattr(sc.segments[s].patience[ch], "value", 0.0))
+                   or 0.0)
+             for ch in p.channels if sc.channels[ch].abandonment
+             for s in mine if ch in sc.segments[s].patience]
+    means = [m for m in means if m > 0]
+    return 1.0 / float(np.mean(means)) if means else None
+
+
+def live_agents(lam: float, work_s: float, concurrency: int, theta: float | None,
+                sl: list[tuple[float, float]], targets: Targets, cache: dict | None = None) -> int:
+    """Fewest agents (each ``concurrency`` slots) meeting every target in steady state (Erlang A / C)."""
+    if lam <= 0 or work_s <= 0:
+        return 0
+    key = (round(lam, 9), round(work_s, 3), concurrency, theta, tuple(sl), targets)
+    if cache is not None and key in cache:
+        return cache[key]
+    mu = 1.0 / work_s
+    a = lam / mu
+
+    def ok(servers: int) -> bool:
+        if theta is None:
+            if servers <= a:
+                return False
+            res = [erlang.mmc_metrics(lam, mu, servers, s) for s, _ in sl] or [erlang.mmc_metrics(lam, mu, servers, 0)]
+            p_ab, asa, occ = 0.0, res[0].asa_s, res[0].occupancy
+            sls = [r.service_level for r in res]
+        else:
+            res = [erlang.erlang_a_metrics(lam, mu, servers, theta, s) for s, _ in sl] or \
+                [erlang.erlang_a_metrics(lam, mu, servers, theta, 0)]
+            p_ab, asa, occ = res[0].p_abandon, res[0].asa_s, res[0].occupancy
+            sls = [r.service_level for r in res]
+        if any(v < share for v, (_s, share) in zip(sls[:len(sl)], sl, strict=True)):
+            return False
+        if targets.max_asa_s is not None and asa > targets.max_asa_s:
+            return False
+        if targets.max_abandon is not None and p_ab > targets.max_abandon:
+            return False
+        return not (targets.max_occupancy is not None and occ > targets.max_occupancy)
+
+    servers = max(1, math.floor(a) if theta is not None else math.floor(a) + 1)  # fewer never meets an SL target
+    if targets.max_occupancy:
+        servers = max(servers, math.ceil(a / targets.max_occupancy - 1e-9))
+    limit = math.ceil(a + 50 * math.sqrt(a) + 100)
+    while not ok(servers) and servers < limit:
+        servers += 1
+    agents = math.ceil(servers / concurrency)
+    if cache is not None:
+        cache[key] = agents
+    return agents
+
+
+def _pool_windows(sc: Scenario, pool: str) -> np.ndarray:
+    """[weekday, interval] where a backlog pool works: its given staffing, else its channels' opening hours."""
+    from contactsim.scenario.compiled import weekly_staffing  # staffing as given, Monday 00:00 first
+
+    W, K, step = _grid(sc)
+    times, agents = weekly_staffing(sc.pools[pool], step)
+    mids = np.arange(W * K) * step + step / 2
+    given = agents[np.searchsorted(times, mids, side="right") - 1] > 0
+    win = given.reshape(W, K) if given.any() else open_cells(sc, sc.pools[pool].channels)
+    return win & open_cells(sc, sc.pools[pool].channels)
+
+
+def erlang_plan(sc: Scenario, demand: dict[str, pd.DataFrame], targets: Targets) -> tuple[Plan, list[str]]:
+    """The Erlang answer for every pool, with the open/closed rules applied."""
+    W, K, step = _grid(sc)
+    plan: Plan = {}
+    notes: list[str] = []
+    cache: dict = {}
+    for p, pool in sc.pools.items():
+        d = demand[p]
+        offered = d["offered"].to_numpy().reshape(W, K)
+        work = d["work_s"].to_numpy().reshape(W, K)
+        is_open = open_cells(sc, pool.channels)
+        conc = max(sc.channels[c].concurrency for c in pool.channels)
+        agents = np.zeros((W, K), dtype=np.int64)
+        if _is_backlog(sc, p):
+            win = _pool_windows(sc, p)
+            cap = targets.max_occupancy or 1.0
+            for w in range(W):
+                hours = win[w].sum() * step / 3600.0
+                if hours == 0:
+                    continue
+                load_h = float((offered[w] * work[w]).sum()) / 3600.0 / conc
+                agents[w, win[w]] = max(targets.min_agents, math.ceil(load_h / (hours * cap) - 1e-9))
+            notes.append(f"pool {p}: a backlog ({', '.join(pool.channels)}); each day's work spread flat over its "
+                         "working window at the occupancy cap; contacts arriving after a day's window closes wait "
+                         "for the next one whatever the staffing (not held to the SLA here; see the business-hours "
+                         "clock in docs/KPIS.md)")
+        else:
+            theta = _theta(sc, p)
+            sl = _sl_targets(sc, p)
+            for w in range(W):
+                for k in range(K):
+                    if not is_open[w, k]:
+                        continue
+                    lam = offered[w, k] / step
+                    agents[w, k] = max(targets.min_agents,
+                                       live_agents(lam, work[w, k], conc, theta, sl, targets, cache))
+            if len(pool.channels) > 1:
+                notes.append(f"pool {p}: serves {', '.join(pool.channels)}, planned as one blended queue held to "
+                             "the strictest of their targets")
+        agents[~is_open] = 0
+        occ = _occurrences(sc)
+        agents[occ == 0] = 0
+        plan[p] = agents
     return plan, notes
 
 
-def _slots(sc: Scenario) -> int:
-    return 1 if sc.horizon.steady_state else sc.horizon.intervals_per_day
+# -- the plan in the scenario -----------------------------------------------------------------------------
+def _clock(sec: float) -> str:
+    s = round(sec)
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}"
 
 
-def _targets(sc: Scenario, ch: str) -> list[tuple[str, float, float]]:
-    """(segment or 'all', seconds, share) targets that apply to a channel."""
-    base = sc.channels[ch].target
-    out = [("all", base.seconds, base.share)]
-    for s, seg in sc.segments.items():
-        if ch in seg.service_level:
-            t = seg.service_level[ch]
-            out.append((s, t.seconds, t.share))
-    return out
+def plan_shifts(sc: Scenario, agents: np.ndarray) -> list[dict]:
+    """Shift blocks (``{days, start, end, agents}``) that reproduce a weekday x interval plan exactly.
 
-
-def _slot_of(labels: pd.Series, sc: Scenario) -> np.ndarray:
-    """Interval label 'dNN Day HH:MM' -> interval of the day (0 for steady state)."""
-    if sc.horizon.steady_state:
-        return np.zeros(len(labels), dtype=int)
-    hhmm = labels.str[-5:]
-    minutes = hhmm.str[:2].astype(int) * 60 + hhmm.str[3:].astype(int)
-    return (minutes // sc.horizon.interval_minutes).to_numpy()
-
-
-def _per_slot(res: RunResult, sc: Scenario, segment: str, channel: str) -> pd.DataFrame:
-    """Per replication and interval of the day (days pooled): offered, answered within target, handled, handle."""
-    k = res.kpis
-    sel = k[(k["segment"] == segment) & (k["channel"] == channel) & (k["pool"] == "all")]
-    sel = sel[sel["interval"] == "all"] if sc.horizon.steady_state else sel[sel["interval"] != "all"]
-    w = sel.pivot_table(index=["replication", "interval"], columns="metric", values="value").reset_index()
-    for col in ("offered", "service_level", "handled", "aht_s"):
-        if col not in w:
-            w[col] = 0.0
-    w = w.fillna(0.0)
-    w["slot"] = _slot_of(w["interval"], sc)
-    w["in_sl"] = w["service_level"] * w["offered"]
-    w["handle_total"] = w["aht_s"] * w["handled"]
-    return w.groupby(["replication", "slot"])[["offered", "in_sl", "handled", "handle_total"]].sum().reset_index()
-
-
-def _check(res: RunResult, sc: Scenario, plan: dict[str, str], confidence: float,
-           frozen: dict[str, set[int]]) -> dict[str, pd.DataFrame]:
-    """Per pool, indexed by slot: the tightest target's mean SL, CI, target, gap (CI low - target), binding.
-
-    Frozen (low-volume) slots get their statistics but no gap: they are not held to the target.
+    Weekdays with the same plan share a block list (``mon-fri``); consecutive intervals with the same
+    number of agents form one block.
     """
-    out = {}
-    for p, ch in plan.items():
-        rows = []
-        for seg, _seconds, share in _targets(sc, ch):
-            d = _per_slot(res, sc, seg, ch)
-            if d.empty:
-                continue
-            d["sl"] = np.where(d["offered"] > 0, d["in_sl"] / d["offered"].clip(lower=1e-12), np.nan)
-            for slot, g in d.groupby("slot"):
-                ci = mean_ci(g["sl"].to_numpy(), confidence)
-                if ci.n == 0:
-                    continue  # nobody came in this interval: no target to meet
-                low = ci.low if ci.n > 1 else ci.mean
-                high = ci.high if ci.n > 1 else ci.mean
-                rows.append({"slot": int(slot), "mean": ci.mean, "low": low, "high": min(high, 1.0),
-                             "target": share, "gap": low - share, "binding": seg})
-        if not rows:
-            out[p] = pd.DataFrame(columns=["mean", "low", "high", "target", "gap", "binding"])
+    W, K, step = _grid(sc)
+    groups: list[tuple[list[int], np.ndarray]] = []
+    for w in range(W):
+        for days, row in groups:
+            if np.array_equal(row, agents[w]):
+                days.append(w)
+                break
+        else:
+            groups.append(([w], agents[w]))
+    out = []
+    for days, row in groups:
+        if not row.any():
             continue
-        t = pd.DataFrame(rows).sort_values(["slot", "gap"], kind="stable").groupby("slot").head(1).set_index("slot")
-        t.loc[t.index.isin(list(frozen[p])), "gap"] = np.nan
-        out[p] = t
+        if days == list(range(days[0], days[-1] + 1)) and len(days) > 1:
+            label = f"{WEEKDAYS[days[0]]}-{WEEKDAYS[days[-1]]}"
+        else:
+            label = ",".join(WEEKDAYS[d] for d in days)
+        k = 0
+        while k < K:
+            if row[k] == 0:
+                k += 1
+                continue
+            j = k
+            while j + 1 < K and row[j + 1] == row[k]:
+                j += 1
+            out.append({"days": label, "start": _clock(k * step), "end": _clock((j + 1) * step),
+                        "agents": int(row[k])})
+            k = j + 1
     return out
 
 
-def _misses(checks: dict[str, pd.DataFrame]) -> dict[str, list[int]]:
-    return {p: [int(k) for k in c.index[c["gap"] < 0]] for p, c in checks.items()}
-
-
-def _worst_gap(checks: dict[str, pd.DataFrame], sc: Scenario) -> tuple[float, str]:
-    """The lowest gap over all checked intervals and where it is ('pool HH:MM')."""
-    worst, where = float("inf"), ""
-    for p, c in checks.items():
-        g = c["gap"].dropna()
-        if not g.empty and g.min() < worst:
-            worst, where = float(g.min()), f"{p} {_time(sc, int(g.idxmin()))}"
-    return worst, where
-
-
-def _time(sc: Scenario, slot: int) -> str:
-    if sc.horizon.steady_state:
-        return "steady state"
-    m = slot * sc.horizon.interval_minutes
-    return f"{m // 60:02d}:{m % 60:02d}"
-
-
-def with_staffing(sc: Scenario, staffing: Staffing) -> Scenario:
-    """The scenario with these pools staffed per interval of the day (one number in steady state)."""
+def with_plan(sc: Scenario, plan: Plan) -> Scenario:
+    """The scenario with these pools staffed as planned."""
     data = sc.model_dump(mode="json")
-    for p, agents in staffing.items():
-        data["pools"][p]["shifts"] = None
-        data["pools"][p]["staffing"] = int(agents[0]) if sc.horizon.steady_state else [int(a) for a in agents]
+    for p, agents in plan.items():
+        if sc.horizon.steady_state:
+            data["pools"][p]["shifts"] = None
+            data["pools"][p]["staffing"] = int(agents[0, 0])
+            continue
+        shifts = plan_shifts(sc, agents)
+        data["pools"][p]["staffing"] = None if shifts else 0
+        data["pools"][p]["shifts"] = shifts or None
     return parse_scenario(data, f"<{sc.name} staffed>")
 
 
-def _mean_of(spec: object) -> float:
-    return float(getattr(spec, "mean", getattr(spec, "value", 0.0)) or 0.0)
-
-
-def _erlang_start(pilot: RunResult, sc: Scenario, plan: dict[str, str]) -> tuple[Staffing, pd.DataFrame]:
-    """Per pool and interval of the day: offered load from the pilot, Erlang A/C agents for the strictest target."""
-    interval_s = (sc.horizon.steady_state_hours or 0) * 3600 if sc.horizon.steady_state else \
-        sc.horizon.interval_minutes * 60.0
-    days = 1 if sc.horizon.steady_state else (sc.horizon.days or 1)
-    staffing, rows = {}, []
-    for p, ch in plan.items():
-        d = _per_slot(pilot, sc, "all", ch).groupby("slot")[["offered", "handled", "handle_total"]].mean()
-        acw = sc.pools[p].after_contact_work
-        pats = [seg.patience[ch] for seg in sc.segments.values() if ch in seg.patience]
-        theta = None
-        if sc.channels[ch].abandonment and pats and all(isinstance(x, ExponentialSpec) for x in pats):
-            theta = 1.0 / float(np.mean([x.mean for x in pats]))
-        targets = _targets(sc, ch)
-        agents = []
-        for k in range(_slots(sc)):
-            lam = float(d["offered"].get(k, 0.0)) / (days * interval_s)
-            handled = float(d["handled"].get(k, 0.0))
-            aht = float(d["handle_total"].get(k, 0.0)) / handled if handled > 0 else 0.0
-            work = aht * sc.pools[p].handle_time_factor + (0.0 if acw is None else _mean_of(acw))
-            c = 0
-            if lam > 0 and work > 0:
-                c = max(erlang.min_agents_for_service_level(lam, 1.0 / work, secs, min(share, 0.999), theta)
-                        for _seg, secs, share in targets)
-                c = int(np.ceil(c / sc.channels[ch].concurrency))
-            agents.append(c)
-            rows.append({"pool": p, "channel": ch, "slot": k, "offered_per_hour": lam * 3600, "agent_time_s": work,
-                         "erlang_agents": c})
-        staffing[p] = agents
-    return staffing, pd.DataFrame(rows)
-
-
-def optimise_staffing(sc: Scenario, replications: int = 8, confidence: float = 0.95, seed: int | None = None,
-                      workers: int | None = 1, max_iterations: int = 30, verify: bool = True,
-                      min_offered: float = 10.0) -> StaffingResult:
-    """The fewest agents per planned pool and interval of the day meeting every service-level target.
-
-    Intervals offered fewer than ``min_offered`` contacts per replication in the pilot (all days of the
-    horizon together) are too thin to measure a service level: they keep the Erlang staffing and are
-    not held to the target (``checked`` False in the table). See the module docstring for the
-    criterion, the method and what is not handled.
-    """
-    plan, notes = _plan_pools(sc)
-    if not plan:
-        raise ContactsimError(sc.name, [Issue("pools", "no pool serves exactly one live channel of its own", None,
-                                              "give each channel to plan its own pool")], kind="scenario")
-    if not sc.horizon.steady_state and sc.horizon.days and sc.horizon.days > 1 and \
-            len(set(sc.arrivals.weekly)) > 1:
-        notes.append("the weekly profile is not flat: each interval is sized on all days pooled, so a busy "
-                     "day may miss where a quiet one exceeds")
-    seed = sc.run.seed if seed is None else seed
-
-    def run(st: Staffing) -> RunResult:
-        return simulate(with_staffing(sc, st), replications=replications, seed=seed, workers=workers,
-                        keep_records=False)
-
-    pilot = simulate(sc, replications=replications, seed=seed, workers=workers, keep_records=False)
-    staffing, table = _erlang_start(pilot, sc, plan)
-    erlang_staffing = {p: list(v) for p, v in staffing.items()}
-    hours = (sc.horizon.steady_state_hours or 0.0) if sc.horizon.steady_state else \
-        sc.horizon.interval_minutes / 60.0 * (sc.horizon.days or 1)
-    thin = table[table["offered_per_hour"] * hours < min_offered]
-    frozen = {p: set(thin.loc[thin["pool"] == p, "slot"].astype(int)) for p in plan}
-    if any(frozen.values()):
-        notes.append(f"{len(thin)} thin interval(s) (< {min_offered:g} contacts offered per replication) keep the "
-                     "Erlang staffing and are not held to the target")
-
-    def check(res: RunResult) -> dict[str, pd.DataFrame]:
-        return _check(res, sc, plan, confidence, frozen)
-
-    minimal = {p: set(frozen[p]) for p in plan}  # slots not to try with one agent less
-    fewer: dict[tuple[str, int], tuple[float, str]] = {}
-    iterations = 1
-    res = run(staffing)
-    checks = check(res)
-    while True:
-        if iterations >= max_iterations:
-            notes.append(f"stopped after {max_iterations} simulation rounds; the staffing may not be minimal"
-                         + (" and misses a target" if any(_misses(checks).values()) else ""))
-            verify = False
-            break
-        missing = _misses(checks)
-        if any(missing.values()):  # an agent more wherever a target is missed
-            for p, ks in missing.items():
-                for k in ks:  # the staffing it had is one fewer than it gets now
-                    fewer[(p, k)] = (float(checks[p].loc[k, "gap"]), f"{p} {_time(sc, k)}")
-                    staffing[p][k] += 1
-                    minimal[p].add(k)
-        else:  # all met: one agent less, together, wherever that has not failed before
-            tried = {p: [k for k, a in enumerate(v) if a > 0 and k not in minimal[p]] for p, v in staffing.items()}
-            if not any(tried.values()):
-                break
-            trial = {p: [a - (k in tried[p]) for k, a in enumerate(v)] for p, v in staffing.items()}
-            iterations += 1
-            trial_checks = check(run(trial))
-            for p, ks in tried.items():
-                c = trial_checks[p]
-                for k in ks:
-                    if k in c.index and c.loc[k, "gap"] < 0:
-                        trial[p][k] += 1  # needed after all
-                        minimal[p].add(k)
-                        fewer[(p, k)] = (float(c.loc[k, "gap"]), f"{p} {_time(sc, k)}")
-            staffing = trial
-        iterations += 1
-        res = run(staffing)
-        checks = check(res)
-    if verify:  # each staffed interval alone with one agent less; keep any reduction that still meets all
-        for p in plan:
-            for k in range(len(staffing[p])):
-                while staffing[p][k] > 0 and k not in frozen[p]:
-                    trial = {q: list(v) for q, v in staffing.items()}
-                    trial[p][k] -= 1
-                    iterations += 1
-                    trial_res = run(trial)
-                    trial_checks = check(trial_res)
-                    gap, where = _worst_gap(trial_checks, sc)
-                    if gap < 0:
-                        fewer[(p, k)] = (gap, where)
-                        break
-                    staffing, res, checks = trial, trial_res, trial_checks
-                    fewer.pop((p, k), None)
-    table.insert(3, "time", [_time(sc, k) for k in table["slot"]])
-    table["simulated_agents"] = [staffing[r.pool][r.slot] for r in table.itertuples()]
-    for col, src in (("service_level", "mean"), ("sl_ci_low", "low"), ("sl_ci_high", "high"), ("target", "target"),
-                     ("binding", "binding")):
-        table[col] = [checks[r.pool].loc[r.slot, src] if r.slot in checks[r.pool].index else np.nan
-                      for r in table.itertuples()]
-    table["checked"] = [r.slot not in frozen[r.pool] for r in table.itertuples()]
-    table["fewer_gap"] = [fewer.get((r.pool, r.slot), (np.nan, ""))[0] for r in table.itertuples()]
-    table["fewer_misses_at"] = [fewer.get((r.pool, r.slot), (np.nan, ""))[1] for r in table.itertuples()]
-    cost = {"erlang": _cost(sc, erlang_staffing), "simulation": _cost(sc, staffing)}
-    cost["difference"] = cost["simulation"] - cost["erlang"]
-    return StaffingResult(scenario=with_staffing(sc, staffing), table=table, cost=cost, iterations=iterations,
-                          confidence=confidence, notes=notes)
-
-
-def _cost(sc: Scenario, staffing: Staffing) -> float:
-    """Paid staff cost of the planned pools over the horizon: agents x hours / (1 - shrinkage) x hourly cost."""
-    if sc.horizon.steady_state:
-        hours, days = [sc.horizon.steady_state_hours or 0.0], 1
-    else:
-        hours, days = [sc.horizon.interval_minutes / 60.0] * sc.horizon.intervals_per_day, sc.horizon.days or 1
+def plan_cost(sc: Scenario, plan: Plan) -> float:
+    """Paid staff cost over the horizon: agents x hours / (1 - shrinkage) x hourly cost."""
+    _W, _K, step = _grid(sc)
+    occ = _occurrences(sc)
     total = 0.0
-    for p, agents in staffing.items():
+    for p, agents in plan.items():
         pool = sc.pools[p]
-        total += days * sum(a * h for a, h in zip(agents, hours, strict=True)) / (1 - pool.shrinkage) * pool.hourly_cost
+        hours = float((agents.sum(axis=1) * occ).sum()) * step / 3600.0
+        total += hours / (1 - pool.shrinkage) * pool.hourly_cost
     return total
+
+
+# -- verification -----------------------------------------------------------------------------------------
+def _cell_of(labels: pd.Series, sc: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """Interval labels ('d03 Wed 08:30' or '3 Wed 08:30') -> (weekday, interval of the day)."""
+    if sc.horizon.steady_state:
+        return np.zeros(len(labels), dtype=int), np.zeros(len(labels), dtype=int)
+    s = labels.astype(str)
+    wd = s.str[-9:-6].str.lower().map({d: i for i, d in enumerate(WEEKDAYS)}).to_numpy(dtype=int)
+    minutes = s.str[-5:-3].astype(int) * 60 + s.str[-2:].astype(int)
+    return wd, (minutes // sc.horizon.interval_minutes).to_numpy(dtype=int)
+
+
+def _pooled(res: RunResult, sc: Scenario) -> pd.DataFrame:
+    """Per segment, channel, weekday and interval: KPIs pooled over replications and occurrences."""
+    k = res.kpis
+    want = ["offered", "handled", "service_level", "asa_s", "abandon_rate"]
+    k = k[(k["pool"] == "all") & (k["metric"].isin(want))]
+    k = k[k["interval"] == "all"] if sc.horizon.steady_state else k[k["interval"] != "all"]
+    w = k.pivot_table(index=["replication", "segment", "channel", "interval"], columns="metric",
+                      values="value", observed=True).reset_index().fillna(0.0)
+    for col in want:
+        if col not in w:
+            w[col] = 0.0
+    w["wd"], w["slot"] = _cell_of(w["interval"], sc)
+    w["in_sl"] = w["service_level"] * w["offered"]
+    w["wait_h"] = w["asa_s"] * w["handled"]
+    w["ab"] = w["abandon_rate"] * w["offered"]
+    g = w.groupby(["segment", "channel", "wd", "slot"])[["offered", "handled", "in_sl", "wait_h", "ab"]].sum()
+    return g.reset_index()
+
+
+def _pool_occupancy(res: RunResult, sc: Scenario) -> pd.DataFrame:
+    k = res.kpis
+    k = k[(k["pool"] != "all") & (k["metric"].isin(["busy_hours", "paid_hours"]))]
+    k = k[k["interval"] == "all"] if sc.horizon.steady_state else k[k["interval"] != "all"]
+    w = k.pivot_table(index=["replication", "pool", "interval"], columns="metric", values="value",
+                      observed=True).reset_index().fillna(0.0)
+    w["wd"], w["slot"] = _cell_of(w["interval"], sc)
+    shrink = {p: sc.pools[p].shrinkage for p in sc.pools}
+    conc = {p: max(sc.channels[c].concurrency for c in sc.pools[p].channels) for p in sc.pools}
+    w["duty"] = w["paid_hours"] * (1 - w["pool"].map(shrink).astype(float)) * w["pool"].map(conc).astype(float)
+    g = w.groupby(["pool", "wd", "slot"])[["busy_hours", "duty"]].sum()
+    return (g["busy_hours"] / g["duty"].where(g["duty"] > 0)).rename("occupancy").reset_index()
+
+
+def check_plan(res: RunResult, sc: Scenario, plan: Plan, targets: Targets, replications: int,
+               min_offered: float) -> pd.DataFrame:
+    """Per planned pool, weekday and interval: the simulated KPIs of its contacts and whether they meet.
+
+    A live pool is judged on its channels' rows (all segments) and on the rows of segments with their own
+    target that it serves; a backlog pool on its channels' rows per weekday (answered within the SLA).
+    """
+    W, K, _step = _grid(sc)
+    pooled = _pooled(res, sc)
+    occ_df = _pool_occupancy(res, sc).set_index(["pool", "wd", "slot"])["occupancy"]
+    occurrences = _occurrences(sc)
+    rows = []
+    for p, pool in sc.pools.items():
+        if p not in plan:
+            continue
+        backlog = _is_backlog(sc, p)
+        sel = pooled[pooled["channel"].isin(pool.channels)]
+        checks = sl_checks(sc, p)
+        by = {(s, ch): g.set_index(["wd", "slot"]) for (s, ch), g in sel.groupby(["segment", "channel"])}
+        for w in range(W):
+            day_rows = []
+            for k in range(K):
+                agents = int(plan[p][w, k])
+                worst, row = None, None
+                for seg, ch, _sec, share in checks:
+                    g = by.get((seg, ch))
+                    if g is None or (w, k) not in g.index:
+                        continue
+                    r = g.loc[(w, k)]
+                    n = r["offered"]
+                    sl = r["in_sl"] / n if n > 0 else np.nan
+                    gap = sl - share
+                    if worst is None or gap < worst:
+                        worst = gap
+                        row = {"offered": n / (replications * max(occurrences[w], 1)), "service_level": sl,
+                               "target": share, "binding": seg if seg != "all" else ch,
+                               "asa_s": r["wait_h"] / r["handled"] if r["handled"] > 0 else np.nan,
+                               "abandon_rate": r["ab"] / n if n > 0 else np.nan}
+                row = row or {"offered": 0.0, "service_level": np.nan, "target": np.nan, "binding": "",
+                              "asa_s": np.nan, "abandon_rate": np.nan}
+                row.update(pool=p, wd=w, slot=k, agents=agents,
+                           occupancy=float(occ_df.get((p, w, k), np.nan)))
+                day_rows.append(row)
+            if backlog:
+                # judged per day on the contacts that arrive before the day's window closes: later ones
+                # wait for the next window whatever the staffing (see the note on windows)
+                staffed = np.flatnonzero(plan[p][w] > 0)
+                last = staffed[-1] if len(staffed) else -1
+                inside = [r for r in day_rows if r["slot"] <= last and r["offered"] > 0]
+                n = sum(r["offered"] for r in inside)
+                day_sl = sum(r["offered"] * r["service_level"] for r in inside) / n if n > 0 else np.nan
+                for r in day_rows:
+                    r["day_service_level"] = day_sl
+                    r["day_offered"] = n
+            rows += day_rows
+    t = pd.DataFrame(rows)
+    live = ~t["pool"].map({p: _is_backlog(sc, p) for p in sc.pools}).astype(bool)
+    day_offered = t["day_offered"] if "day_offered" in t else t["offered"]
+    t["checked"] = (t["agents"] > 0) & (np.where(live, t["offered"], day_offered) >= min_offered)
+    met = pd.Series(True, index=t.index)
+    sl_v = np.where(live, t["service_level"], t.get("day_service_level", t["service_level"]))
+    met &= ~(sl_v < t["target"] - 1e-12)
+    if targets.max_asa_s is not None:
+        met &= ~(live & (t["asa_s"] > targets.max_asa_s))
+    if targets.max_abandon is not None:
+        met &= ~(live & (t["abandon_rate"] > targets.max_abandon))
+    if targets.max_occupancy is not None:
+        met &= ~(live & (t["occupancy"] > targets.max_occupancy + 0.05))  # simulated occupancy is noisy
+    t["met"] = met
+    return t
+
+
+# -- the whole search -------------------------------------------------------------------------------------
+def optimise_staffing(sc: Scenario, replications: int = 8, seed: int | None = None, workers: int | None = None,
+                      targets: Targets | None = None, rounds: int = 6, min_offered: float = 5.0,
+                      pools: list[str] | None = None, progress: Progress | None = None) -> StaffingResult:
+    """A plan per pool, weekday and interval meeting the targets; see the module docstring for the method.
+
+    ``seed`` is the pilot's seed (default the scenario's); verification uses fresh seeds after it.
+    ``pools`` limits the plan to these pools (default all; the others keep their staffing).
+    """
+    targets = targets or Targets()
+    tick = progress or (lambda _stage, _done, _total: None)
+    seed = sc.run.seed if seed is None else seed
+    names = list(sc.pools) if pools is None else pools
+    unknown = [p for p in names if p not in sc.pools]
+    if unknown:
+        raise ContactsimError(sc.name, [Issue(f"pools.{unknown[0]}", "no such pool", unknown[0],
+                                              f"plan one of: {', '.join(sc.pools)}")], kind="option")
+    notes: list[str] = []
+    total_steps = 2 + rounds
+    tick("pilot simulation (demand per pool, weekday and interval)", 0, total_steps)
+    pilot = simulate(sc, replications=replications, seed=seed, workers=workers, keep_records=True)
+    demand = pool_demand(sc, pilot.contacts, replications)
+    tick("Erlang A/C per pool, weekday and interval", 1, total_steps)
+    full, erlang_notes = erlang_plan(sc, demand, targets)
+    plan = {p: full[p] for p in names}
+    notes += [n for n in erlang_notes if any(f"pool {p}:" in n for p in names)]
+    erlang_cost = plan_cost(sc, plan)
+    erl = {p: a.copy() for p, a in plan.items()}
+    table = None
+    done_rounds = 0
+    for r in range(rounds):  # every round on the same fresh customers (CRN): a change is the plan's
+        tick(f"verification {r + 1} of up to {rounds} (fresh seed {seed + 1})", 2 + r, total_steps)
+        res = simulate(with_plan(sc, plan), replications=replications, seed=seed + 1, workers=workers,
+                       keep_records=False)
+        done_rounds += 1
+        table = check_plan(res, sc, plan, targets, replications, min_offered)
+        miss = table[table["checked"] & ~table["met"]]
+        if miss.empty:
+            break
+        if r == rounds - 1:
+            notes.append(f"{len(miss)} interval(s) still miss a target after {rounds} verification rounds")
+            break
+        for p in plan:
+            pm = miss[miss["pool"] == p]
+            if not _is_backlog(sc, p):
+                plan[p][pm["wd"].to_numpy(), pm["slot"].to_numpy()] += 1
+            else:  # a backlog day that misses: one agent more over that day's whole window
+                for w in set(pm["wd"]):
+                    row = plan[p][w]
+                    row[row > 0] += 1
+    tick("done", total_steps, total_steps)
+    assert table is not None
+    W, K, step = _grid(sc)
+    t = table.copy()
+    t["weekday"] = ["steady" if sc.horizon.steady_state else WEEKDAYS[w] for w in t["wd"]]
+    t["time"] = ["steady state" if sc.horizon.steady_state else _clock(k * step) for k in t["slot"]]
+    t["kind"] = t["pool"].map({p: "backlog" if _is_backlog(sc, p) else "live" for p in sc.pools})
+    t["open"] = [bool(open_cells(sc, sc.pools[p].channels)[w, k]) for p, w, k in zip(t["pool"], t["wd"], t["slot"],
+                                                                                  strict=True)]
+    dm = {p: demand[p].set_index(["wd", "slot"]) for p in plan}
+    t["offered_per_hour"] = [dm[p].loc[(w, k), "offered"] * 3600.0 / step for p, w, k in
+                             zip(t["pool"], t["wd"], t["slot"], strict=True)]
+    t["agent_time_s"] = [dm[p].loc[(w, k), "work_s"] for p, w, k in zip(t["pool"], t["wd"], t["slot"], strict=True)]
+    t["erlang_agents"] = [int(erl[p][w, k]) for p, w, k in zip(t["pool"], t["wd"], t["slot"], strict=True)]
+    t["agents"] = [int(plan[p][w, k]) for p, w, k in zip(t["pool"], t["wd"], t["slot"], strict=True)]
+    cols = ["pool", "kind", "weekday", "time", "wd", "slot", "open", "offered_per_hour", "agent_time_s",
+            "erlang_agents", "agents", "offered", "service_level", "target", "binding", "asa_s", "abandon_rate",
+            "occupancy", "met", "checked"]
+    cost = {"erlang": erlang_cost, "plan": plan_cost(sc, plan)}
+    return StaffingResult(scenario=with_plan(sc, plan), plan=plan, table=t[cols], cost=cost, rounds=done_rounds,
+                          targets=targets, notes=notes)
+
+
+def plan_wide(sc: Scenario, plan: Plan) -> pd.DataFrame:
+    """The plan as planners publish it: one row per interval of the day (start, end), one column per
+    pool and weekday with the agents on duty."""
+    _W, K, step = _grid(sc)
+    out = pd.DataFrame({"start": [_clock(k * step) for k in range(K)],
+                        "end": [_clock((k + 1) * step) for k in range(K)]})
+    if sc.horizon.steady_state:
+        out["start"], out["end"] = "steady state", ""
+    for p, agents in plan.items():
+        for w in range(agents.shape[0]):
+            name = p if sc.horizon.steady_state else f"{p} {WEEKDAYS[w]}"
+            out[name] = agents[w]
+    return out

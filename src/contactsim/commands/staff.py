@@ -1,4 +1,4 @@
-"""``contactsim staff SCENARIO.yaml``: the fewest agents per interval that meet the service-level targets."""
+"""``contactsim staff SCENARIO.yaml``: a staffing plan per pool, weekday and interval that meets the targets."""
 
 from __future__ import annotations
 
@@ -14,61 +14,84 @@ def register(app: typer.Typer) -> None:
         scenario: Annotated[Path, typer.Argument(help="Scenario YAML file")],
         out_dir: Annotated[Path | None, typer.Option(
             "--out", help="Output folder (default results/NAME/staffing)")] = None,
-        confidence: Annotated[float, typer.Option(
-            min=0.5, max=0.999, help="A target is met when the lower bound of this two-sided CI reaches it")] = 0.95,
         replications: Annotated[int, typer.Option("--replications", "-n", min=2, max=1000)] = 8,
-        seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed of every candidate (CRN)")] = None,
-        verify: Annotated[bool, typer.Option(
-            "--verify/--no-verify", help="Check every interval with one agent fewer (one run each)")] = True,
+        seed: Annotated[int | None, typer.Option("--seed", min=0, help="Pilot seed; verification uses seed + 1")] = None,
+        max_asa: Annotated[float | None, typer.Option("--max-asa", min=0, help="ASA target, seconds")] = None,
+        max_abandon: Annotated[float | None, typer.Option(
+            "--max-abandon", min=0, max=1, help="Abandonment target, e.g. 0.05")] = None,
+        max_occupancy: Annotated[float, typer.Option(
+            "--max-occupancy", min=0.1, max=1, help="Occupancy cap (1 = none)")] = 0.85,
+        min_agents: Annotated[int, typer.Option(
+            "--min-agents", min=0, help="Agents whenever a pool's channel is open")] = 1,
+        rounds: Annotated[int, typer.Option(min=1, max=50, help="Verification simulations at most")] = 6,
         min_offered: Annotated[float, typer.Option(
-            min=0, help="Intervals with fewer contacts per replication keep the Erlang staffing")] = 10.0,
+            min=0, help="Intervals with fewer contacts per replication are not checked")] = 5.0,
+        pools: Annotated[list[str] | None, typer.Option("--pool", help="Plan only this pool (repeatable)")] = None,
         workers: Annotated[int, typer.Option("--workers", "-w", min=0, help="Workers (0 = all cores)")] = 0,
     ) -> None:
-        """Erlang C/A staffing per interval of the day, refined by simulation on the same customers."""
+        """Plan agents per pool, weekday and interval: Erlang A/C per interval, verified by simulation."""
         import yaml
         from rich.table import Table
 
         from contactsim import io
-        from contactsim.cli import out
+        from contactsim.cli import _progress, out
         from contactsim.scenario.load import load_scenario
-        from contactsim.staffing import optimise_staffing
+        from contactsim.staffing import Targets, optimise_staffing, plan_wide
 
         sc = load_scenario(scenario)
-        res = optimise_staffing(sc, replications=replications, confidence=confidence, seed=seed,
-                                workers=workers or None, verify=verify, min_offered=min_offered)
+        targets = Targets(max_asa_s=max_asa, max_abandon=max_abandon,
+                          max_occupancy=None if max_occupancy >= 1 else max_occupancy, min_agents=min_agents)
+        with _progress() as prog:
+            task = prog.add_task(f"staffing {sc.name}", total=rounds + 2)
+
+            def tick(stage: str, done: int, total: int) -> None:
+                prog.update(task, description=f"staffing {sc.name}: {stage}", completed=done, total=total)
+
+            res = optimise_staffing(sc, replications=replications, seed=seed, workers=workers or None,
+                                    targets=targets, rounds=rounds, min_offered=min_offered, pools=pools,
+                                    progress=tick)
         folder = out_dir or Path("results") / io.safe_name(sc.name) / "staffing"
         io.write_csv(folder / "staffing.csv", res.table)
+        io.write_csv(folder / "plan.csv", plan_wide(sc, res.plan))
         io.write_text(folder / "scenario.staffed.yaml",
                       yaml.safe_dump(res.scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
         io.write_json(folder / "staffing.json", {
-            "scenario": str(scenario), "confidence": confidence, "replications": replications,
-            "seed": sc.run.seed if seed is None else seed, "simulation_rounds": res.iterations,
-            "min_offered": min_offered,
-            "criterion": f"lower bound of the two-sided {confidence:.0%} t-interval of the service level over "
-                         "replications >= target, per interval of the day and target (channel, segment)",
+            "scenario": str(scenario), "replications": replications,
+            "seed": sc.run.seed if seed is None else seed, "verification_rounds": res.rounds,
+            "targets": {"service_level": "the scenario's channel and segment targets", "max_asa_s": max_asa,
+                        "max_abandon": max_abandon, "max_occupancy": targets.max_occupancy,
+                        "min_agents_while_open": min_agents},
+            "criterion": "per pool, weekday and interval, KPIs pooled over replications of a fresh seed meet "
+                         "every target (backlogs: per day)",
             "cost": res.cost, "currency": sc.currency, "notes": res.notes})
-        t = Table(title=f"{sc.name}: fewest agents meeting the targets (lower bound of the {confidence:.0%} CI >= "
-                        f"target; {res.iterations} rounds of {replications} replications on the same customers)")
-        for c in ("pool", "time", "offered/h", "Erlang", "simulated", "SL", f"{confidence:.0%} CI", "target",
-                  "binding", "one fewer: CI low - target"):
-            t.add_column(c, justify="left" if c in ("pool", "time", "binding") else "right")
-        for r in res.table.itertuples():
-            if r.offered_per_hour <= 0 and r.simulated_agents == 0:
+        t = Table(title=f"{sc.name}: staffing plan per pool and weekday ({res.rounds} verification run(s) of "
+                        f"{replications} replications on a fresh seed)")
+        for c in ("pool", "day", "staffed", "peak", "agent-hours", "intervals met", "lowest SL (target)",
+                  "occupancy"):
+            t.add_column(c, justify="left" if c in ("pool", "day", "staffed") else "right")
+        tab = res.table
+        for (p, wd), g in tab.groupby(["pool", "wd"], sort=False):
+            on = g[g["agents"] > 0]
+            if on.empty:
                 continue
-            seen = r.service_level == r.service_level
-            fewer = "-"
-            if r.fewer_gap == r.fewer_gap:
-                fewer = f"{r.fewer_gap:+.1%}" + ("" if r.fewer_misses_at == f"{r.pool} {r.time}"
-                                                 else f" at {r.fewer_misses_at}")
-            t.add_row(r.pool, r.time, f"{r.offered_per_hour:.1f}", str(r.erlang_agents), str(r.simulated_agents),
-                      f"{r.service_level:.1%}" if seen else "-",
-                      f"{r.sl_ci_low:.1%} - {r.sl_ci_high:.1%}" if seen else "-",
-                      f"{r.target:.0%}" if seen else "-", str(r.binding) if seen else "-",
-                      fewer if r.checked else "thin: not checked")
+            chk = g[g["checked"]]
+            low = chk.loc[chk["service_level"].idxmin()] if chk["service_level"].notna().any() else None
+            busy = on["occupancy"].dropna()
+            t.add_row(p, str(g["weekday"].iloc[0]), f"{on['time'].iloc[0]}-{_end(on['time'].iloc[-1], sc)}",
+                      str(int(on["agents"].max())), f"{on['agents'].sum() * sc.horizon.interval_minutes / 60:,.1f}",
+                      f"{int(chk['met'].sum())}/{len(chk)}",
+                      "-" if low is None else f"{low['service_level']:.0%} ({low['target']:.0%}) {low['time']}",
+                      "-" if busy.empty else f"{busy.mean():.0%}")
         out.print(t)
-        out.print(f"staff cost over the horizon (paid hours x hourly cost / (1 - shrinkage)): Erlang "
-                  f"{res.cost['erlang']:,.0f}, simulation {res.cost['simulation']:,.0f} {sc.currency} "
-                  f"(difference {res.cost['difference']:+,.0f})")
+        out.print(f"paid staff cost over the horizon (agent-hours / (1 - shrinkage) x hourly cost): Erlang start "
+                  f"{res.cost['erlang']:,.0f}, plan {res.cost['plan']:,.0f} {sc.currency}")
         for note in res.notes:
             out.print(f"note: {note}")
-        out.print(f"results: {folder} (staffing.csv, staffing.json, scenario.staffed.yaml)")
+        out.print(f"results: {folder} (plan.csv, staffing.csv, staffing.json, scenario.staffed.yaml)")
+
+
+def _end(start: str, sc) -> str:
+    """End clock time of the interval starting at ``start``."""
+    h, m = map(int, start.split(":")) if ":" in start else (0, 0)
+    t = h * 60 + m + sc.horizon.interval_minutes
+    return f"{t // 60:02d}:{t % 60:02d}"
