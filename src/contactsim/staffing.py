@@ -560,7 +560,7 @@ def optimise_staffing(sc: Scenario, replications: int = 8, seed: int | None = No
                     row[row > 0] += 1
     tick("done", total_steps, total_steps)
     assert table is not None
-    W, K, step = _grid(sc)
+    step = _grid(sc)[2]
     t = table.copy()
     t["weekday"] = ["steady" if sc.horizon.steady_state else WEEKDAYS[w] for w in t["wd"]]
     t["time"] = ["steady state" if sc.horizon.steady_state else _clock(k * step) for k in t["slot"]]

@@ -90,7 +90,8 @@ def test_erlang_step_agrees_with_theory_and_honours_every_target() -> None:
     assert live_agents(lam, aht, 1, theta, [], Targets(max_occupancy=0.7)) == 12
     # ASA cap in Erlang C; concurrency 2 halves the agents (rounded up)
     c_asa = live_agents(lam, aht, 1, None, [], Targets(max_occupancy=None, max_asa_s=5.0))
-    assert erlang.mmc_metrics(lam, 1 / aht, c_asa, 0).asa_s <= 5.0 < erlang.mmc_metrics(lam, 1 / aht, c_asa - 1, 0).asa_s
+    asa = [erlang.mmc_metrics(lam, 1 / aht, c, 0).asa_s for c in (c_asa, c_asa - 1)]
+    assert asa[0] <= 5.0 < asa[1]
     assert live_agents(lam, aht, 2, None, [], Targets(max_occupancy=None, max_asa_s=5.0)) == -(-c_asa // 2)
 
 

@@ -15,7 +15,8 @@ def register(app: typer.Typer) -> None:
         out_dir: Annotated[Path | None, typer.Option(
             "--out", help="Output folder (default results/NAME/staffing)")] = None,
         replications: Annotated[int, typer.Option("--replications", "-n", min=2, max=1000)] = 8,
-        seed: Annotated[int | None, typer.Option("--seed", min=0, help="Pilot seed; verification uses seed + 1")] = None,
+        seed: Annotated[int | None, typer.Option(
+            "--seed", min=0, help="Pilot seed; verification uses seed + 1")] = None,
         max_asa: Annotated[float | None, typer.Option("--max-asa", min=0, help="ASA target, seconds")] = None,
         max_abandon: Annotated[float | None, typer.Option(
             "--max-abandon", min=0, max=1, help="Abandonment target, e.g. 0.05")] = None,
@@ -70,7 +71,7 @@ def register(app: typer.Typer) -> None:
                   "occupancy"):
             t.add_column(c, justify="left" if c in ("pool", "day", "staffed") else "right")
         tab = res.table
-        for (p, wd), g in tab.groupby(["pool", "wd"], sort=False):
+        for (p, _wd), g in tab.groupby(["pool", "wd"], sort=False):
             on = g[g["agents"] > 0]
             if on.empty:
                 continue
