@@ -8,6 +8,7 @@ Layout of ``results/<scenario>/<run-id>/``::
     kpis.csv                tidy per replication: replication, segment, channel, pool, interval, metric, value
     waterfall.csv           volume and cost per funnel level: mean and CI over replications
     by_reason.csv           KPIs by contact reason: scenario, segment, reason, channel, metric, mean, CI, n
+    acd_summary.csv         ACD-style KPIs as the scenario's ``kpis`` section defines them (docs/KPIS.md)
     contacts.parquet        one row per contact (when record_contacts is on)
     needs.parquet           one row per customer need with its terminal state
 """
@@ -26,6 +27,7 @@ import yaml
 
 from contactsim import io
 from contactsim.experiment import RunResult
+from contactsim.kpis import acd_kpis
 from contactsim.metrics import summarise
 from contactsim.scenario.load import scenario_hash
 from contactsim.scenario.schema import Scenario
@@ -77,6 +79,10 @@ def write_run(result: RunResult, out: Path | None = None, results_root: Path = P
                                                               keys=["segment", "reason", "channel"]))
         if result.contacts is not None:
             io.write_parquet(partial / "contacts.parquet", result.contacts)
+            acd = acd_kpis(result.contacts, sc)
+            if not acd.empty:
+                io.write_csv(partial / "acd_summary.csv", summarise(
+                    acd, scenario=sc.name, keys=["segment", "channel"]))
         if result.needs is not None:
             io.write_parquet(partial / "needs.parquet", result.needs)
         manifest = {

@@ -62,6 +62,26 @@ def _profile(values: list[float] | None, n: int, path: str) -> list[Issue]:
     return _sums_to_one(values, path, "the intraday shares")
 
 
+def _kpi_definitions(sc: Scenario) -> list[Issue]:
+    """The KPI section names existing segments and reasons, and readable business hours."""
+    issues = []
+    k = sc.kpis
+    try:
+        opening_windows(k.business_hours)
+    except ValueError as e:
+        issues.append(Issue("kpis.business_hours", str(e), k.business_hours,
+                            "write e.g. {mon-fri: '08:00-18:00'} or '24/7'"))
+    for seg, t in k.resolution_targets.items():
+        if seg not in sc.segments:
+            issues.append(Issue(f"kpis.resolution_targets.{seg}", "no such segment", seg,
+                                f"use one of: {', '.join(sc.segments)}"))
+        for r in t.reasons:
+            if r not in sc.reasons:
+                issues.append(Issue(f"kpis.resolution_targets.{seg}.reasons.{r}", "no such reason", r,
+                                    f"use one of: {', '.join(sc.reasons)}"))
+    return issues
+
+
 def check(sc: Scenario) -> list[Issue]:
     """Every cross-field problem of a structurally valid scenario."""
     issues: list[Issue] = []
@@ -167,6 +187,8 @@ def check(sc: Scenario) -> list[Issue]:
         except ValueError as e:
             issues.append(Issue(f"channels.{cname}.opening_hours", str(e), ch.opening_hours,
                                 "write e.g. {mon-fri: '08:00-20:00', sat: '09:00-17:00'} or '24/7'"))
+
+    issues += _kpi_definitions(sc)
 
     # pools
     bad_shifts: set[str] = set()

@@ -475,6 +475,34 @@ class Run(Model):
     """KPIs per interval of the run (absolute) or per interval of the week; auto: absolute up to 35 days."""
 
 
+# --- KPI definitions ---------------------------------------------------------------------------------
+class ResolutionTarget(Model):
+    """Within how long a segment's needs must be solved: first contact to the contact that resolved it,
+    across retrials, repeats and channels."""
+
+    hours: Annotated[float, Field(gt=0, le=24 * 366, allow_inf_nan=False)]
+    share: Probability = 0.8
+    """Share of needs to resolve within ``hours``."""
+    reasons: dict[Name, Annotated[float, Field(gt=0, le=24 * 366, allow_inf_nan=False)]] = Field(default_factory=dict)
+    """Hours per contact reason where it differs (e.g. card_stolen: 1)."""
+
+
+class KpiDefinitions(Model):
+    """How the ACD-style KPIs count (see docs/KPIS.md), to match the report they are compared with."""
+
+    abandons: Literal["against", "excluded", "short_excluded"] = "against"
+    """Abandoned contacts in the service level: counted against it, excluded, or excluded when shorter
+    than ``short_abandon_s``."""
+    short_abandon_s: Annotated[float, Field(ge=0, le=3600, allow_inf_nan=False)] = 5.0
+    service_level_interval: Literal["arrival", "answer"] = "arrival"
+    """Interval a contact counts in: the one it arrived in, or the one it was answered (or abandoned) in."""
+    backlog_clock: Literal["calendar", "business_hours"] = "calendar"
+    """Backlog SLAs (e-mail, webcare) on the calendar or only inside ``business_hours``."""
+    business_hours: dict[str, str] | Literal["24/7"] = Field(default_factory=lambda: {"mon-fri": "08:00-18:00"})
+    resolution_targets: dict[Name, ResolutionTarget] = Field(default_factory=dict)
+    """Time-to-resolution target per segment."""
+
+
 # --- the scenario --------------------------------------------------------------------------------------
 class Scenario(Model):
     """A complete description of a contact centre to simulate."""
@@ -494,6 +522,7 @@ class Scenario(Model):
     policies: Policies = Field(default_factory=Policies)
     webcare: Webcare | None = None
     satisfaction: Satisfaction = Field(default_factory=Satisfaction)
+    kpis: KpiDefinitions = Field(default_factory=KpiDefinitions)
 
     @field_validator("description")
     @classmethod
