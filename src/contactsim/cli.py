@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 import yaml
 from rich.console import Console
@@ -26,9 +27,11 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
 err = Console(stderr=True, soft_wrap=True)
 out = Console() if sys.stdout.isatty() else Console(width=160)
 
-HEADLINE = [("offered", "offered", "{:,.0f}"), ("service_level", "SL", "{:.1%}"), ("asa_s", "ASA s", "{:.1f}"),
-            ("abandon_rate", "aband.", "{:.1%}"), ("wait_p90_s", "p90 wait s", "{:.0f}"),
+HEADLINE = [("offered", "offered", "{:,.0f}"), ("service_level", "SL", "{:.1%}"), ("asa_s", "ASA", "wait"),
+            ("abandon_rate", "aband.", "{:.1%}"), ("wait_p90_s", "p90 wait", "wait"),
             ("aht_s", "AHT s", "{:.0f}"), ("csat", "CSAT", "{:.2f}")]
+"""Columns of the console summary; "wait" columns are shown in seconds for live channels and in hours for
+deferred ones (e-mail, webcare)."""
 
 
 def parse_sets(values: list[str] | None) -> dict[str, object]:
@@ -47,55 +50,130 @@ def _fmt(fmt: str, v: float) -> str:
     return "-" if v != v else fmt.format(v)  # NaN check without numpy
 
 
-def print_summary(summary, title: str) -> None:
+def fmt_wait(seconds: float, deferred: bool) -> str:
+    """A wait in seconds for a live channel, in hours for a deferred one (an e-mail backlog)."""
+    if seconds != seconds:
+        return "-"
+    return f"{seconds / 3600:.1f} h" if deferred else f"{seconds:.1f} s"
+
+
+def fmt_pp(diff: float, signed: bool = True) -> str:
+    """A difference of two shares in percentage points: 0.021 -> '+2.1 pp'."""
+    if diff != diff:
+        return "-"
+    return f"{diff * 100:+.1f} pp" if signed else f"{diff * 100:.1f} pp"
+
+
+def print_summary(summary, title: str, scenario: Scenario | None = None, kpis=None) -> None:
+    """The headline table per segment and channel, the pools, and the business case.
+
+    Live channels (phone, chat, messaging, store) and deferred ones (e-mail, webcare) are never averaged
+    together: with the scenario and per-replication KPIs at hand, the 'all channels' rows become one
+    'all live' and one 'all deferred' row per segment; deferred waits are shown in hours.
+    """
+    from contactsim.kpis import channel_kinds, kind_rollup
+    from contactsim.metrics import summarise
+
     s = summary[(summary["interval"] == "all") & (summary["pool"] == "all")]
+    kinds = channel_kinds(scenario) if scenario is not None else {}
+    if scenario is not None and kpis is not None:
+        rolled = kind_rollup(kpis, scenario)
+        if not rolled.empty:
+            rolled = rolled.assign(pool="all", interval="all")
+            s = pd.concat([s[s["channel"] != "all"], summarise(rolled, scenario=scenario.name)], ignore_index=True)
     table = Table(title=title, show_lines=False)
     table.add_column("segment")
     table.add_column("channel")
     for _, label, _ in HEADLINE:
         table.add_column(label, justify="right")
     keys = s[["segment", "channel"]].drop_duplicates().itertuples(index=False)
-    for seg, ch in sorted(keys, key=lambda k: (k[0] == "all", k[0], k[1] == "all", k[1])):
+    for seg, ch in sorted(keys, key=lambda k: (k[0] == "all", k[0], str(k[1]).startswith("all"), k[1])):
         row = s[(s["segment"] == seg) & (s["channel"] == ch)].set_index("metric")
+        deferred = ch == "all deferred" or kinds.get(str(ch)) == "deferred"
         cells = []
         for metric, _, fmt in HEADLINE:
             if metric not in row.index:
                 cells.append("-")
                 continue
             r = row.loc[metric]
-            text = _fmt(fmt, r["mean"])
+            text = fmt_wait(r["mean"], deferred) if fmt == "wait" else _fmt(fmt, r["mean"])
             if metric in ("service_level", "asa_s", "abandon_rate") and r["n"] > 1 and r["ci_high"] == r["ci_high"]:
-                text += " ±" + _fmt(fmt, (r["ci_high"] - r["ci_low"]) / 2)
+                half = (r["ci_high"] - r["ci_low"]) / 2
+                text += " ±" + (fmt_wait(half, deferred) if fmt == "wait" else _fmt(fmt, half))
             cells.append(text)
-        table.add_row(seg, ch, *cells)
+        table.add_row(str(seg), str(ch), *cells)
     out.print(table)
+    if kinds and "all deferred" in set(s["channel"]):
+        out.print("live (phone, chat, messaging, store) and deferred channels (e-mail, webcare) are summed "
+                  "separately; deferred waits in hours")
+    _print_pools(summary)
+    if scenario is not None:
+        print_business_case(summary, scenario)
+
+
+def _print_pools(summary) -> None:
     pools = summary[(summary["pool"] != "all") & (summary["interval"] == "all")].set_index(["pool", "metric"])
-    if not pools.empty:
-        pt = Table(title="pools")
-        for c in ("pool", "occupancy", "agents (mean)", "paid hours", "staff cost"):
-            pt.add_column(c, justify="right" if c != "pool" else "left")
-        for p in sorted({k[0] for k in pools.index}):
-            g = lambda m, p=p: pools.loc[(p, m), "mean"] if (p, m) in pools.index else float("nan")  # noqa: E731
-            pt.add_row(p, _fmt("{:.1%}", g("occupancy")), _fmt("{:.1f}", g("agents")),
-                       _fmt("{:,.0f}", g("paid_hours")), _fmt("{:,.0f}", g("staff_cost")))
-        out.print(pt)
+    if pools.empty:
+        return
+    per = summary[(summary["pool"] != "all") & (summary["interval"] != "all") & (summary["metric"] == "agents")]
+    pt = Table(title="pools")
+    for c in ("pool", "occupancy", "agents on duty (mean while staffed)", "peak", "paid hours", "staff cost"):
+        pt.add_column(c, justify="right" if c != "pool" else "left")
+    for p in sorted({k[0] for k in pools.index}):
+        g = lambda m, p=p: pools.loc[(p, m), "mean"] if (p, m) in pools.index else float("nan")  # noqa: E731
+        a = per.loc[per["pool"] == p, "mean"]
+        on = a[a > 1e-9]
+        pt.add_row(p, _fmt("{:.1%}", g("occupancy")), _fmt("{:.1f}", float(on.mean()) if len(on) else float("nan")),
+                   _fmt("{:.0f}", float(a.max()) if len(a) else float("nan")),
+                   _fmt("{:,.0f}", g("paid_hours")), _fmt("{:,.0f}", g("staff_cost")))
+    out.print(pt)
 
 
-DIFF_METRICS = [("service_level", "SL", "{:+.1%}"), ("asa_s", "ASA s", "{:+.1f}"),
-                ("abandon_rate", "aband.", "{:+.1%}"), ("csat", "CSAT", "{:+.2f}"),
+def print_business_case(summary, scenario: Scenario) -> None:
+    """Revenue, cost, net cost and the premium promise, where the scenario has them."""
+    top = summary[(summary["segment"] == "all") & (summary["channel"] == "all") & (summary["pool"] == "all")
+                  & (summary["interval"] == "all")].set_index("metric")
+
+    def mean(m: str) -> float:
+        return float(top.loc[m, "mean"]) if m in top.index else float("nan")
+
+    cur = scenario.currency
+    revenue, cost, net = mean("revenue"), mean("cost"), mean("net_cost")
+    parts = []
+    if revenue == revenue and revenue > 0:
+        parts.append(f"revenue {cur} {revenue:,.0f}")
+    if cost == cost:
+        parts.append(f"cost {cur} {cost:,.0f}")
+    if revenue == revenue and revenue > 0 and net == net:
+        parts.append(f"net cost {cur} {net:,.0f}")
+    prem = scenario.policies.premium
+    if prem is not None and prem.promise is not None and "promise_level" in top.index:
+        chans = ", ".join(prem.promise_channels) if prem.promise_channels else "all channels"
+        parts.append(f"promise {prem.promise.share:.0%} within {prem.promise.seconds:g} s on {chans}: "
+                     f"{mean('promise_level'):.1%} (target met in {mean('promise_met'):.0%} of replications)")
+    if parts:
+        h = scenario.horizon
+        per = f"per {h.days}-day run" if h.days else "over the measured hours"
+        out.print(f"business case ({per}): " + "; ".join(parts))
+
+
+DIFF_METRICS = [("service_level", "SL", "pp"), ("asa_s", "ASA s", "{:+.1f}"),
+                ("abandon_rate", "aband.", "pp"), ("csat", "CSAT", "{:+.2f}"),
                 ("cost_per_resolved_need", "cost/resolved", "{:+.2f}")]
+"""Columns of the comparison table; "pp": a difference of shares, in percentage points."""
 
 
-def print_differences(diffs, wait_channel: str | None = None) -> None:
+def print_differences(diffs, wait_channel: str | None = None, currency: str = "") -> None:
     """Paired differences per segment (scenario - baseline), * where the 95% CI excludes zero.
 
     ASA is shown for ``wait_channel`` (a channel where customers wait on the line): over all channels it
-    would be dominated by e-mail backlogs.
+    would be dominated by e-mail backlogs. Differences of shares are in percentage points (pp). Below each
+    table the cost change, and the net cost change (cost minus revenue) when revenue changes too.
     """
     d = diffs[(diffs["pool"] == "all") & (diffs["interval"] == "all")]
     for name, g in d.groupby("scenario", sort=False):
         base = g["baseline"].iloc[0]
-        table = Table(title=f"{name} minus {base} (paired, 95% CI; * = significant)")
+        table = Table(title=f"{name} minus {base} (paired, 95% CI; * = significant; pp = percentage points)")
         table.add_column("segment")
         for metric, label, _ in DIFF_METRICS:
             wide = metric == "asa_s" and wait_channel
@@ -110,10 +188,31 @@ def print_differences(diffs, wait_channel: str | None = None) -> None:
                     continue
                 r = row.loc[metric]
                 half = (r["ci_high"] - r["ci_low"]) / 2
-                cells.append(_fmt(fmt, r["diff_mean"]) + " ±" + _fmt(fmt, half).lstrip("+")
-                             + (" *" if r["significant"] else ""))
+                if fmt == "pp":
+                    text = fmt_pp(r["diff_mean"]) + " ±" + fmt_pp(half, signed=False)
+                else:
+                    text = _fmt(fmt, r["diff_mean"]) + " ±" + _fmt(fmt, half).lstrip("+")
+                cells.append(text + (" *" if r["significant"] else ""))
             table.add_row(seg, *cells)
         out.print(table)
+        top = g[(g["segment"] == "all") & (g["channel"] == "all")].set_index("metric")
+
+        def line(metric: str, label: str, top=top) -> str | None:
+            if metric not in top.index:
+                return None
+            r = top.loc[metric]
+            sig = " (significant)" if r["significant"] else " (not significant)"
+            return (f"{label} {r['diff_mean']:+,.0f} {currency} (95% CI {r['ci_low']:+,.0f} to "
+                    f"{r['ci_high']:+,.0f}){sig}")
+
+        parts = [line("cost", "cost")]
+        revenue_moves = "revenue" in top.index and (abs(top.loc["revenue", "diff_mean"]) > 1e-9
+                                                    or abs(top.loc["revenue", "baseline_mean"]) > 1e-9)
+        if revenue_moves:
+            parts += [line("revenue", "revenue"), line("net_cost", "net cost (cost - revenue)")]
+        parts = [p for p in parts if p]
+        if parts:
+            out.print(f"{name} minus {base}: " + "; ".join(parts))
 
 
 def _progress() -> Progress:
@@ -168,7 +267,8 @@ def run(
             write_run_report = None
         if write_run_report is not None:
             write_run_report(folder)
-    print_summary(res.summary, f"{sc.name}: {res.replications} replications, seed {res.seed} (mean ± 95% CI)")
+    print_summary(res.summary, f"{sc.name}: {res.replications} replications, seed {res.seed} (mean ± 95% CI)",
+                  sc, res.kpis)
     rate = res.n_contacts / max(res.timings["simulate_s"], 1e-9)
     err.print(f"{res.n_needs:,} needs, {res.n_contacts:,} contacts in {res.timings['wall_s']:.1f} s "
               f"({rate:,.0f} contacts/s per worker)")

@@ -305,3 +305,49 @@ def acd_kpis(contacts: pd.DataFrame, sc: Scenario) -> pd.DataFrame:
                          (rep, r.segment, "all", "unresolved_share", float((~resolved).mean()) if len(d) else np.nan)]
     extra = pd.DataFrame(rows, columns=["replication", "segment", "channel", "metric", "value"])
     return pd.concat([out, extra], ignore_index=True).dropna(subset=["value"])
+
+
+LIVE_KINDS = ("phone", "chat", "messaging", "store")
+"""Channels customers wait on live; everything else (e-mail, webcare, callbacks) is deferred work."""
+
+
+def channel_kinds(sc: Scenario) -> dict[str, str]:
+    """channel -> 'live' or 'deferred' (a backlog: no abandonment, or a kind that is not live)."""
+    return {name: "live" if ch.kind in LIVE_KINDS and ch.abandonment else "deferred"
+            for name, ch in sc.channels.items()}
+
+
+def kind_rollup(kpis: pd.DataFrame, sc: Scenario) -> pd.DataFrame:
+    """Honest aggregates: per replication and segment, the KPIs of all live channels together and of all
+    deferred channels together (``channel`` = ``all live`` / ``all deferred``), never the two mixed.
+
+    Exact roll-ups of the per-channel rows: rates are weighted by offered contacts (service level,
+    abandonment, CSAT) or by handled contacts (ASA, AHT); percentiles cannot be combined and are left out.
+    Rows: replication, segment, channel, metric, value (whole horizon, all pools).
+    """
+    k = kpis[(kpis["pool"] == "all") & (kpis["interval"] == "all") & (kpis["channel"] != "all")]
+    want = ["offered", "handled", "abandoned", "service_level", "asa_s", "abandon_rate", "aht_s", "csat"]
+    k = k[k["metric"].isin(want)]
+    if k.empty:
+        return pd.DataFrame(columns=["replication", "segment", "channel", "metric", "value"])
+    w = k.pivot_table(index=["replication", "segment", "channel"], columns="metric", values="value",
+                      observed=True).reset_index()
+    for col in want:
+        if col not in w:
+            w[col] = np.nan
+    w["kind"] = w["channel"].astype(str).map(channel_kinds(sc)).fillna("deferred")
+    off, hd = w["offered"].fillna(0.0), w["handled"].fillna(0.0)
+    w["x_sl"], w["x_ab"], w["x_csat"] = w["service_level"] * off, w["abandon_rate"] * off, w["csat"] * off
+    w["x_asa"], w["x_aht"] = w["asa_s"] * hd, w["aht_s"] * hd
+    w["off"], w["hd"] = off, hd
+    g = w.groupby(["replication", "segment", "kind"])[["off", "hd", "x_sl", "x_ab", "x_csat", "x_asa", "x_aht"]].sum(
+        min_count=1).reset_index()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        of, h = g["off"].where(g["off"] > 0), g["hd"].where(g["hd"] > 0)
+        vals = {"offered": g["off"], "handled": g["hd"], "service_level": g["x_sl"] / of,
+                "abandon_rate": g["x_ab"] / of, "csat": g["x_csat"] / of, "asa_s": g["x_asa"] / h,
+                "aht_s": g["x_aht"] / h}
+    out = pd.concat([pd.DataFrame({"replication": g["replication"], "segment": g["segment"],
+                                   "channel": "all " + g["kind"], "metric": m, "value": v})
+                     for m, v in vals.items()], ignore_index=True)
+    return out.dropna(subset=["value"])

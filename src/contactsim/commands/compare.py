@@ -46,6 +46,6 @@ def register(app: typer.Typer) -> None:
 
             write_comparison_report(folder, images=images)
         live = [n for n, ch in scs[0].channels.items() if ch.kind in ("phone", "chat") and ch.abandonment]
-        print_differences(cmp.differences, live[0] if live else None)
+        print_differences(cmp.differences, live[0] if live else None, scs[0].currency)
         err.print(f"seed {cmp.runs[0].seed}, {cmp.runs[0].replications} replications per scenario")
         out.print(f"results: {folder}")
