@@ -108,6 +108,10 @@ class Contact:
     xfer_pool = -1
     xfer_at = math.nan
     xfer_s = 0.0
+    work = 0.0
+    """Talk work left, in seconds at full speed (chats shared by one agent)."""
+    ver = 0
+    """Version of a shared chat's scheduled end: rescheduling makes older end events stale."""
 
     def __init__(self, cid: int, need: int, seg: int, rea: int, ch: int, arr: float, pat: float, hdl: float,
                  kind: int, attempt: int, prem: bool, us: tuple[float, float, float, float, float],
@@ -183,6 +187,10 @@ class _Pool:
         self.class_heaps: list[list[tuple[float, int, Contact]]] = [[] for _ in cp.weights]
         """Weighted discipline: one first-come-first-served heap per class."""
         self.credit = [0.0] * len(cp.weights)
+        self.shared = self.k > 1 and cp.stretch > 0
+        """Chats share their agent: each runs at 1 / (1 + stretch x (chats in talk - 1)) of full speed."""
+        self.inhand: list[list[Contact]] = []
+        self.since: list[float] = []
         self.simple = self.k == 1 and not cp.reserve_agents and not cp.weights
         """One contact per agent and no reserve: releases can hand the agent straight to the next contact."""
         self.heap: list[tuple[int, float, int, Contact, int]] = []
@@ -215,6 +223,8 @@ class _Pool:
                 self.load.append(0)
                 self.on.append(False)
                 self.left_at.append(math.nan)
+                self.inhand.append([])
+                self.since.append(0.0)
             self.on[a] = True
             members.append(a)
             self.free[0].add(a)
@@ -453,6 +463,12 @@ class Engine:
             self.done.append(ct)
             if ct.kind not in (OUTREACH, WEBCARE):
                 self.final.append((ct.need, NEED_UNSERVED, ct.rep))
+        for pool in self.pools:  # chats still in talk at the end of the drain: cut at the end
+            for chats in pool.inhand:
+                for ct in list(chats):
+                    chats.remove(ct)
+                    ct.handle, ct.end = now - ct.ans, now
+                    self._handled(pool, ct, now)
         for pool in self.pools:  # agents past their shift still holding a contact at the end of the drain
             for a, on in enumerate(pool.on):
                 if not on and pool.load[a] > 0:
@@ -617,22 +633,63 @@ class Engine:
             _Call(self.env, self.transfer_s, self._requeue_cb, ct)
             return
         ct.state = SERVED
-        handle = ct.hdl * cp.handle_time_factor * (1.0 + cp.stretch * load)
         acw = ct.acw0
         if acw != acw or ct.route[0][0] != cp.index:  # not drawn at birth for this pool (NaN check)
             acw = cp.acw.ppf_one(ct.us[2]) if cp.acw is not None else 0.0
         ct.ans = now
         ct.wait = wait + ct.wait_before
-        ct.handle = handle
         ct.acw = acw
         ct.pool = cp.index
         ct.agent = agent
+        if pool.shared:
+            # parallel chats share the agent: every chat in hand slows while another is added
+            self._share(pool, agent, now)
+            ct.work = ct.hdl * cp.handle_time_factor
+            pool.inhand[agent].append(ct)
+            self._reschedule(pool, agent, now)
+            return
+        handle = ct.hdl * cp.handle_time_factor
+        ct.handle = handle
         end = now + handle
         ct.end = end
-        if self.cb_channels:  # the pool's running mean agent time only feeds callback wait predictions
-            pool.busy_sum += handle + acw
-            pool.busy_n += 1
         _Call(self.env, handle + acw, self._release_cb, (pool, agent))
+        self._handled(pool, ct, end)
+
+    def _share(self, pool: _Pool, agent: int, now: float) -> None:
+        """Advance the work of an agent's chats in hand to ``now`` at the rate they had."""
+        chats = pool.inhand[agent]
+        if chats:
+            done_work = (now - pool.since[agent]) / (1.0 + pool.cp.stretch * (len(chats) - 1))
+            for c in chats:
+                c.work -= done_work
+        pool.since[agent] = now
+
+    def _reschedule(self, pool: _Pool, agent: int, now: float) -> None:
+        """(Re)schedule the end of every chat in hand at the agent's new rate; older end events go stale."""
+        chats = pool.inhand[agent]
+        slow = 1.0 + pool.cp.stretch * (len(chats) - 1)
+        for c in chats:
+            c.ver += 1
+            _Call(self.env, max(c.work, 0.0) * slow, self._chat_end, (pool, agent, c, c.ver))
+
+    def _chat_end(self, ev: Event) -> None:
+        pool, agent, ct, ver = ev._value
+        if ct.ver != ver:
+            return
+        now = self.env._now
+        self._share(pool, agent, now)
+        pool.inhand[agent].remove(ct)
+        self._reschedule(pool, agent, now)
+        ct.handle = now - ct.ans
+        ct.end = now
+        _Call(self.env, ct.acw, self._release_cb, (pool, agent))
+        self._handled(pool, ct, now)
+
+    def _handled(self, pool: _Pool, ct: Contact, end: float) -> None:
+        """The talk is over (or its end is known): record the contact and decide what its need does next."""
+        if self.cb_channels:  # the pool's running mean agent time only feeds callback wait predictions
+            pool.busy_sum += ct.handle + ct.acw
+            pool.busy_n += 1
         self.done.append(ct)
         if ct.kind in (OUTREACH, WEBCARE):
             ct.res = True

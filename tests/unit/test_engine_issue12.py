@@ -313,3 +313,22 @@ def test_staffing_events_reproduce_the_staffing_levels() -> None:
             t2, a2 = levels_of(cp.staff_events)
             np.testing.assert_array_equal(t, t2)
             np.testing.assert_array_equal(a, a2)
+
+
+def test_parallel_chats_all_slow_down_while_they_share_an_agent() -> None:
+    """Chat concurrency: every chat in hand runs at 1 / (1 + stretch x (chats - 1)) of full speed, so the
+    chat already in progress slows when a second one starts (as retail_bank.yaml's comment says)."""
+    from contactsim.engine import Engine
+
+    d = mmc_dict(1, 100, 1, hours=1, warmup_hours=0)
+    d["channels"]["phone"].update({"kind": "chat", "concurrency": 2, "concurrency_stretch": 0.5})
+    eng = Engine(compile_scenario(build(d)), 1, 0)
+    eng.add_contact(0, 0, 0, 0, 0.0, float("inf"), 100.0, key=1)
+    eng.add_contact(1, 0, 0, 0, 40.0, float("inf"), 100.0, key=2)
+    eng.run_until(3600.0)
+    eng.finish()
+    col = eng.flush().contacts
+    # alone 0-40 (40 done); together at 1/1.5: the first's last 60 take 90 (ends 130), the second has
+    # done 60 by then and finishes its last 40 alone (ends 170)
+    np.testing.assert_allclose(sorted(col["end_at"]), [130.0, 170.0])
+    np.testing.assert_allclose(sorted(col["handle_s"]), [130.0, 130.0])
