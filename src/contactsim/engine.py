@@ -11,249 +11,44 @@ caller flushes into numpy columns, so memory follows the contacts in the system,
 
 from __future__ import annotations
 
-import heapq
 import math
 from dataclasses import dataclass
 from operator import attrgetter
 
 import numpy as np
-import simpy
-from simpy.core import NORMAL
-from simpy.events import Event
 
 from contactsim.arrivals import Needs, U
+from contactsim.contact import (
+    ABANDONED,
+    FIRST,
+    KIND_NAMES,
+    N_FOLLOW_UP_U,
+    NEED_ABANDONED,
+    NEED_CENSORED,
+    NEED_UNSERVED,
+    OUTREACH,
+    OUTREACH_INDEX,
+    PENDING,
+    REPEAT,
+    RESOLVED,
+    RETRIAL,
+    SERVED,
+    UNRESOLVED,
+    UNSERVED,
+    WAITING,
+    WEBCARE,
+    WEBCARE_INDEX,
+    Contact,
+)
 from contactsim.funnel import DEFER_SPREAD_S, FunnelResult
+from contactsim.kernel import LATE, Kernel
+from contactsim.policies import make_discipline
+from contactsim.pools import AgentPool
 from contactsim.rng import keyed_uniforms
-from contactsim.scenario.compiled import Compiled, CompiledPool, sampler
+from contactsim.scenario.compiled import Compiled, sampler
 
-# contact states / outcomes
-WAITING, SERVED, ABANDONED, UNSERVED, PENDING = 0, 1, 2, 3, 4
-# contact kinds
-FIRST, RETRIAL, REPEAT, OUTREACH, WEBCARE = 0, 1, 2, 3, 4
-KIND_NAMES = ("first", "retrial", "repeat", "outreach", "webcare")
-# final state of an assisted need
-RESOLVED, UNRESOLVED, NEED_ABANDONED, NEED_UNSERVED, NEED_CENSORED = 10, 11, 12, 13, 14
-LATE = 2
-"""Event priority after SimPy's NORMAL: an abandonment settles after everything else at the same instant,
-so a contact whose wait reaches its patience exactly when an agent frees up is served (the tie rule; the
-lazy path, which abandons only when ``deadline < now``, follows the same rule)."""
-N_FOLLOW_UP_U = 10
-"""Uniforms per follow-up contact: delay, opening spread, patience, handle, then the contact's own five
-(resolution, retrial, after-contact work, complaint, callback acceptance), then the go/no-go of a repeat."""
-WEBCARE_INDEX, OUTREACH_INDEX = 1000, 2000
-"""Follow-up indices of a need's webcare case and outreach contact in its keyed uniforms."""
-
-
-class _Call(Event):
-    """A bare scheduled callback: cheaper than a Timeout plus a closure per event."""
-
-    __slots__ = ()
-
-    def __init__(self, env: simpy.Environment, delay: float, fn, arg, priority: int = NORMAL) -> None:
-        self.env = env
-        self.callbacks = [fn]
-        self._value = arg
-        self._ok = True
-        # what env.schedule(self, priority, delay) does, without the extra call on the hot path
-        heapq.heappush(env._queue, (env._now + delay, priority, next(env._eid), self))
-
-
-class Contact:
-    """One contact attempt while it is in the system (inputs fixed at birth, outputs filled in).
-
-    Hot fields are slots; rarely changed ones (IVR, misroutes, callbacks, forced pools) live in an
-    instance dict created only when one is set, with class-level defaults — creating a contact is
-    the single most frequent thing the engine does.
-    """
-
-    __slots__ = (
-        "__dict__",
-        "acw",
-        "acw0",
-        "agent",
-        "ans",
-        "arr",
-        "attempt",
-        "ch",
-        "deadline",
-        "end",
-        "handle",
-        "hdl",
-        "id",
-        "info",
-        "key",
-        "kind",
-        "leg",
-        "need",
-        "pat",
-        "pool",
-        "prem",
-        "queued_in",
-        "rea",
-        "rep",
-        "res",
-        "retr",
-        "route",
-        "seg",
-        "state",
-        "us",
-        "wait",
-    )
-    misroute = False
-    ivr = 0.0
-    transfers = 0
-    callback = False
-    queued_at0 = math.nan
-    wait_before = 0.0
-    xfer_pool = -1
-    xfer_at = math.nan
-    xfer_s = 0.0
-    work = 0.0
-    """Talk work left, in seconds at full speed (chats shared by one agent)."""
-    ver = 0
-    """Version of a shared chat's scheduled end: rescheduling makes older end events stale."""
-
-    def __init__(self, cid: int, need: int, seg: int, rea: int, ch: int, arr: float, pat: float, hdl: float,
-                 kind: int, attempt: int, prem: bool, us: tuple[float, float, float, float, float],
-                 info: tuple[float, int, bool, int, bool], route: list[tuple[int, float]],
-                 acw0: float = math.nan, key: int = 0, retr: int = 0, rep: int = 0) -> None:
-        self.id = cid
-        self.need = need
-        self.seg = seg
-        self.rea = rea
-        self.ch = ch
-        self.arr = arr
-        self.pat = pat
-        self.hdl = hdl
-        self.kind = kind
-        self.attempt = attempt
-        """Contact number within its need (1 = first contact): every earlier contact is an effort step."""
-        self.retr = retr
-        """Retrials since the need's last answered contact (the retrial budget, ``max_attempts`` - 1)."""
-        self.rep = rep
-        """Repeat contacts of the need so far (the repeat budget, ``max_repeats``)."""
-        self.prem = prem
-        self.us = us
-        """Uniforms: first-contact resolution, retrial, after-contact work, complaint, callback acceptance."""
-        self.info = info
-        """The need's arrival time, funnel level, tried self-service, channel fit, ignored-steering effort."""
-        self.route = route
-        """Pools that may serve it, first choice first, with the wait after which each joins."""
-        self.acw0 = acw0
-        """After-contact work if served by the first-choice pool (drawn in bulk at birth)."""
-        self.key = key
-        """The need's key for its follow-ups' own uniforms (``rng.keyed_uniforms``)."""
-        self.state = PENDING
-        self.leg = 0
-        """Queue leg: 1 on first queueing, +1 at each requeue; a timer or heap entry of an older leg is stale."""
-        self.queued_in: list[int] | None = None
-
-    def not_served(self, state: int, wait: float = math.nan, end: float = math.nan) -> None:
-        """Fill the outcome fields of a contact that no agent answered."""
-        self.state = state
-        self.ans = math.nan
-        self.end = end
-        self.wait = wait
-        self.handle = math.nan
-        self.acw = 0.0
-        self.pool = -1
-        self.agent = -1
-        self.res = False
-
-
-class _Pool:
-    """Agents of one pool: who is on duty, who is free (by load, for chat concurrency) and who waits."""
-
-    def __init__(self, cp: CompiledPool) -> None:
-        self.cp = cp
-        self.k = cp.concurrency
-        self.staffed = 0
-        self.load: list[int] = []
-        self.on: list[bool] = []
-        """on[agent]: on duty (an agent whose shift ended finishes the contacts in hand, then leaves)."""
-        self.left_at: list[float] = []
-        self.spare: list[int] = []
-        """Agent numbers off duty with nothing in hand, reused by the next group that joins."""
-        self.groups: dict[int, list[int]] = {}
-        self.overtime: list[tuple[float, float]] = []
-        """(shift end, last contact done) of agents who finished contacts after their shift ended."""
-        self.free: list[set[int]] = [set() for _ in range(self.k)]
-        self.n_idle_agents = 0
-        self.rank = cp.rank.tolist()
-        """rank[segment][reason][premium]: priority class in this pool (nested lists: fast scalar access)."""
-        self.headstart = cp.headstart.tolist()
-        self.reserved = cp.reserved_for.tolist()
-        self.weights = cp.weights
-        self.class_heaps: list[list[tuple[float, int, Contact]]] = [[] for _ in cp.weights]
-        """Weighted discipline: one first-come-first-served heap per class."""
-        self.credit = [0.0] * len(cp.weights)
-        self.shared = self.k > 1 and cp.stretch > 0
-        """Chats share their agent: each runs at 1 / (1 + stretch x (chats in talk - 1)) of full speed."""
-        self.inhand: list[list[Contact]] = []
-        self.since: list[float] = []
-        self.simple = self.k == 1 and not cp.reserve_agents and not cp.weights
-        """One contact per agent and no reserve: releases can hand the agent straight to the next contact."""
-        self.heap: list[tuple[int, float, int, Contact, int]] = []
-        self.rheap: list[tuple[int, float, int, Contact, int]] = []  # reserved-class contacts (reserve policy)
-        self.n_waiting = 0
-        self.busy_sum = cp.expected_busy_s
-        self.busy_n = 1
-        """Running mean agent time per contact of this pool (seeded with its expected value): callback predictions."""
-
-    def take_agent(self) -> int:
-        for level, bucket in enumerate(self.free):
-            if bucket:
-                a = bucket.pop()
-                if level == 0:
-                    self.n_idle_agents -= 1
-                return a
-        return -1
-
-    def has_free(self) -> bool:
-        return any(self.free)
-
-    def join(self, group: int, n: int) -> None:
-        """``n`` agents of a new group come on duty (cost O(n))."""
-        members = self.groups.setdefault(group, [])
-        for _ in range(n):
-            if self.spare:
-                a = self.spare.pop()
-            else:
-                a = len(self.load)
-                self.load.append(0)
-                self.on.append(False)
-                self.left_at.append(math.nan)
-                self.inhand.append([])
-                self.since.append(0.0)
-            self.on[a] = True
-            members.append(a)
-            self.free[0].add(a)
-        self.n_idle_agents += n
-        self.staffed += n
-
-    def leave(self, group: int, n: int, now: float) -> None:
-        """``n`` agents of a group go off duty (idle ones first); busy ones finish what they hold (O(n))."""
-        members = self.groups[group]
-        members.sort(key=self.load.__getitem__, reverse=True)  # idle (load 0) at the end
-        for _ in range(n):
-            a = members.pop()
-            self.on[a] = False
-            ld = self.load[a]
-            if ld < self.k:
-                self.free[ld].discard(a)
-            if ld == 0:
-                self.n_idle_agents -= 1
-                self.spare.append(a)
-            else:
-                self.left_at[a] = now
-        if not members:
-            del self.groups[group]
-        self.staffed -= n
-
-    def off_duty_done(self, agent: int, now: float) -> None:
-        """An agent whose shift had ended put down its last contact: it leaves now."""
-        self.overtime.append((self.left_at[agent], now))
-        self.spare.append(agent)
+__all__ = ["ABANDONED", "KIND_NAMES", "NEED_ABANDONED", "NEED_CENSORED", "NEED_UNSERVED", "OUTREACH", "RESOLVED",
+           "SERVED", "UNRESOLVED", "Engine", "Flushed"]
 
 
 @dataclass
@@ -296,8 +91,9 @@ class Engine:
     def __init__(self, c: Compiled, seed: int, rep: int) -> None:
         self.c = c
         self.sc = c.scenario
-        self.env = simpy.Environment()
-        self.pools = [_Pool(cp) for cp in c.pool_defs]
+        self.kernel = Kernel()
+        self.env = self.kernel.env
+        self.pools = [AgentPool(cp, make_discipline(cp, self._expired)) for cp in c.pool_defs]
         self.routes = c.routes
         self.fcr = c.fcr.tolist()
         self.always_resolved = bool((c.fcr >= 1.0).all())
@@ -320,7 +116,6 @@ class Engine:
         self.arrivals: list[Contact] = []
         """Fed contacts sorted by arrival; ``next_arrival`` is the next to arrive."""
         self.next_arrival = 0
-        self.seq = 0
         self.done: list[Contact] = []
         self.final: list[tuple[int, int, int]] = []
         """(need, final state, repeat contacts made) of needs that reached their final state."""
@@ -328,7 +123,7 @@ class Engine:
         self._samplers: dict = {}
         for pool in self.pools:
             for t, group, n in pool.cp.staff_events:
-                _Call(self.env, t, self._staff, (pool, group, n))
+                self.kernel.at(t, self._staff, (pool, group, n))
         # bound methods made once: creating one per scheduled event is measurable on the hot path
         self._arrive_cb, self._release_cb, self._abandon_cb = self._arrive, self._release, self._abandon
         self._overflow_cb, self._requeue_cb = self._overflow, self._requeue
@@ -407,50 +202,20 @@ class Engine:
         """Advance the simulation to ``until``: events from SimPy's queue, arrivals from the sorted list.
 
         Arrivals are known in advance, so they are not scheduled as events: the loop takes whichever is
-        next, the queue's event (``env.step()``) or the next arrival (events first at equal times).
+        next, the queue's event or the next arrival (events first at equal times).
         """
-        env = self.env
-        queue = env._queue
-        arrivals = self.arrivals
-        n_arr = len(arrivals)
-        pop = heapq.heappop
-        arrive = self._arrive_now
-        while True:
-            k = self.next_arrival
-            t_arr = arrivals[k].arr if k < n_arr else math.inf
-            t_ev = queue[0][0] if queue else math.inf
-            if t_ev <= t_arr:
-                if t_ev > until:
-                    break
-                # simpy.Environment.step, inlined: pop the next event, set the clock, run its callbacks
-                env._now, _, _, event = pop(queue)
-                callbacks, event.callbacks = event.callbacks, None
-                for callback in callbacks:
-                    callback(event)
-                if not event._ok and not hasattr(event, "_defused"):
-                    raise event._value
-            else:
-                if t_arr > until:
-                    break
-                env._now = t_arr
-                self.next_arrival = k + 1
-                arrive(arrivals[k])
-        if until > env._now:
-            env._now = until
+        self.next_arrival = self.kernel.run(until, self.arrivals, self.next_arrival, self._arrive_now)
 
     def finish(self) -> None:
         """End of the run: contacts still waiting (or between a transfer) are unserved."""
         pending: dict[int, Contact] = {}
         for pool in self.pools:
-            for heap in (pool.heap, pool.rheap, *pool.class_heaps):
-                for entry in heap:
-                    ct = entry[3]
-                    if ct.state in (WAITING, PENDING):
-                        pending[ct.id] = ct
+            for ct in pool.queue.waiting():
+                if ct.state in (WAITING, PENDING):
+                    pending[ct.id] = ct
         for ct in self.arrivals[self.next_arrival:]:
             pending[ct.id] = ct
-        for ev in self.env._queue:  # contacts scheduled but not yet arrived or between transfer legs
-            arg = getattr(ev[3], "_value", None)
+        for arg in self.kernel.pending():  # contacts scheduled but not yet arrived or between transfer legs
             for ct in _contacts_in(arg):
                 if ct.state in (WAITING, PENDING):
                     pending[ct.id] = ct
@@ -513,7 +278,7 @@ class Engine:
         ct = Contact(self.next_id, need, seg, rea, ch, at, patience, handle, kind, attempt, prem, us, info, route,
                      math.nan, key, retr, rep)
         self.next_id += 1
-        _Call(self.env, at - self.env._now, self._arrive_cb, ct)
+        self.kernel.at(at - self.env._now, self._arrive_cb, ct)
 
     def _sampler_cache(self, key: tuple, spec):
         s = self._samplers.get(key)
@@ -522,7 +287,7 @@ class Engine:
         return s
 
     # -- events ----------------------------------------------------------------------------------------
-    def _arrive(self, ev: Event) -> None:
+    def _arrive(self, ev) -> None:
         self._arrive_now(ev._value)
 
     def _arrive_now(self, ct: Contact) -> None:
@@ -533,7 +298,7 @@ class Engine:
         for p, delay in route:
             if delay == 0.0:
                 pool = pools[p]
-                if (pool.free[0] or pool.has_free()) and (not pool.cp.reserve_agents or self._reserved_ok(pool, ct)):
+                if (pool.free[0] or pool.has_free()) and (not pool.reserve or pool.admits(ct)):
                     self._start(pool, pool.take_agent(), ct)
                     return
         # callback offer on long predicted waits: the customer keeps its place and cannot abandon
@@ -555,14 +320,14 @@ class Engine:
                 self._enqueue(self.pools[p], ct)
                 qi.append(p)
             else:
-                _Call(self.env, delay, self._overflow_cb, (ct, p, leg))
+                self.kernel.at(delay, self._overflow_cb, (ct, p, leg))
         ct.deadline = math.inf
         if pat != math.inf and self.abandons[ct.ch]:
             ct.deadline = ct.arr + pat
             if not self.lazy_abandon[ct.seg]:  # lazy: found and settled when an agent next looks at the queue
-                _Call(self.env, pat, self._abandon_cb, (ct, leg), LATE)
+                self.kernel.at(pat, self._abandon_cb, (ct, leg), LATE)
 
-    def _overflow(self, ev: Event) -> None:
+    def _overflow(self, ev) -> None:
         ct, p, leg = ev._value
         if ct.state != WAITING or ct.leg != leg:
             return
@@ -576,31 +341,12 @@ class Engine:
         if ct.queued_in is not None:
             ct.queued_in.append(p)
 
-    def _enqueue(self, pool: _Pool, ct: Contact) -> None:
-        cp = pool.cp
-        prem = 1 if ct.prem else 0
-        rank = pool.rank[ct.seg][ct.rea][prem]
-        eff = ct.arr - pool.headstart[rank]
-        if not cp.strict:
-            rank = 0
-        self.seq += 1
-        entry = (rank, eff, self.seq, ct, ct.leg)
-        if pool.weights:
-            heapq.heappush(pool.class_heaps[rank], entry)
-        else:
-            heapq.heappush(pool.heap, entry)
-        if cp.reserve_agents and pool.reserved[ct.seg][ct.rea][prem]:
-            heapq.heappush(pool.rheap, entry)
+    def _enqueue(self, pool: AgentPool, ct: Contact) -> None:
+        pool.queue.push(ct, self.env._now)
         pool.n_waiting += 1
 
-    def _reserved_ok(self, pool: _Pool, ct: Contact) -> bool:
-        cp = pool.cp
-        if not cp.reserve_agents or pool.n_idle_agents > cp.reserve_agents:
-            return True
-        return pool.reserved[ct.seg][ct.rea][1 if ct.prem else 0]
-
-    def _try_serve(self, pool: _Pool, ct: Contact) -> bool:
-        if not pool.has_free() or not self._reserved_ok(pool, ct):
+    def _try_serve(self, pool: AgentPool, ct: Contact) -> bool:
+        if not pool.has_free() or not pool.admits(ct):
             return False
         self._start(pool, pool.take_agent(), ct)
         return True
@@ -612,7 +358,7 @@ class Engine:
                 self.pools[p].n_waiting -= 1
         ct.queued_in = None
 
-    def _start(self, pool: _Pool, agent: int, ct: Contact) -> None:
+    def _start(self, pool: AgentPool, agent: int, ct: Contact) -> None:
         now = self.env._now
         if ct.queued_in:
             self._leave_queues(ct)
@@ -629,8 +375,8 @@ class Engine:
             ct.state = PENDING
             ct.wait_before += wait + self.transfer_s
             ct.xfer_pool, ct.xfer_at, ct.xfer_s = cp.index, now, self.transfer_s
-            _Call(self.env, self.transfer_s, self._release_cb, (pool, agent))
-            _Call(self.env, self.transfer_s, self._requeue_cb, ct)
+            self.kernel.at(self.transfer_s, self._release_cb, (pool, agent))
+            self.kernel.at(self.transfer_s, self._requeue_cb, ct)
             return
         ct.state = SERVED
         acw = ct.acw0
@@ -652,10 +398,10 @@ class Engine:
         ct.handle = handle
         end = now + handle
         ct.end = end
-        _Call(self.env, handle + acw, self._release_cb, (pool, agent))
+        self.kernel.at(handle + acw, self._release_cb, (pool, agent))
         self._handled(pool, ct, end)
 
-    def _share(self, pool: _Pool, agent: int, now: float) -> None:
+    def _share(self, pool: AgentPool, agent: int, now: float) -> None:
         """Advance the work of an agent's chats in hand to ``now`` at the rate they had."""
         chats = pool.inhand[agent]
         if chats:
@@ -664,15 +410,15 @@ class Engine:
                 c.work -= done_work
         pool.since[agent] = now
 
-    def _reschedule(self, pool: _Pool, agent: int, now: float) -> None:
+    def _reschedule(self, pool: AgentPool, agent: int, now: float) -> None:
         """(Re)schedule the end of every chat in hand at the agent's new rate; older end events go stale."""
         chats = pool.inhand[agent]
         slow = 1.0 + pool.cp.stretch * (len(chats) - 1)
         for c in chats:
             c.ver += 1
-            _Call(self.env, max(c.work, 0.0) * slow, self._chat_end, (pool, agent, c, c.ver))
+            self.kernel.at(max(c.work, 0.0) * slow, self._chat_end, (pool, agent, c, c.ver))
 
-    def _chat_end(self, ev: Event) -> None:
+    def _chat_end(self, ev) -> None:
         pool, agent, ct, ver = ev._value
         if ct.ver != ver:
             return
@@ -682,10 +428,10 @@ class Engine:
         self._reschedule(pool, agent, now)
         ct.handle = now - ct.ans
         ct.end = now
-        _Call(self.env, ct.acw, self._release_cb, (pool, agent))
+        self.kernel.at(ct.acw, self._release_cb, (pool, agent))
         self._handled(pool, ct, now)
 
-    def _handled(self, pool: _Pool, ct: Contact, end: float) -> None:
+    def _handled(self, pool: AgentPool, ct: Contact, end: float) -> None:
         """The talk is over (or its end is known): record the contact and decide what its need does next."""
         if self.cb_channels:  # the pool's running mean agent time only feeds callback wait predictions
             pool.busy_sum += ct.handle + ct.acw
@@ -745,14 +491,14 @@ class Engine:
                 self._new_contact(ct.need, ct.seg, ct.rea, ct.prem, ch, self.env.now + 600.0, math.inf, h, WEBCARE,
                                   1, ct.info, u[1:6], ct.key, forced_pool=self.webcare_pool)
 
-    def _requeue(self, ev: Event) -> None:
+    def _requeue(self, ev) -> None:
         ct = ev._value
         if math.isnan(ct.queued_at0):
             ct.queued_at0 = ct.arr
         ct.arr = self.env.now
         self._arrive_now(ct)
 
-    def _abandon(self, ev: Event) -> None:
+    def _abandon(self, ev) -> None:
         ct, leg = ev._value
         if ct.state != WAITING or ct.leg != leg:
             return
@@ -768,18 +514,20 @@ class Engine:
         else:
             self._finalise(ct, NEED_ABANDONED)
 
-    def _release(self, ev: Event) -> None:
+    def _release(self, ev) -> None:
         pool, agent = ev._value
-        if pool.simple and pool.on[agent]:
-            # one contact per agent, no reserve: a waiting contact means no other agent is idle, so this
-            # agent takes the next one directly (what dispatching from the free set would do, faster)
+        if pool.k == 1 and pool.on[agent]:
+            # one contact per agent: a waiting contact this agent may take means no other free agent could
+            # take it, so the freed agent takes the next one directly (what dispatching from the free set
+            # would do, without the detour); the discipline decides who, for every discipline alike
             pool.load[agent] = 0
-            ct = self._pop(pool.heap)
+            pool.n_idle_agents += 1
+            ct = pool.queue.pop(self.env._now, pool.reserved_only())
             if ct is not None:
+                pool.n_idle_agents -= 1
                 self._start(pool, agent, ct)
             else:
                 pool.free[0].add(agent)
-                pool.n_idle_agents += 1
             return
         load = pool.load[agent] - 1
         pool.load[agent] = load
@@ -793,16 +541,9 @@ class Engine:
             pool.off_duty_done(agent, self.env._now)
         self._dispatch(pool)
 
-    def _pop(self, heap: list) -> Contact | None:
-        now = self.env._now
-        while heap:
-            _, _, _, ct, leg = heapq.heappop(heap)
-            if ct.state == WAITING and ct.leg == leg:
-                if ct.deadline < now:
-                    self._abandoned_at(ct, ct.deadline)
-                    continue
-                return ct
-        return None
+    def _expired(self, ct: Contact) -> None:
+        """A discipline found ``ct`` past its patience deadline: it abandoned then (lazy abandonment)."""
+        self._abandoned_at(ct, ct.deadline)
 
     def _abandoned_at(self, ct: Contact, t: float) -> None:
         """Settle a lazily abandoned contact: it left the queue at ``t``, its patience deadline."""
@@ -811,47 +552,15 @@ class Engine:
         self.done.append(ct)
         self._finalise(ct, NEED_ABANDONED)
 
-    def _pop_weighted(self, pool: _Pool) -> Contact | None:
-        """Smooth weighted round robin over the classes that have someone waiting: every busy class earns
-        its weight, the richest is served and pays the total, so shares follow the weights exactly."""
-        now = self.env._now
-        busy = []
-        for k, heap in enumerate(pool.class_heaps):
-            while heap:
-                entry = heap[0]
-                ct = entry[3]
-                live = ct.state == WAITING and ct.leg == entry[4]
-                if live and ct.deadline >= now:
-                    busy.append(k)
-                    break
-                heapq.heappop(heap)
-                if live:
-                    self._abandoned_at(ct, ct.deadline)
-        if not busy:
-            return None
-        total = 0.0
-        for k in busy:
-            pool.credit[k] += pool.weights[k]
-            total += pool.weights[k]
-        best = max(busy, key=pool.credit.__getitem__)
-        pool.credit[best] -= total
-        return heapq.heappop(pool.class_heaps[best])[3]
-
-    def _dispatch(self, pool: _Pool) -> None:
-        reserve = pool.cp.reserve_agents
+    def _dispatch(self, pool: AgentPool) -> None:
+        queue = pool.queue
         while pool.has_free():
-            if pool.weights and not (reserve and pool.n_idle_agents <= reserve):
-                ct = self._pop_weighted(pool)
-                if ct is None:
-                    return
-                self._start(pool, pool.take_agent(), ct)
-                continue
-            ct = self._pop(pool.rheap if reserve and pool.n_idle_agents <= reserve else pool.heap)
+            ct = queue.pop(self.env._now, pool.reserved_only())
             if ct is None:
                 return
             self._start(pool, pool.take_agent(), ct)
 
-    def _staff(self, ev: Event) -> None:
+    def _staff(self, ev) -> None:
         pool, group, n = ev._value
         if n > 0:
             pool.join(group, n)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from contactsim.arrivals import Needs
-from contactsim.engine import KIND_NAMES, NEED_ABANDONED, NEED_CENSORED, NEED_UNSERVED, RESOLVED, UNRESOLVED
+from contactsim.contact import KIND_NAMES, NEED_ABANDONED, NEED_CENSORED, NEED_UNSERVED, RESOLVED, UNRESOLVED
 from contactsim.funnel import ASSISTED, FunnelResult
 from contactsim.scenario.compiled import Compiled
 

@@ -58,6 +58,8 @@ class CompiledPool:
     hourly_cost: float
     shrinkage: float
     reserve_agents: int
+    discipline: str = "fcfs"
+    """The queue discipline unit (``policies.DISCIPLINES``): fcfs, priority, ageing or weighted."""
     rank: np.ndarray = field(default_factory=lambda: np.zeros(0))
     """rank[segment, reason, premium] -> priority class (0 = highest) in this pool."""
     headstart: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -333,6 +335,8 @@ def compile_scenario(sc: Scenario) -> Compiled:
         else:
             cp.headstart = np.zeros(n_cls + 1)
         cp.weights = list(pool.discipline.weights) if pool.discipline.type == "weighted" else []
+        cp.discipline = ("ageing" if pool.discipline.type == "priority" and pool.discipline.ageing_s is not None
+                         else pool.discipline.type)
         cp.reserved_for = (
             class_table(pool.reserve.for_class, sc, segs, reasons)
             if pool.reserve

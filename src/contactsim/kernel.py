@@ -1,0 +1,88 @@
+"""The one adapter to SimPy's event queue: the only module that touches SimPy internals.
+
+The engine schedules bare callbacks (no generator process per contact) and runs its own loop, which
+interleaves SimPy's event heap with a sorted list of known arrivals. That needs four facts about
+``simpy.Environment`` that are not public API, pinned by tests/unit/test_kernel.py for the supported
+versions (pyproject bounds simpy): ``_queue`` is a heap of ``(time, priority, eid, event)``; ``_eid``
+is an ``itertools.count``; ``_now`` is the clock; an event's ``callbacks`` list runs when it is
+processed and ``_value``/``_ok`` carry its payload. Everything else in contactsim uses this module.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import simpy
+from simpy.core import NORMAL
+from simpy.events import Event
+
+LATE = NORMAL + 1
+"""Priority after SimPy's NORMAL: such an event runs after every other event at the same instant."""
+
+
+class Call(Event):
+    """A bare scheduled callback: cheaper than a Timeout plus a closure per event."""
+
+    __slots__ = ()
+
+    def __init__(self, env: simpy.Environment, delay: float, fn: Callable[[Event], None], arg: Any,
+                 priority: int = NORMAL) -> None:
+        self.env = env
+        self.callbacks = [fn]
+        self._value = arg
+        self._ok = True
+        # what env.schedule(self, priority, delay) does, without the extra call on the hot path
+        heapq.heappush(env._queue, (env._now + delay, priority, next(env._eid), self))
+
+
+class Kernel:
+    """SimPy's environment, seen through the few operations the engine needs."""
+
+    def __init__(self) -> None:
+        self.env = simpy.Environment()
+
+    @property
+    def now(self) -> float:
+        return self.env._now
+
+    def at(self, delay: float, fn: Callable[[Event], None], arg: Any, priority: int = NORMAL) -> None:
+        """Call ``fn(event)`` after ``delay`` seconds; ``event._value`` is ``arg``."""
+        Call(self.env, delay, fn, arg, priority)
+
+    def run(self, until: float, arrivals: list, next_arrival: int, arrive: Callable[[Any], None]) -> int:
+        """Process events and known arrivals (``arrivals[k].arr``, sorted) in time order up to ``until``
+        (events first at equal times); return the index of the next arrival not yet taken."""
+        env = self.env
+        queue = env._queue
+        n_arr = len(arrivals)
+        pop = heapq.heappop
+        k = next_arrival
+        while True:
+            t_arr = arrivals[k].arr if k < n_arr else float("inf")
+            t_ev = queue[0][0] if queue else float("inf")
+            if t_ev <= t_arr:
+                if t_ev > until:
+                    break
+                # simpy.Environment.step, inlined: pop the next event, set the clock, run its callbacks
+                env._now, _, _, event = pop(queue)
+                callbacks, event.callbacks = event.callbacks, None
+                for callback in callbacks:
+                    callback(event)
+                if not event._ok and not hasattr(event, "_defused"):
+                    raise event._value
+            else:
+                if t_arr > until:
+                    break
+                env._now = t_arr
+                k += 1
+                arrive(arrivals[k - 1])
+        if until > env._now:
+            env._now = until
+        return k
+
+    def pending(self) -> Iterator[Any]:
+        """Payloads of the events still scheduled."""
+        for entry in self.env._queue:
+            yield getattr(entry[3], "_value", None)
