@@ -18,12 +18,6 @@ FIRST, RETRIAL, REPEAT, OUTREACH, WEBCARE = 0, 1, 2, 3, 4
 KIND_NAMES = ("first", "retrial", "repeat", "outreach", "webcare")
 # final state of an assisted need
 RESOLVED, UNRESOLVED, NEED_ABANDONED, NEED_UNSERVED, NEED_CENSORED = 10, 11, 12, 13, 14
-N_FOLLOW_UP_U = 10
-"""Uniforms per follow-up contact: delay, opening spread, patience, handle, then the contact's own five
-(resolution, retrial, after-contact work, complaint, callback acceptance), then the go/no-go of a repeat."""
-WEBCARE_INDEX, OUTREACH_INDEX = 1000, 2000
-"""Follow-up indices of a need's webcare case and outreach contact in its keyed uniforms."""
-
 
 class Contact:
     """One contact attempt while it is in the system (inputs fixed at birth, outputs filled in).

@@ -22,14 +22,11 @@ from contactsim.contact import (
     ABANDONED,
     FIRST,
     KIND_NAMES,
-    N_FOLLOW_UP_U,
     NEED_ABANDONED,
     NEED_CENSORED,
     NEED_UNSERVED,
     OUTREACH,
-    OUTREACH_INDEX,
     PENDING,
-    REPEAT,
     RESOLVED,
     RETRIAL,
     SERVED,
@@ -37,15 +34,15 @@ from contactsim.contact import (
     UNSERVED,
     WAITING,
     WEBCARE,
-    WEBCARE_INDEX,
     Contact,
 )
 from contactsim.funnel import DEFER_SPREAD_S, FunnelResult
 from contactsim.kernel import LATE, Kernel
 from contactsim.policies import make_discipline
+from contactsim.policies.followups import OUTREACH_INDEX, Callback, FollowUp, Misroute, Repeat, Retrial, Webcare
 from contactsim.pools import AgentPool
 from contactsim.rng import keyed_uniforms
-from contactsim.scenario.compiled import Compiled, sampler
+from contactsim.scenario.compiled import Compiled
 
 __all__ = ["ABANDONED", "KIND_NAMES", "NEED_ABANDONED", "NEED_CENSORED", "NEED_UNSERVED", "OUTREACH", "RESOLVED",
            "SERVED", "UNRESOLVED", "Engine", "Flushed"]
@@ -102,16 +99,15 @@ class Engine:
         self.patience = c.patience
         self.ss_hfac = c.ss_handle_factor.tolist()
         self.ss_pfac = c.ss_patience_factor.tolist()
-        self.repeat_rules = [self.sc.reasons[r].repeat for r in c.reasons]
-        self.retrial_rules = [self.sc.segments[s].retrial for s in c.segments]
-        cb = self.sc.policies.callback
-        self.cb_channels = {c.channels.index(x) for x in cb.channels} if cb else set()
-        self.cb_limit = cb.offer_when_wait_exceeds_s if cb else math.inf
-        self.cb_accept = cb.acceptance if cb else 0.0
-        self._cb_close = [closing_lookup(c, k) for k in range(len(c.channels))]
-        self.transfer_s = self.sc.policies.ivr.transfer_time_s if self.sc.policies.ivr else 0.0
+        # follow-up rules: each returns what should happen next, the engine acts on it
+        self.retrial = Retrial(c)
+        self.repeat = Repeat(c)
+        self.webcare = Webcare(c)
+        self.callback = Callback(c, [closing_lookup(c, k) for k in range(len(c.channels))])
+        self.misroute = Misroute(c)
+        self.cb_channels = self.callback.channels
         wc = self.sc.webcare
-        self.webcare_pool = c.pools.index(wc.pool) if wc and wc.pool else -1
+        cb = self.sc.policies.callback
         self.next_id = 0
         self.arrivals: list[Contact] = []
         """Fed contacts sorted by arrival; ``next_arrival`` is the next to arrive."""
@@ -133,7 +129,7 @@ class Engine:
         # contacts are served at the same times, and the abandonment time is the deadline itself).
         simple = wc is None and cb is None and self.sc.policies.ivr is None
         self._open_fns = [opening_lookup(c, k) for k in range(len(c.channels))]
-        self.lazy_abandon = [simple and r is None for r in self.retrial_rules]
+        self.lazy_abandon = [simple and r is None for r in self.retrial.rules]
 
     # -- feeding and flushing --------------------------------------------------------------------------
     def feed(self, needs: Needs, f: FunnelResult, need_offset: int, level: np.ndarray,
@@ -280,12 +276,6 @@ class Engine:
         self.next_id += 1
         self.kernel.at(at - self.env._now, self._arrive_cb, ct)
 
-    def _sampler_cache(self, key: tuple, spec):
-        s = self._samplers.get(key)
-        if s is None:
-            s = self._samplers[key] = sampler(spec)
-        return s
-
     # -- events ----------------------------------------------------------------------------------------
     def _arrive(self, ev) -> None:
         self._arrive_now(ev._value)
@@ -303,12 +293,10 @@ class Engine:
                     return
         # callback offer on long predicted waits: the customer keeps its place and cannot abandon
         pat = ct.pat
-        if ct.ch in self.cb_channels and ct.kind != OUTREACH and not ct.callback:
+        if ct.ch in self.cb_channels and not ct.callback:
             primary = self.pools[route[0][0]]
             predicted = primary.n_waiting * (primary.busy_sum / primary.busy_n) / max(primary.staffed * primary.k, 1)
-            now = self.env._now
-            if (predicted > self.cb_limit and ct.us[4] < self.cb_accept
-                    and now + predicted < self._cb_close[ct.ch](now)):
+            if self.callback.offer(ct, predicted, self.env._now):
                 ct.callback = True
         if ct.callback:
             pat = math.inf
@@ -369,14 +357,14 @@ class Engine:
             pool.free[load + 1].add(agent)  # a chat agent with room for another conversation
         wait = now - ct.arr
         if ct.misroute:
-            # misrouted by the IVR: a short talk with the wrong agent, then the queue again
-            ct.misroute = False
+            # misrouted by the IVR: a short talk with the wrong agent, then the queue again (a new leg)
+            talk = self.misroute.transfer(ct)
             ct.transfers += 1
             ct.state = PENDING
-            ct.wait_before += wait + self.transfer_s
-            ct.xfer_pool, ct.xfer_at, ct.xfer_s = cp.index, now, self.transfer_s
-            self.kernel.at(self.transfer_s, self._release_cb, (pool, agent))
-            self.kernel.at(self.transfer_s, self._requeue_cb, ct)
+            ct.wait_before += wait + talk
+            ct.xfer_pool, ct.xfer_at, ct.xfer_s = cp.index, now, talk
+            self.kernel.at(talk, self._release_cb, (pool, agent))
+            self.kernel.at(talk, self._requeue_cb, ct)
             return
         ct.state = SERVED
         acw = ct.acw0
@@ -445,19 +433,16 @@ class Engine:
         if resolved:
             self.final.append((ct.need, RESOLVED, ct.rep))
             return
-        rep = self.repeat_rules[ct.rea]
-        if ct.rep < rep.max_repeats:
-            u = keyed_uniforms(ct.key, ct.attempt + 1, N_FOLLOW_UP_U)
-            if u[9] < rep.probability:
-                delay = self._sampler_cache(("repeat", ct.rea), rep.delay).ppf_one(u[0])
-                self._follow_up(ct, end + delay, REPEAT, u)
-                return
-        self._finalise(ct, UNRESOLVED)
+        action = self.repeat.after_unresolved(ct, end)
+        if action is not None:
+            self._follow_up(ct, action)
+        else:
+            self._finalise(ct, UNRESOLVED)
 
-    def _follow_up(self, ct: Contact, at: float, kind: int, u: list[float]) -> None:
+    def _follow_up(self, ct: Contact, action: FollowUp) -> None:
         """A retrial or repeat contact of the same need, on the same channel (next opening if closed), with
         the need's own uniforms for this follow-up. One that would come after the drain is censored."""
-        ch = ct.ch
+        ch, at, u, kind = ct.ch, action.at, action.u, action.kind
         if not self.c.steady_state:
             t = self._open_fns[ch](at)
             at = t if t == at else t + u[1] * DEFER_SPREAD_S
@@ -478,18 +463,17 @@ class Engine:
 
     def _finalise(self, ct: Contact, final: int) -> None:
         self.final.append((ct.need, final, ct.rep))
-        wc = self.sc.webcare
-        if wc is None or final == NEED_CENSORED:
+        if final == NEED_CENSORED:
             return
-        p = wc.complaint_probability_unresolved if final == UNRESOLVED else wc.complaint_probability_abandoned
-        if ct.us[3] < p:
-            self.complained.add(ct.need)
-            if self.webcare_pool >= 0:
-                ch = self.c.pool_defs[self.webcare_pool].channels[0]
-                u = keyed_uniforms(ct.key, WEBCARE_INDEX, 6)
-                h = self._sampler_cache(("webcare",), wc.handle_time).ppf_one(u[0])
-                self._new_contact(ct.need, ct.seg, ct.rea, ct.prem, ch, self.env.now + 600.0, math.inf, h, WEBCARE,
-                                  1, ct.info, u[1:6], ct.key, forced_pool=self.webcare_pool)
+        complaint = self.webcare.after_final(ct, final)
+        if complaint is None:
+            return
+        self.complained.add(ct.need)
+        if complaint.handle_s is not None:
+            pool = self.webcare.pool
+            ch = self.c.pool_defs[pool].channels[0]
+            self._new_contact(ct.need, ct.seg, ct.rea, ct.prem, ch, self.env.now + complaint.delay_s, math.inf,
+                              complaint.handle_s, WEBCARE, 1, ct.info, complaint.u, ct.key, forced_pool=pool)
 
     def _requeue(self, ev) -> None:
         ct = ev._value
@@ -506,11 +490,9 @@ class Engine:
         now = self.env.now
         ct.not_served(ABANDONED, now - ct.arr + ct.wait_before, now)
         self.done.append(ct)
-        retrial = self.retrial_rules[ct.seg]
-        if retrial and ct.retr + 1 < retrial.max_attempts and ct.us[1] < retrial.probability:
-            u = keyed_uniforms(ct.key, ct.attempt + 1, N_FOLLOW_UP_U)
-            delay = self._sampler_cache(("retrial", ct.seg), retrial.delay).ppf_one(u[0])
-            self._follow_up(ct, now + delay, RETRIAL, u)
+        action = self.retrial.after_abandon(ct, now)
+        if action is not None:
+            self._follow_up(ct, action)
         else:
             self._finalise(ct, NEED_ABANDONED)
 

@@ -302,8 +302,8 @@ def test_staffing_events_reproduce_the_staffing_levels() -> None:
     """Groups joining and leaving add up to the scheduled level at every change (bundled scenarios)."""
     from pathlib import Path
 
-    from contactsim.scenario.compiled import levels_of, staffing_timeline
     from contactsim.scenario.load import load_scenario
+    from contactsim.scenario.shifts import levels_of, staffing_timeline
 
     for path in sorted(Path(__file__).parents[2].joinpath("scenarios").glob("*.yaml")):
         sc = load_scenario(path)

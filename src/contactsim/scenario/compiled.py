@@ -20,8 +20,14 @@ from contactsim.distributions import (
     Uniform,
 )
 from contactsim.scenario.rules import eligible_pools
-from contactsim.scenario.schema import ContactClass, Pool, Scenario
-from contactsim.scenario.timespec import DAY_S, WEEK_S, WEEKDAYS, opening_windows, parse_clock, parse_days
+from contactsim.scenario.schema import ContactClass, Scenario
+from contactsim.scenario.shifts import (  # noqa: F401 - staffing_timeline, weekly_staffing re-exported
+    levels_of,
+    staff_events,
+    staffing_timeline,
+    weekly_staffing,
+)
+from contactsim.scenario.timespec import DAY_S, WEEK_S, WEEKDAYS, opening_windows
 
 
 def sampler(spec) -> Sampler:
@@ -158,108 +164,6 @@ def class_table(cls: ContactClass, sc: Scenario, segs: list[str], reasons: list[
             for p in (0, 1):
                 out[i, j, p] = _matches(cls, sc, s, r, bool(p))
     return out
-
-
-def weekly_staffing(pool: Pool, interval_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """Staffing as change points over one week from Monday 00:00: (times, agents)."""
-    if pool.shifts is not None:
-        deltas: dict[float, int] = {}
-        for sh in pool.shifts:
-            s, e = parse_clock(sh.start), parse_clock(sh.end)
-            for d in parse_days(sh.days):
-                deltas[d * DAY_S + s] = deltas.get(d * DAY_S + s, 0) + sh.agents
-                deltas[d * DAY_S + e] = deltas.get(d * DAY_S + e, 0) - sh.agents
-        times = sorted(set(deltas) | {0.0})
-        level, agents = 0, []
-        for t in times:
-            level += deltas.get(t, 0)
-            agents.append(level)
-        return np.array(times), np.array(agents, dtype=np.int64)
-    per_day = [pool.staffing] if isinstance(pool.staffing, int) else list(pool.staffing or [0])
-    step = DAY_S / len(per_day)
-    times = np.arange(7 * len(per_day)) * step
-    return times, np.tile(np.array(per_day, dtype=np.int64), 7)
-
-
-def staffing_timeline(pool: Pool, interval_s: float, start_weekday: int, end_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """Change points from the run's start (which falls on ``start_weekday``) up to ``end_s``."""
-    wt, wa = weekly_staffing(pool, interval_s)
-    offset = start_weekday * DAY_S
-    weeks = int(np.ceil((end_s + offset) / WEEK_S)) + 1
-    times = np.concatenate([wt + k * WEEK_S for k in range(weeks)]) - offset
-    agents = np.tile(wa, weeks)
-    keep = (times >= 0) & (times < end_s)
-    # level at t=0 is the last change at or before the offset
-    first_idx = np.searchsorted(wt + 0.0, offset % WEEK_S, side="right") - 1
-    t0_agents = wa[first_idx] if first_idx >= 0 else wa[-1]
-    times, agents = times[keep], agents[keep]
-    if len(times) == 0 or times[0] > 0:
-        times = np.concatenate([[0.0], times])
-        agents = np.concatenate([[t0_agents], agents])
-    # drop repeats that do not change the level
-    changed = np.concatenate([[True], agents[1:] != agents[:-1]])
-    return times[changed], agents[changed]
-
-
-def staff_events(pool: Pool, interval_s: float, start_weekday: int, end_s: float) -> list[tuple[float, int, int]]:
-    """Staffing as agents joining and leaving in groups, so the engine sends home exactly the agents whose
-    shift ends. Shifts: one group per shift occurrence. A per-interval ``staffing`` level has no shifts: a rise
-    is a new group, a drop ends the longest-serving groups first (first in, first out)."""
-    events: list[tuple[float, int, int, int]] = []  # (time, leave 0 / join 1, group, n)
-    if pool.shifts is not None:
-        offset = start_weekday * DAY_S
-        weeks = int(np.ceil((end_s + offset) / WEEK_S)) + 1
-        group = 0
-        for w in range(weeks):
-            for sh in pool.shifts:
-                if sh.agents <= 0:
-                    continue
-                s, e = parse_clock(sh.start), parse_clock(sh.end)
-                for d in parse_days(sh.days):
-                    t0, t1 = w * WEEK_S + d * DAY_S + s - offset, w * WEEK_S + d * DAY_S + e - offset
-                    if t1 <= 0 or t0 >= end_s or t1 <= t0:
-                        continue
-                    events.append((max(t0, 0.0), 1, group, sh.agents))
-                    if t1 < end_s:
-                        events.append((t1, 0, group, -sh.agents))
-                    group += 1
-        events.sort()
-        return [(t, g, n) for t, _, g, n in events]
-    times, agents = staffing_timeline(pool, interval_s, start_weekday, end_s)
-    groups: list[list[int]] = []  # [group, agents], oldest first
-    out: list[tuple[float, int, int]] = []
-    level, next_group = 0, 0
-    for t, a in zip(times.tolist(), agents.tolist(), strict=True):
-        if a > level:
-            groups.append([next_group, a - level])
-            out.append((t, next_group, a - level))
-            next_group += 1
-        drop = level - a
-        while drop > 0:
-            g = groups[0]
-            m = min(g[1], drop)
-            out.append((t, g[0], -m))
-            g[1] -= m
-            drop -= m
-            if g[1] == 0:
-                groups.pop(0)
-        level = a
-    return sorted(out, key=lambda e: (e[0], e[2] > 0))
-
-
-def levels_of(events: list[tuple[float, int, int]]) -> tuple[np.ndarray, np.ndarray]:
-    """On-duty level after each distinct change time of a list of staffing events (starts at 0)."""
-    times: list[float] = [0.0]
-    agents: list[int] = [0]
-    for t, _, n in events:
-        if t == times[-1]:
-            agents[-1] += n
-        else:
-            times.append(t)
-            agents.append(agents[-1] + n)
-    t_a, a_a = np.array(times), np.array(agents, dtype=np.int64)
-    changed = np.concatenate([[True], a_a[1:] != a_a[:-1]])
-    return t_a[changed], a_a[changed]
 
 
 def compile_scenario(sc: Scenario) -> Compiled:

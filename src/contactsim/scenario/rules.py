@@ -280,7 +280,7 @@ def _has_source(sc: Scenario, mix: dict[str, float]) -> bool:
 
 def _staffed_windows(pool: Pool, interval_s: float) -> list[tuple[float, float]]:
     """Spans of the week (seconds from Monday 00:00) in which the pool has at least one agent on duty."""
-    from contactsim.scenario.compiled import weekly_staffing  # compiled imports this module
+    from contactsim.scenario.shifts import weekly_staffing
 
     times, agents = weekly_staffing(pool, interval_s)
     ends = [*times[1:], WEEK_S]
