@@ -7,6 +7,7 @@ The Python API in four calls::
     res = cs.simulate(sc, replications=20, workers=2)      # RunResult: .summary, .kpis, .contacts, .needs
     res.kpi("service_level", segment="premium", channel="phone")
     cmp = cs.compare([sc_a, sc_b])                          # paired differences on the same customers
+    cal = cs.calibrate("calls.csv", out="centre.yaml")       # a scenario from the centre's own data
 """
 
 from contactsim.compare import Comparison, compare
@@ -22,6 +23,7 @@ except Exception:  # pragma: no cover - running from a source tree without insta
     __version__ = "0+unknown"
 
 __all__ = [
+    "Calibration",
     "Comparison",
     "ContactsimError",
     "RunResult",
@@ -29,8 +31,18 @@ __all__ = [
     "ScenarioError",
     "__version__",
     "apply_overrides",
+    "calibrate",
     "compare",
     "load_scenario",
     "parse_scenario",
     "simulate",
 ]
+
+
+def __getattr__(name: str):
+    """``calibrate`` and ``Calibration`` load on first use (scipy.stats and statsmodels are slow to import)."""
+    if name in ("calibrate", "Calibration"):
+        import importlib
+
+        return getattr(importlib.import_module("contactsim.calibration"), name)
+    raise AttributeError(f"module 'contactsim' has no attribute {name!r}")

@@ -14,7 +14,7 @@ import numpy as np
 
 from contactsim.rng import stream
 from contactsim.scenario.compiled import Compiled
-from contactsim.scenario.timespec import DAY_S, parse_clock
+from contactsim.scenario.timespec import DAY_S, WEEKDAYS, parse_clock
 
 PURPOSES = (
     "channel", "patience", "handle", "acw", "fcr", "prevent", "proactive_detect", "proactive_satisfied",
@@ -71,23 +71,68 @@ def n_blocks(c: Compiled) -> int:
 
 
 def _day_factor(c: Compiled, seed: int, rep: int, block: int) -> float:
-    cv = c.scenario.arrivals.overdispersion_cv
+    """The day-level multiplier (mean 1): independent gamma days, or a persistent log-normal AR(1) level.
+
+    The AR(1) chain is built from its own stream's first ``block + 1`` normals, so a day's level does
+    not depend on how many days the run has, and the gamma stream of independent days never shifts.
+    """
+    a = c.scenario.arrivals
+    cv = a.overdispersion_cv
     if cv <= 0:
         return 1.0
+    if a.day_persistence > 0:
+        phi = a.day_persistence
+        z = stream(seed, rep, "arrivals/day-level-ar1").standard_normal(block + 1)
+        x = z[0]
+        for e in z[1:]:
+            x = phi * x + np.sqrt(1.0 - phi * phi) * e
+        s2 = np.log1p(cv * cv)
+        return float(np.exp(np.sqrt(s2) * x - s2 / 2.0))
     k = 1.0 / cv**2
     return float(stream(seed, rep, f"arrivals/day-factor/{block}").gamma(k, 1.0 / k))
 
 
+def _interval_factors(c: Compiled, seed: int, rep: int, block: int) -> np.ndarray | None:
+    """Gamma multipliers (mean 1) per interval of the day, shared by all groups: within-day overdispersion."""
+    cv = c.scenario.arrivals.interval_overdispersion_cv
+    if cv <= 0 or c.steady_state:
+        return None
+    k = 1.0 / cv**2
+    return stream(seed, rep, f"arrivals/interval-noise/{block}").gamma(k, 1.0 / k, size=c.per_day)
+
+
+def _on_grid(profile: np.ndarray, noise: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A profile and the interval noise at the finer of their two lengths (one divides the other)."""
+    n, g = len(profile), len(noise)
+    if n < g and g % n == 0:
+        return np.repeat(profile / (g // n), g // n), noise
+    if n > g and n % g == 0:
+        return profile, np.repeat(noise, n // g)
+    if n == g:
+        return profile, noise
+    fine = np.interp((np.arange(g) + 0.5) / g, (np.arange(n) + 0.5) / n, profile)  # pragma: no cover
+    return fine / max(fine.sum(), 1e-300) * profile.sum(), noise  # pragma: no cover - rules forbid it
+
+
 def _group(c: Compiled, rng: np.random.Generator, mean_per_day: float, profile: np.ndarray, block: int,
-           day_mult: float) -> np.ndarray:
-    """Arrival times of one segment x reason group within one block (day)."""
+           day_mult: float, noise: np.ndarray | None = None, forecast: np.ndarray | None = None) -> np.ndarray:
+    """Arrival times of one segment x reason group within one block (day).
+
+    A ``forecast`` (expected needs per interval of this day) replaces volume x weekly x profile."""
     t0 = block * BLOCK_S
     if c.steady_state:
         length = min(BLOCK_S, c.horizon_s - t0)
         n = rng.poisson(mean_per_day / DAY_S * length)
         return t0 + np.sort(rng.random(n) * length)
     weekday = (c.start_weekday + block) % 7
-    lam = mean_per_day * 7 * c.scenario.arrivals.weekly[weekday] * day_mult * profile
+    if forecast is not None:
+        profile, mean_per_day, weekly = forecast, 1.0 / 7.0, 1.0
+    else:
+        weekly = c.scenario.arrivals.weekly[weekday]
+    if noise is not None:
+        profile, noise = _on_grid(profile, noise)
+        profile = profile * noise
+    lam = mean_per_day * 7 * weekly * day_mult * profile
     counts = rng.poisson(lam)
     width = DAY_S / len(profile)
     starts = np.repeat(t0 + np.arange(counts.size) * width, counts)
@@ -103,16 +148,20 @@ def generate(c: Compiled, seed: int, rep: int, block: int = 0) -> Needs:
     sc = c.scenario
     vol = daily_volume(c)
     day_mult = _day_factor(c, seed, rep, block) if not c.steady_state else 1.0
-    base = np.asarray(sc.arrivals.intraday, dtype=float) if sc.arrivals.intraday is not None else None
+    noise = _interval_factors(c, seed, rep, block)
+    by_day = sc.arrivals.intraday_by_weekday.get(WEEKDAYS[(c.start_weekday + block) % 7])
+    base_prof = by_day if by_day is not None and not c.steady_state else sc.arrivals.intraday
+    base = np.asarray(base_prof, dtype=float) if base_prof is not None else None
     parts_t, parts_s, parts_r, parts_u, parts_i, parts_k = [], [], [], [], [], []
     for i, sname in enumerate(c.segments):
         for j, rname in enumerate(c.reasons):
-            if vol[i, j] <= 0:
+            fc = c.forecast.get((block, i, j)) if c.forecast else None
+            if vol[i, j] <= 0 and fc is None:
                 continue
             rng = stream(seed, rep, f"needs/{sname}/{rname}/{block}")
             prof = sc.reasons[rname].intraday
             profile = np.asarray(prof, dtype=float) if prof is not None else base
-            t = _group(c, rng, vol[i, j], profile if profile is not None else np.ones(1), block, day_mult)
+            t = _group(c, rng, vol[i, j], profile if profile is not None else np.ones(1), block, day_mult, noise, fc)
             parts_t.append(t)
             parts_s.append(np.full(t.size, i, dtype=np.int16))
             parts_r.append(np.full(t.size, j, dtype=np.int16))

@@ -44,11 +44,12 @@ ALLOWED: dict[str, set[str]] = {
     "staffing": {"arrivals", "erlang", "errors", "experiment", "io", "metrics", "results", "scenario", "stats",
                  "funnel"},
     "report": {"errors", "io", "results", "scenario", "stats", "report", "metrics"},
+    "calibration": {"errors", "scenario", "erlang", "experiment", "io", "report", "calibration"},
     "commands": {"cli", "compare", "errors", "experiment", "export", "io", "report", "results", "scenario",
-                 "sequential", "staffing", "sweep", "commands"},
+                 "sequential", "staffing", "sweep", "commands", "calibration"},
     "cli": {"commands", "compare", "errors", "experiment", "io", "kpis", "metrics", "report", "results", "scenario",
             "sequential"},
-    "__init__": {"compare", "errors", "experiment", "scenario"},
+    "__init__": {"compare", "errors", "experiment", "scenario", "calibration"},
 }
 # scenario.compiled builds samplers, so the scenario package may use distributions too
 ALLOWED["scenario"] |= {"distributions"}

@@ -6,6 +6,7 @@ numpy arrays and Python lists instead of dictionaries of strings.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +20,7 @@ from contactsim.distributions import (
     Sampler,
     Uniform,
 )
+from contactsim.scenario.calendar_inputs import forecast_arrays
 from contactsim.scenario.rules import eligible_pools
 from contactsim.scenario.schema import ContactClass, Scenario
 from contactsim.scenario.shifts import (  # noqa: F401 - staffing_timeline, weekly_staffing re-exported
@@ -119,6 +121,8 @@ class Compiled:
     ss_patience_factor: np.ndarray = field(default_factory=lambda: np.ones(0))
     callback_windows: list[list[tuple[float, float]]] = field(default_factory=list)
     """Per channel: windows of the week in which callbacks are made (the callback's hours or the channel's)."""
+    forecast: dict[tuple[int, int, int], np.ndarray] = field(default_factory=dict)
+    """(day, segment, reason) -> expected needs per interval of that day, from ``arrivals.forecast_file``."""
 
     @property
     def n_intervals(self) -> int:
@@ -204,7 +208,7 @@ def compile_scenario(sc: Scenario) -> Compiled:
 
     pool_defs = []
     for idx, (pname, pool) in enumerate(sc.pools.items()):
-        events = staff_events(pool, interval_s, start_wd, end_s)
+        events = staff_events(pool, interval_s, start_wd, end_s, h.start_date, pname)
         times, agents = levels_of(events)
         served = [(j, chans.index(c)) for j in range(len(reasons)) for c in pool.channels
                   if (j, chans.index(c)) in handle]
@@ -296,4 +300,16 @@ def compile_scenario(sc: Scenario) -> Compiled:
                 sc.policies.callback.hours if sc.policies.callback and sc.policies.callback.hours is not None
                 else sc.channels[c].opening_hours) for c in chans
         ],
+        forecast=_forecast(sc, segs, reasons, horizon),
     )
+
+
+def _forecast(sc: Scenario, segs: list[str], reasons: list[str], horizon_s: float) -> dict:
+    """The forecast file as arrays per (day, segment, reason); rows without a segment split by share x mix."""
+    if sc.arrivals.forecast_file is None or sc.horizon.start_date is None or sc.horizon.steady_state:
+        return {}
+    shares = np.array([s.share if s.share is not None else float(s.customers or 0) for s in sc.segments.values()])
+    weights = np.array([[shares[i] * sc.reasons[r].segment_mix.get(s, 1.0) for r in reasons]
+                        for i, s in enumerate(segs)])
+    days = int(np.ceil(horizon_s / DAY_S - 1e-9))
+    return forecast_arrays(sc.arrivals.forecast_file, sc.horizon.start_date, days, reasons, segs, weights)

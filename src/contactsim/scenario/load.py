@@ -344,7 +344,21 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     data = read_yaml(path)
     if overrides:
         data = apply_overrides(data, overrides, file=str(path))
-    return parse_scenario(data, str(path))
+    return parse_scenario(_files_beside(data, Path(path).parent), str(path))
+
+
+def _files_beside(data: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """Dated input files (forecast, staffing) named relative to the scenario file, made absolute."""
+    def fix(node: Any, key: str) -> None:
+        if isinstance(node, dict) and isinstance(node.get(key), str) and not Path(node[key]).is_absolute():
+            node[key] = str(folder / node[key])
+
+    if isinstance(data.get("arrivals"), dict) or isinstance(data.get("pools"), dict):
+        data = copy.deepcopy(data)
+        fix(data.get("arrivals"), "forecast_file")
+        for pool in (data.get("pools") or {}).values() if isinstance(data.get("pools"), dict) else []:
+            fix(pool, "staffing_file")
+    return data
 
 
 def apply_overrides(data: dict[str, Any], overrides: dict[str, Any], file: str = "<scenario>") -> dict[str, Any]:

@@ -11,7 +11,7 @@ import numpy as np
 
 from contactsim.errors import Issue
 from contactsim.scenario.schema import ContactClass, Pool, Scenario
-from contactsim.scenario.timespec import WEEK_S, opening_windows, parse_clock, parse_days
+from contactsim.scenario.timespec import WEEK_S, WEEKDAYS, opening_windows, parse_clock, parse_days
 
 SUM_TOLERANCE = 1e-3
 RESERVED_NAME = "all"
@@ -53,13 +53,23 @@ def _class_issues(cls: ContactClass, sc: Scenario, path: str) -> list[Issue]:
     return issues
 
 
+PROFILE_LENGTHS = (24, 48, 96, 288)
+"""Values per day a profile or staffing list may have: 60-, 30-, 15- or 5-minute intervals."""
+
+
+def _length_issue(n_values: int, n: int, path: str, what: str) -> list[Issue]:
+    if n_values == n or n_values in PROFILE_LENGTHS:
+        return []
+    return [Issue(path, f"has {n_values} values but the day has {n} intervals", None,
+                  f"give exactly {n} {what} (one per interval from 00:00), or 24, 48, 96 or 288 (60-, 30-, 15- or "
+                  "5-minute intervals), or change horizon.interval_minutes")]
+
+
 def _profile(values: list[float] | None, n: int, path: str) -> list[Issue]:
     if values is None:
         return []
-    if len(values) != n:
-        return [Issue(path, f"has {len(values)} values but the day has {n} intervals", None,
-                      f"give exactly {n} shares (one per interval from 00:00), or change horizon.interval_minutes")]
-    return _sums_to_one(values, path, "the intraday shares")
+    bad = _length_issue(len(values), n, path, "shares")
+    return bad or _sums_to_one(values, path, "the intraday shares")
 
 
 def _kpi_definitions(sc: Scenario) -> list[Issue]:
@@ -173,11 +183,15 @@ def check(sc: Scenario) -> list[Issue]:
                             None, f"add {n_int} shares (one per {sc.horizon.interval_minutes}-minute interval from "
                             "00:00) that sum to 1, or use horizon.steady_state_hours"))
     issues += _profile(sc.arrivals.intraday, n_int, "arrivals.intraday")
+    for wd, prof in sc.arrivals.intraday_by_weekday.items():
+        issues += _profile(prof, n_int, f"arrivals.intraday_by_weekday.{wd}")
     if len(sc.arrivals.weekly) != 7:
         issues.append(Issue("arrivals.weekly", f"has {len(sc.arrivals.weekly)} values, not 7", None,
                             "give 7 shares, Monday first, summing to 1"))
     else:
         issues += _sums_to_one(sc.arrivals.weekly, "arrivals.weekly", "the weekly shares")
+
+    issues += _dated_inputs(sc)
 
     # channels: opening hours
     windows = {}
@@ -206,10 +220,16 @@ def check(sc: Scenario) -> list[Issue]:
         if len(kinds) > 1:
             issues.append(Issue(f"{p}.channels", "mixes channels with different concurrency settings", pool.channels,
                                 "split the pool: one for phone-like channels, one for chat/messaging"))
-        if isinstance(pool.staffing, list) and len(pool.staffing) != n_int:
-            issues.append(Issue(f"{p}.staffing", f"has {len(pool.staffing)} values but the day has {n_int} intervals",
-                                None,
-                                f"give one number (all day) or exactly {n_int} values, one per interval from 00:00"))
+        per_key = pool.staffing.items() if isinstance(pool.staffing, dict) else [("", pool.staffing)]
+        for key, level in per_key:
+            where = f"{p}.staffing" + (f".{key}" if key else "")
+            if key:
+                try:
+                    parse_days(key)
+                except ValueError as err:
+                    issues.append(Issue(where, str(err), key, "name weekdays, e.g. mon-fri or sat"))
+            if isinstance(level, list):
+                issues += _length_issue(len(level), n_int, where, "values")
         for i, sh in enumerate(pool.shifts or []):
             try:
                 parse_days(sh.days)
@@ -388,3 +408,33 @@ def expected_needs(sc: Scenario) -> float:
             per_day += (r.per_customer_per_year or 0.0) * customers / 365.0
     extra = sum(i.extra_needs for i in sc.incidents)
     return per_day * days + extra
+
+
+def _dated_inputs(sc: Scenario) -> list[Issue]:
+    """Forecast and staffing files: a start date to match them, and files that can be read."""
+    from contactsim.scenario.calendar_inputs import InputFileError, check_forecast, read_staffing
+
+    issues: list[Issue] = []
+    files = [("arrivals.forecast_file", sc.arrivals.forecast_file)] + [
+        (f"pools.{p}.staffing_file", pool.staffing_file) for p, pool in sc.pools.items()]
+    for path, f in files:
+        if f is None:
+            continue
+        if sc.horizon.start_date is None:
+            issues.append(Issue(path, "a dated file needs horizon.start_date to know which day is which", f,
+                                "add horizon.start_date: 2024-03-04 (a date on horizon.start_weekday)"))
+            continue
+        try:
+            if path == "arrivals.forecast_file":
+                check_forecast(f, list(sc.reasons), list(sc.segments))
+            else:
+                read_staffing(f)
+        except InputFileError as e:
+            issues.append(Issue(path, str(e), None, "fix the file (see the column list in docs/MODEL.md)"))
+    d = sc.horizon.start_date
+    if d is not None and d.weekday() != WEEKDAYS.index(sc.horizon.start_weekday):
+        issues.append(Issue("horizon.start_date", f"{d} is a {WEEKDAYS[d.weekday()]}, but start_weekday is "
+                            f"{sc.horizon.start_weekday}", str(d),
+                            f"set start_weekday: {WEEKDAYS[d.weekday()]}, or another date"))
+    return issues
+

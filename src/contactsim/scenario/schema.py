@@ -8,6 +8,7 @@ Cross-field rules (a reason no pool serves, shares that do not sum to one, ...) 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -97,9 +98,12 @@ class Horizon(Model):
 
     days: Annotated[int, Field(ge=1, le=3660)] | None = None
     start_weekday: Weekday = "mon"
+    start_date: dt.date | None = None
+    """Calendar date of day 1 (on ``start_weekday``): dated inputs (``arrivals.forecast_file``,
+    ``pools.*.staffing_file``) are matched to the run's days through it."""
     steady_state_hours: Annotated[float, Field(gt=0, le=24 * 3660, allow_inf_nan=False)] | None = None
     warmup_hours: Annotated[float, Field(ge=0, le=24 * 366, allow_inf_nan=False)] = 0.0
-    interval_minutes: Literal[15, 30, 60] = 30
+    interval_minutes: Literal[5, 15, 30, 60] = 30
     drain_hours: Annotated[float, Field(ge=0, le=24 * 14, allow_inf_nan=False)] = 48.0
     """After the horizon the model keeps running this long (staffed as scheduled, no new needs) so contacts
     in queue and backlogs (e-mail over a weekend) finish; only arrivals inside the horizon are measured."""
@@ -140,6 +144,22 @@ class Arrivals(Model):
     """Share of a week's needs per weekday, Monday first; sums to 1."""
     overdispersion_cv: Annotated[float, Field(ge=0.0, le=2.0, allow_inf_nan=False)] = 0.0
     """CV of a gamma day-level multiplier (Poisson-gamma); 0 means plain Poisson."""
+    day_persistence: Annotated[float, Field(ge=0.0, le=0.99, allow_inf_nan=False)] = 0.0
+    """Day-to-day persistence of the day level: the AR(1) coefficient of its logarithm. Above 0 the day
+    multiplier is log-normal with mean 1 and CV ``overdispersion_cv`` (busy days follow busy days); 0 keeps
+    independent gamma days."""
+    interval_overdispersion_cv: Annotated[float, Field(ge=0.0, le=2.0, allow_inf_nan=False)] = 0.0
+    """CV of a gamma multiplier per interval (``horizon.interval_minutes``) shared by every segment and
+    reason: within-day overdispersion on top of the day level; 0 means none."""
+    intraday_by_weekday: dict[Weekday, list[Annotated[float, Field(ge=0.0, allow_inf_nan=False)]]] = Field(
+        default_factory=dict)
+    forecast_file: str | None = None
+    """A WFM forecast, CSV or Parquet: expected needs per date x interval (``date, interval_start, volume``,
+    optional ``reason``/``queue`` and ``segment``; rows without a segment split by segment share). On the dates
+    and reasons it lists it replaces volume x weekly x intraday; day and interval noise still apply. Needs
+    ``horizon.start_date``; a relative path is relative to the scenario file."""
+    """Intraday profile per weekday (e.g. ``{sat: [...]}``); days not named use ``intraday``. Profiles may
+    have their own interval length: 24, 48, 96 or 288 shares (60, 30, 15 or 5 minutes)."""
 
 
 # --- channels, segments, reasons -----------------------------------------------------------------------
@@ -346,8 +366,15 @@ class Pool(Model):
     segments: list[Name] | Literal["all"] = "all"
     members_only: bool = False
     """Serve only premium members (policies.premium): a dedicated line or team for the paid tier."""
-    staffing: Annotated[int, Field(ge=0, le=100_000)] | list[Annotated[int, Field(ge=0, le=100_000)]] | None = None
-    """Agents on duty: one number, or one per interval of the day (same every day)."""
+    staffing: (Annotated[int, Field(ge=0, le=100_000)] | list[Annotated[int, Field(ge=0, le=100_000)]]
+               | dict[str, Annotated[int, Field(ge=0, le=100_000)] | list[Annotated[int, Field(ge=0, le=100_000)]]]
+               | None) = None
+    """Agents on duty: one number, or one per interval of the day (same every day), or per weekday:
+    ``{mon-fri: [...], sat: [...]}`` (days not named have none). Lists may have 24, 48, 96 or 288 values
+    (60-, 30-, 15- or 5-minute intervals) whatever ``horizon.interval_minutes`` is."""
+    staffing_file: str | None = None
+    """CSV or Parquet of agents per date x interval (``date, interval_start, agents[, pool]``): overrides
+    ``staffing`` on the dates it lists (needs ``horizon.start_date``)."""
     shifts: list[Shift] | None = None
     hourly_cost: Money = 0.0
     shrinkage: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0

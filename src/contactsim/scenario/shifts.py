@@ -5,8 +5,11 @@ One reading of staffing for the validator (rules.py), the compiler and the engin
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 
+from contactsim.scenario.calendar_inputs import dated_staffing
 from contactsim.scenario.schema import Pool
 from contactsim.scenario.timespec import DAY_S, WEEK_S, parse_clock, parse_days
 
@@ -27,13 +30,25 @@ def weekly_staffing(pool: Pool, interval_s: float) -> tuple[np.ndarray, np.ndarr
             agents.append(level)
         return np.array(times), np.array(agents, dtype=np.int64)
     per_day = [pool.staffing] if isinstance(pool.staffing, int) else list(pool.staffing or [0])
+    if isinstance(pool.staffing, dict):  # per weekday; days not named have no agents
+        days: list[list[int]] = [[0] for _ in range(7)]
+        for key, v in pool.staffing.items():
+            for d in parse_days(key):
+                days[d] = [v] if isinstance(v, int) else list(v)
+        times = np.concatenate([d * DAY_S + np.arange(len(v)) * (DAY_S / len(v)) for d, v in enumerate(days)])
+        return times, np.concatenate([np.array(v, dtype=np.int64) for v in days])
     step = DAY_S / len(per_day)
     times = np.arange(7 * len(per_day)) * step
     return times, np.tile(np.array(per_day, dtype=np.int64), 7)
 
 
-def staffing_timeline(pool: Pool, interval_s: float, start_weekday: int, end_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """Change points from the run's start (which falls on ``start_weekday``) up to ``end_s``."""
+def staffing_timeline(pool: Pool, interval_s: float, start_weekday: int, end_s: float,
+                      start_date: dt.date | None = None, name: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """Change points from the run's start (which falls on ``start_weekday``) up to ``end_s``; the dates of a
+    ``staffing_file`` (with ``start_date``) replace the weekly pattern on those days."""
+    if pool.staffing_file is not None and start_date is not None:
+        times, agents = staffing_timeline(pool, interval_s, start_weekday, end_s)
+        return dated_staffing(pool.staffing_file, name, start_date, times, agents, end_s)
     wt, wa = weekly_staffing(pool, interval_s)
     offset = start_weekday * DAY_S
     weeks = int(np.ceil((end_s + offset) / WEEK_S)) + 1
@@ -52,7 +67,8 @@ def staffing_timeline(pool: Pool, interval_s: float, start_weekday: int, end_s: 
     return times[changed], agents[changed]
 
 
-def staff_events(pool: Pool, interval_s: float, start_weekday: int, end_s: float) -> list[tuple[float, int, int]]:
+def staff_events(pool: Pool, interval_s: float, start_weekday: int, end_s: float,
+                 start_date: dt.date | None = None, name: str = "") -> list[tuple[float, int, int]]:
     """Staffing as agents joining and leaving in groups, so the engine sends home exactly the agents whose
     shift ends. Shifts: one group per shift occurrence. A per-interval ``staffing`` level has no shifts: a rise
     is a new group, a drop ends the longest-serving groups first (first in, first out)."""
@@ -76,7 +92,7 @@ def staff_events(pool: Pool, interval_s: float, start_weekday: int, end_s: float
                     group += 1
         events.sort()
         return [(t, g, n) for t, _, g, n in events]
-    times, agents = staffing_timeline(pool, interval_s, start_weekday, end_s)
+    times, agents = staffing_timeline(pool, interval_s, start_weekday, end_s, start_date, name)
     groups: list[list[int]] = []  # [group, agents], oldest first
     out: list[tuple[float, int, int]] = []
     level, next_group = 0, 0
