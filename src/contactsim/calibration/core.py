@@ -159,14 +159,10 @@ def _weekday_slot_means(grid: E.Grid, ordinary: np.ndarray, values: np.ndarray) 
     return out
 
 
-def calibrate(data: str | Path | Data, out: str | Path | None = None, columns: Mapping[str, str] | None = None,
-              timezone: str | None = None, interval_minutes: int | None = None, name: str | None = None,
-              sl_threshold_s: float = 20.0, seed: int = 1, report: bool = True) -> Calibration:
-    """Calibrate a scenario from a per-contact log or an interval history (CSV or Parquet).
-
-    With ``out``, writes the scenario YAML there, ``<stem>.observed.csv`` (observed KPIs per interval)
-    and ``<stem>.calibration.html`` (the fit diagnostics) beside it.
-    """
+def build(data: str | Path | Data, columns: Mapping[str, str] | None = None, timezone: str | None = None,
+          interval_minutes: int | None = None, name: str | None = None, sl_threshold_s: float = 20.0,
+          seed: int = 1) -> Calibration:
+    """Run every estimator on a per-contact log or an interval history and assemble the scenario."""
     t_start = time.perf_counter()
     d = data if isinstance(data, Data) else read_data(data, columns, timezone, interval_minutes)
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0xCA1,)))
@@ -370,8 +366,6 @@ def calibrate(data: str | Path | Data, out: str | Path | None = None, columns: M
                       patience, ret, pools, staffing, priority_order, sl_thr, per_day, source, notes)
     cal = Calibration(d, sc, text, ests, grid, vol, var, handle, acw, patience, ret, staffing, observed, notes)
     cal.seconds = time.perf_counter() - t_start
-    if out is not None:
-        write_outputs(cal, Path(out), report=report)
     return cal
 
 
@@ -540,20 +534,3 @@ def _fix_sum(x: np.ndarray) -> np.ndarray:
     i = int(np.argmax(q))
     q[i] = round(q[i] + 1.0 - float(q.sum()), 6)
     return q
-
-
-def write_outputs(cal: Calibration, out: Path, report: bool = True) -> dict[str, Path]:
-    """The scenario, the observed KPIs per interval and the calibration report, written atomically."""
-    from contactsim import io
-
-    stem = out.with_suffix("")
-    paths = {"scenario": out, "observed": stem.with_name(stem.name + ".observed.csv")}
-    io.write_text(out, cal.text)
-    obs = cal.observed.copy()
-    obs["interval_start"] = obs["interval_start"].dt.strftime("%Y-%m-%d %H:%M")
-    io.write_csv(paths["observed"], obs)
-    if report:
-        from contactsim.calibration.report import write_calibration_report
-
-        paths["report"] = write_calibration_report(cal, stem.with_name(stem.name + ".calibration.html"))
-    return paths

@@ -6,7 +6,6 @@ numpy arrays and Python lists instead of dictionaries of strings.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
