@@ -5,7 +5,8 @@ Layout of ``results/<scenario>/<run-id>/``::
     manifest.json           scenario hash, seed, replications, versions, timings, argv
     scenario.resolved.yaml  the scenario with every default filled in
     summary.csv             tidy: scenario, segment, channel, pool, interval, metric, mean, ci_low, ci_high, n
-    kpis.csv                tidy per replication: replication, segment, channel, pool, interval, metric, value
+    kpis.parquet            tidy per replication: replication, segment, channel, pool, interval, metric, value
+                            (Parquet: machine-read, ~10x smaller and faster than CSV; CSV where a person reads)
     waterfall.csv           volume and cost per funnel level: mean and CI over replications
     by_reason.csv           KPIs by contact reason: scenario, segment, reason, channel, metric, mean, CI, n
     acd_summary.csv         ACD-style KPIs as the scenario's ``kpis`` section defines them (docs/KPIS.md)
@@ -72,7 +73,7 @@ def write_run(result: RunResult, out: Path | None = None, results_root: Path = P
         io.write_text(partial / "scenario.resolved.yaml",
                       yaml.safe_dump(sc.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
         io.write_csv(partial / "summary.csv", result.summary)
-        io.write_csv(partial / "kpis.csv", result.kpis)
+        io.write_parquet(partial / "kpis.parquet", result.kpis)
         io.write_csv(partial / "waterfall.csv", waterfall_summary(result.waterfall, sc.name))
         if result.by_reason is not None:
             io.write_csv(partial / "by_reason.csv", summarise(result.by_reason, scenario=sc.name,
@@ -114,7 +115,8 @@ def read_run(folder: Path) -> dict:
     return {
         "manifest": json.loads(man.read_text()),
         "summary": pd.read_csv(folder / "summary.csv", keep_default_na=False, na_values=[""]),
-        "kpis": pd.read_csv(folder / "kpis.csv", keep_default_na=False, na_values=[""]),
+        "kpis": (pd.read_parquet(folder / "kpis.parquet") if (folder / "kpis.parquet").exists()
+                 else pd.read_csv(folder / "kpis.csv", keep_default_na=False, na_values=[""])),
         "waterfall": pd.read_csv(folder / "waterfall.csv", keep_default_na=False, na_values=[""]),
         "scenario": Scenario.model_validate(yaml.safe_load((folder / "scenario.resolved.yaml").read_text())),
         "folder": folder,
