@@ -25,6 +25,7 @@ from contactsim.contact import (
     NEED_ABANDONED,
     NEED_CENSORED,
     NEED_UNSERVED,
+    OUTCOME_OF_STATE,
     OUTREACH,
     PENDING,
     RESOLVED,
@@ -41,6 +42,7 @@ from contactsim.kernel import LATE, Kernel
 from contactsim.policies import make_discipline
 from contactsim.policies.followups import OUTREACH_INDEX, Callback, FollowUp, Misroute, Repeat, Retrial, Webcare
 from contactsim.pools import AgentPool
+from contactsim.records import ENGINE_COLUMNS, INFO_FIELDS
 from contactsim.rng import keyed_uniforms
 from contactsim.scenario.compiled import Compiled
 
@@ -62,26 +64,13 @@ class Flushed:
     """(pool, from, to): agents finishing contacts after their shift ended (on duty, paid)."""
 
 
-CONTACT_FIELDS = (
-    ("contact_id", "id", np.int64), ("need_id", "need", np.int64), ("kind", "kind", np.int8),
-    ("attempt", "attempt", np.int16), ("retrial", "retr", np.int16), ("repeat", "rep", np.int16),
-    ("segment", "seg", np.int16), ("reason", "rea", np.int16),
-    ("channel", "ch", np.int16), ("pool", "pool", np.int16), ("agent", "agent", np.int32),
-    ("premium", "prem", bool),
-    ("arrival_at", "arr", float), ("answered_at", "ans", float), ("end_at", "end", float),
-    ("wait_s", "wait", float), ("handle_s", "handle", float), ("acw_s", "acw", float), ("ivr_s", "ivr", float),
-    ("state", "state", np.int8), ("resolved", "res", bool), ("transfers", "transfers", np.int8),
-    ("callback", "callback", bool), ("misroute_pool", "xfer_pool", np.int16), ("misroute_at", "xfer_at", float),
-    ("misroute_s", "xfer_s", float),
-)
-INFO_FIELDS = (("need_at", float), ("level", np.int8), ("self_service_failed", bool),
-               ("channel_fit", float), ("steering_effort", float))
-
-
 _BY_ARR = attrgetter("arr")
-_COLUMN_GETTERS = [(name, attrgetter(attr), dt) for name, attr, dt in CONTACT_FIELDS]
+_COLUMN_GETTERS = [(name, attrgetter(attr), dt) for name, attr, dt in ENGINE_COLUMNS]
 _INFO = attrgetter("info")
 _FIRST_QUEUED = attrgetter("queued_at0")
+_OUTCOME = np.full(max(OUTCOME_OF_STATE) + 1, -1, dtype=np.int8)
+for _state, _code in OUTCOME_OF_STATE.items():
+    _OUTCOME[_state] = _code
 
 
 class Engine:
@@ -248,6 +237,7 @@ class Engine:
         first_q = np.fromiter(map(_FIRST_QUEUED, done), float, count=n)
         moved = ~np.isnan(first_q)  # misrouted contacts: report when they first entered a queue
         cols["arrival_at"][moved] = first_q[moved]
+        cols["outcome"] = _OUTCOME[cols.pop("state")]  # the contact's final outcome, one vocabulary
         final, self.final = self.final, []
         ids = np.array([n for n, _, _ in final], dtype=np.int64)
         codes = np.array([k for _, k, _ in final], dtype=np.int8)

@@ -9,10 +9,59 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from contactsim import costs, satisfaction
 from contactsim.arrivals import Needs
-from contactsim.contact import KIND_NAMES, NEED_ABANDONED, NEED_CENSORED, NEED_UNSERVED, RESOLVED, UNRESOLVED
+from contactsim.contact import (
+    KIND_NAMES,
+    NEED_ABANDONED,
+    NEED_CENSORED,
+    NEED_UNSERVED,
+    OUTCOME_NAMES,
+    OUTREACH,
+    RESOLVED,
+    UNRESOLVED,
+)
 from contactsim.funnel import ASSISTED, FunnelResult
 from contactsim.scenario.compiled import Compiled
+
+ENGINE_COLUMNS = (
+    ("contact_id", "id", np.int64), ("need_id", "need", np.int64), ("kind", "kind", np.int8),
+    ("attempt", "attempt", np.int16), ("retrial", "retr", np.int16), ("repeat", "rep", np.int16),
+    ("segment", "seg", np.int16), ("reason", "rea", np.int16),
+    ("channel", "ch", np.int16), ("pool", "pool", np.int16), ("agent", "agent", np.int32),
+    ("premium", "prem", bool),
+    ("arrival_at", "arr", float), ("answered_at", "ans", float), ("end_at", "end", float),
+    ("wait_s", "wait", float), ("handle_s", "handle", float), ("acw_s", "acw", float), ("ivr_s", "ivr", float),
+    ("state", "state", np.int8), ("resolved", "res", bool), ("transfers", "transfers", np.int8),
+    ("callback", "callback", bool), ("misroute_pool", "xfer_pool", np.int16), ("misroute_at", "xfer_at", float),
+    ("misroute_s", "xfer_s", float),
+)
+"""The contact record batch, declared once: (column, Contact attribute, dtype). The engine emits these
+columns (with ``state`` turned into ``outcome``, an index into ``OUTCOME_NAMES``) plus ``INFO_FIELDS``;
+``enrich`` adds the derived ones; metrics and the contact records both read the enriched batch."""
+INFO_FIELDS = (("need_at", float), ("level", np.int8), ("self_service_failed", bool),
+               ("channel_fit", float), ("steering_effort", float))
+"""Need-level columns every contact of the need carries (``Contact.info``)."""
+
+
+def enrich(c: Compiled, col: dict[str, np.ndarray], expect: np.ndarray, csat_params) -> None:
+    """The one enrichment step, pure numpy on a batch: customer flag, SL threshold and target, effort, CSAT,
+    non-staff cost and agent time of each contact (``expect[segment, channel]``: expected wait)."""
+    col["customer"] = col["kind"] != OUTREACH
+    seg, ch = col["segment"].astype(np.int64), col["channel"].astype(np.int64)
+    col["sl_threshold_s"] = c.sl_seconds[seg, ch]
+    col["sl_target"] = c.sl_share[seg, ch]
+    fit = col["channel_fit"]
+    steps = ((col["ivr_s"] > 0).astype(float) + col["transfers"] + col["self_service_failed"]
+             + (col["attempt"] - 1) + (1.0 - fit) + col["steering_effort"])
+    outreach = ~col["customer"]
+    col["effort"] = np.where(outreach, np.nan, satisfaction.effort_score(steps))
+    col["csat"] = np.where(outreach, np.nan, satisfaction.csat(
+        csat_params, np.nan_to_num(col["wait_s"]), expect[seg, ch], col["resolved"], steps, fit,
+        col["outcome"] != 0))
+    col["other_cost"] = costs.contact_other_costs(c, ch, col["ivr_s"], col["wait_s"], col["handle_s"],
+                                                  col["customer"], col["callback"], col["outcome"] == 2)
+    col["busy_s"] = np.where(col["pool"] >= 0, np.nan_to_num(col["handle_s"]) + col["acw_s"], 0.0)
 
 LEVELS = ["preventive", "proactive", "self_service", "personal_digital", "personal_non_digital"]
 TERMINAL_STATES = ["prevented", "proactive_resolved", "self_served", "resolved", "unresolved", "abandoned",
@@ -71,7 +120,7 @@ def contacts_frame(c: Compiled, col: dict[str, np.ndarray], replication: int, la
         "handle_s": col["handle_s"],
         "acw_s": col["acw_s"],
         "ivr_s": col["ivr_s"],
-        "outcome": pd.Categorical.from_codes(out_codes, categories=["handled", "abandoned", "unserved"]),
+        "outcome": pd.Categorical.from_codes(out_codes, categories=list(OUTCOME_NAMES)),
         "resolved": col["resolved"],
         "transfers": col["transfers"],
         "callback": col["callback"],

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from contactsim import arrivals, costs, satisfaction
-from contactsim.engine import ABANDONED, OUTREACH, SERVED, Engine, Flushed
+from contactsim.engine import Engine, Flushed
 from contactsim.funnel import ASSISTED, FunnelResult, run_funnel
 from contactsim.metrics import KpiAccumulator
 from contactsim.records import (
@@ -24,6 +24,7 @@ from contactsim.records import (
     LEVELS,
     TERMINAL_STATES,
     contacts_frame,
+    enrich,
     interval_categories,
     need_levels,
     needs_frame,
@@ -128,7 +129,7 @@ class _Run:
         if fl.overtime:
             self.acc.add_overtime(fl.overtime)
         if len(col["contact_id"]):
-            self._enrich(col)
+            enrich(c, col, self.expect, self.csat_params)
             self.acc.add_contacts(col)
             self.n_contacts += len(col["contact_id"])
             cust = col["customer"]
@@ -156,27 +157,6 @@ class _Run:
                 blk.open -= int(sel.sum())
                 if blk.open == 0:
                     self._emit(blk)
-
-    def _enrich(self, col: dict[str, np.ndarray]) -> None:
-        """Outcome codes, effort, CSAT, non-staff cost and agent-time of each contact (numpy columns)."""
-        c = self.c
-        state = col.pop("state")
-        col["outcome"] = np.select([state == SERVED, state == ABANDONED], [0, 1], 2).astype(np.int8)
-        col["customer"] = col["kind"] != OUTREACH
-        seg, ch = col["segment"].astype(np.int64), col["channel"].astype(np.int64)
-        col["sl_threshold_s"] = c.sl_seconds[seg, ch]
-        col["sl_target"] = c.sl_share[seg, ch]
-        fit = col["channel_fit"]
-        steps = ((col["ivr_s"] > 0).astype(float) + col["transfers"] + col["self_service_failed"]
-                 + (col["attempt"] - 1) + (1.0 - fit) + col["steering_effort"])
-        outreach = ~col["customer"]
-        col["effort"] = np.where(outreach, np.nan, satisfaction.effort_score(steps))
-        col["csat"] = np.where(outreach, np.nan, satisfaction.csat(
-            self.csat_params, np.nan_to_num(col["wait_s"]), self.expect[seg, ch], col["resolved"], steps, fit,
-            col["outcome"] != 0))
-        col["other_cost"] = costs.contact_other_costs(c, ch, col["ivr_s"], col["wait_s"], col["handle_s"],
-                                                      col["customer"], col["callback"], col["outcome"] == 2)
-        col["busy_s"] = np.where(col["pool"] >= 0, np.nan_to_num(col["handle_s"]) + col["acw_s"], 0.0)
 
     def _emit(self, blk: _Block) -> None:
         """All needs of a block are final: account for them and drop the block."""
