@@ -23,6 +23,20 @@ PURPOSES = (
 )
 """Columns of the per-need uniform matrix. Append only: reordering would change every customer."""
 U = {name: i for i, name in enumerate(PURPOSES)}
+EXTRA_PURPOSES = ("customer", "identified", "automated", "community", "community_wrong", "community_delay",
+                  "question")
+"""Columns of the second per-need uniform matrix, drawn from streams of their own ('needs-extra/...') only
+when a scenario uses customers with identity, identification or relationship modes: the first matrix and
+so every existing customer stays exactly as it was. Append only."""
+X = {name: i for i, name in enumerate(EXTRA_PURPOSES)}
+
+
+def uses_extra(c: Compiled) -> bool:
+    """Whether the scenario needs the second uniform matrix."""
+    sc = c.scenario
+    return any(s.population is not None or s.identified_share < 1.0
+               or s.relationship in ("automated", "community") for s in sc.segments.values()) or any(
+        r.proactive is not None and r.proactive.question_probability > 0 for r in sc.reasons.values())
 
 
 @dataclass
@@ -39,6 +53,8 @@ class Needs:
     key: np.ndarray
     """A 64-bit key per need (uint64) from which its follow-up contacts draw their own uniforms
     (``rng.keyed_uniforms``); drawn after the need's other numbers, so it shifts none of them."""
+    u2: np.ndarray | None = None
+    """Uniforms [n, len(EXTRA_PURPOSES)], or None when the scenario needs none (see ``uses_extra``)."""
 
     def __len__(self) -> int:
         return len(self.arrival_at)
@@ -152,7 +168,8 @@ def generate(c: Compiled, seed: int, rep: int, block: int = 0) -> Needs:
     by_day = sc.arrivals.intraday_by_weekday.get(WEEKDAYS[(c.start_weekday + block) % 7])
     base_prof = by_day if by_day is not None and not c.steady_state else sc.arrivals.intraday
     base = np.asarray(base_prof, dtype=float) if base_prof is not None else None
-    parts_t, parts_s, parts_r, parts_u, parts_i, parts_k = [], [], [], [], [], []
+    parts_t, parts_s, parts_r, parts_u, parts_i, parts_k, parts_x = [], [], [], [], [], [], []
+    extra = uses_extra(c)
     for i, sname in enumerate(c.segments):
         for j, rname in enumerate(c.reasons):
             fc = c.forecast.get((block, i, j)) if c.forecast else None
@@ -168,6 +185,9 @@ def generate(c: Compiled, seed: int, rep: int, block: int = 0) -> Needs:
             parts_u.append(rng.random((t.size, len(PURPOSES)), dtype=np.float32))
             parts_i.append(np.zeros(t.size, dtype=bool))
             parts_k.append(rng.integers(0, 2**63, t.size, dtype=np.uint64))
+            if extra:
+                parts_x.append(stream(seed, rep, f"needs-extra/{sname}/{rname}/{block}").random(
+                    (t.size, len(EXTRA_PURPOSES))))
     shares = vol.sum(axis=1) / max(vol.sum(), 1e-300)
     for k, inc in enumerate(sc.incidents):
         start = (inc.day - 1) * DAY_S + parse_clock(inc.start)
@@ -187,13 +207,17 @@ def generate(c: Compiled, seed: int, rep: int, block: int = 0) -> Needs:
         parts_u.append(rng.random((n, len(PURPOSES)), dtype=np.float32)[keep])
         parts_i.append(np.ones(int(keep.sum()), dtype=bool))
         parts_k.append(rng.integers(0, 2**63, n, dtype=np.uint64)[keep])
+        if extra:
+            parts_x.append(stream(seed, rep, f"incident-extra/{k}").random((n, len(EXTRA_PURPOSES)))[keep])
     if not parts_t:
         return Needs(np.zeros(0), np.zeros(0, np.int16), np.zeros(0, np.int16), np.zeros(0, bool),
-                     np.zeros((0, len(PURPOSES))), np.zeros(0, np.uint64))
+                     np.zeros((0, len(PURPOSES))), np.zeros(0, np.uint64),
+                     np.zeros((0, len(EXTRA_PURPOSES))) if extra else None)
     t = np.concatenate(parts_t)
     order = np.argsort(t, kind="stable")
     u = np.concatenate(parts_u)[order].astype(np.float64)
     # float32 uniforms can round to exactly 1.0; keep them inside [0, 1) for inverse transforms
     np.minimum(u, np.nextafter(1.0, 0.0), out=u)
+    u2 = np.concatenate(parts_x)[order] if extra else None
     return Needs(t[order], np.concatenate(parts_s)[order], np.concatenate(parts_r)[order],
-                 np.concatenate(parts_i)[order], u, np.concatenate(parts_k)[order])
+                 np.concatenate(parts_i)[order], u, np.concatenate(parts_k)[order], u2)

@@ -14,10 +14,14 @@ OUTCOME_NAMES = ("handled", "abandoned", "unserved")
 """A finished contact's outcome in the records; ``OUTCOME_OF_STATE[state]`` maps the engine's state."""
 OUTCOME_OF_STATE = {SERVED: 0, ABANDONED: 1, UNSERVED: 2}
 # contact kinds
-FIRST, RETRIAL, REPEAT, OUTREACH, WEBCARE = 0, 1, 2, 3, 4
-KIND_NAMES = ("first", "retrial", "repeat", "outreach", "webcare")
+FIRST, RETRIAL, REPEAT, OUTREACH, WEBCARE, ESCALATION = 0, 1, 2, 3, 4, 5
+KIND_NAMES = ("first", "retrial", "repeat", "outreach", "webcare", "escalation")
 # final state of an assisted need
 RESOLVED, UNRESOLVED, NEED_ABANDONED, NEED_UNSERVED, NEED_CENSORED = 10, 11, 12, 13, 14
+SWITCH_INDEX, ESCALATION_INDEX = 3000, 4000
+"""Plus the contact number: keyed-uniform indices of a follow-up's channel switch and of a contact's
+escalation (``rng.keyed_uniforms``; the follow-up rules use 1.. and 1000/2000)."""
+
 
 class Contact:
     """One contact attempt while it is in the system (inputs fixed at birth, outputs filled in).
@@ -64,6 +68,12 @@ class Contact:
     ivr = 0.0
     transfers = 0
     callback = False
+    advisor = -1
+    """The customer's account manager (an agent number of the advisors' pool); -1 for none."""
+    balked = False
+    """Found its pool's queue full (``queue_cap``) and left at once."""
+    escalated = False
+    """Handed by a first line to a second line (``pools.*.escalation``)."""
     queued_at0 = math.nan
     wait_before = 0.0
     xfer_pool = -1
@@ -75,7 +85,7 @@ class Contact:
     """Version of a shared chat's scheduled end: rescheduling makes older end events stale."""
 
     def __init__(self, cid: int, need: int, seg: int, rea: int, ch: int, arr: float, pat: float, hdl: float,
-                 kind: int, attempt: int, prem: bool, us: tuple[float, float, float, float, float],
+                 kind: int, attempt: int, prem: int, us: tuple[float, float, float, float, float],
                  info: tuple[float, int, bool, int, bool], route: list[tuple[int, float]],
                  acw0: float = math.nan, key: int = 0, retr: int = 0, rep: int = 0) -> None:
         self.id = cid
@@ -94,6 +104,7 @@ class Contact:
         self.rep = rep
         """Repeat contacts of the need so far (the repeat budget, ``max_repeats``)."""
         self.prem = prem
+        """Routing profile (``scenario.compiled.Profiles``): identified or not, paid tier, attribute tests."""
         self.us = us
         """Uniforms: first-contact resolution, retrial, after-contact work, complaint, callback acceptance."""
         self.info = info

@@ -20,6 +20,8 @@ import numpy as np
 from contactsim.arrivals import Needs, U
 from contactsim.contact import (
     ABANDONED,
+    ESCALATION,
+    ESCALATION_INDEX,
     FIRST,
     KIND_NAMES,
     NEED_ABANDONED,
@@ -31,6 +33,7 @@ from contactsim.contact import (
     RESOLVED,
     RETRIAL,
     SERVED,
+    SWITCH_INDEX,
     UNRESOLVED,
     UNSERVED,
     WAITING,
@@ -41,13 +44,15 @@ from contactsim.funnel import DEFER_SPREAD_S, FunnelResult
 from contactsim.kernel import LATE, Kernel
 from contactsim.policies import make_discipline
 from contactsim.policies.followups import OUTREACH_INDEX, Callback, FollowUp, Misroute, Repeat, Retrial, Webcare
+from contactsim.policies.omnichannel import build_channel_switch, build_follow_up_factors, build_queue_caps
+from contactsim.policies.skills import Escalation, build_escalations, build_skills
 from contactsim.pools import AgentPool
 from contactsim.records import ENGINE_COLUMNS, INFO_FIELDS
 from contactsim.rng import keyed_uniforms
 from contactsim.scenario.compiled import Compiled
 
-__all__ = ["ABANDONED", "KIND_NAMES", "NEED_ABANDONED", "NEED_CENSORED", "NEED_UNSERVED", "OUTREACH", "RESOLVED",
-           "SERVED", "UNRESOLVED", "Engine", "Flushed"]
+__all__ = ["ABANDONED", "ESCALATION", "KIND_NAMES", "NEED_ABANDONED", "NEED_CENSORED", "NEED_UNSERVED", "OUTREACH",
+           "RESOLVED", "SERVED", "UNRESOLVED", "Engine", "Flushed"]
 
 
 @dataclass
@@ -81,8 +86,18 @@ class Engine:
         self.env = self.kernel.env
         self.pools = [AgentPool(cp, make_discipline(cp, self._expired)) for cp in c.pool_defs]
         self.routes = c.routes
-        self.fcr = c.fcr.tolist()
-        self.always_resolved = bool((c.fcr >= 1.0).all())
+        # issue 16 rule units (policies/skills.py, policies/omnichannel.py): the engine asks, then acts
+        self.skills = build_skills(c)
+        self.always_resolved = self.skills.always_resolved
+        self._fcr, self._seg_res = self.skills.fcr, self.skills.segment_factor
+        self.escalation = build_escalations(c)
+        self.caps = build_queue_caps(c)
+        self.factors = build_follow_up_factors(c)
+        self.switch = build_channel_switch(
+            c, lambda i, j, k: (j, k) in c.handle and bool(c.routes.get((i, j, k, 1))))
+        am = self.sc.relationships.account_manager
+        self.am_pool = c.pools.index(am.pool) if am is not None else -1
+        self.am_message = am is not None and am.continuity == "message"
         self.abandons = c.channel_abandons
         self.handle = c.handle
         self.patience = c.patience
@@ -118,6 +133,7 @@ class Engine:
         # contacts are served at the same times, and the abandonment time is the deadline itself).
         simple = wc is None and cb is None and self.sc.policies.ivr is None
         self._open_fns = [opening_lookup(c, k) for k in range(len(c.channels))]
+        simple = simple and not self.caps.any  # a cap needs the true queue length
         self.lazy_abandon = [simple and r is None for r in self.retrial.rules]
 
     # -- feeding and flushing --------------------------------------------------------------------------
@@ -136,7 +152,7 @@ class Engine:
         at = np.maximum(f.contact_at[pos] + f.ivr_s[pos], now)
         order = np.argsort(at, kind="stable")
         seg_a, rea_a, ch_a = needs.segment[idx].astype(np.int64), needs.reason[idx].astype(np.int64), f.channel[pos]
-        seg, rea, prem = seg_a.tolist(), rea_a.tolist(), f.premium[idx].tolist()
+        seg, rea, prem = seg_a.tolist(), rea_a.tolist(), f.customers.profile[idx].tolist()
         routes = [self.routes[key] for key in zip(seg, rea, ch_a.tolist(), prem, strict=True)]
         acw0 = self._first_choice_acw(routes, u[:, U["acw"]])
         ch, pat, hdl = ch_a.tolist(), f.patience_s[pos].tolist(), f.handle_s[pos].tolist()
@@ -150,6 +166,12 @@ class Engine:
             cid += 1
         self.next_id = cid
         misrouted, ivr_s = f.misrouted[pos], f.ivr_s[pos]
+        if self.am_pool >= 0:
+            advisor = f.customers.advisor[idx]
+            position = np.empty_like(order)
+            position[order] = np.arange(order.size)
+            for k in np.flatnonzero(advisor >= 0).tolist():
+                batch[int(position[k])].advisor = int(advisor[k])
         special = np.flatnonzero(misrouted | (ivr_s > 0))
         if special.size:
             position = np.empty_like(order)
@@ -170,7 +192,7 @@ class Engine:
                          float(f.channel_fit[need]), float(f.steering_effort[need]))
             key = int(needs.key[need])
             self._new_contact(need + need_offset, int(needs.segment[need]), int(needs.reason[need]),
-                              bool(f.premium[need]), ch0, max(t, now), math.inf, h, OUTREACH, 1, need_info,
+                              int(f.customers.profile[need]), ch0, max(t, now), math.inf, h, OUTREACH, 1, need_info,
                               keyed_uniforms(key, OUTREACH_INDEX, 5), key, forced_pool=pool)
 
     def _first_choice_acw(self, routes: list[list[tuple[int, float]]], u: np.ndarray) -> np.ndarray:
@@ -250,19 +272,21 @@ class Engine:
         return Flushed(cols, ids, codes, reps, comp, overtime)
 
     def add_contact(self, need: int, seg: int, rea: int, ch: int, at: float, patience_s: float, handle_s: float,
-                    premium: bool = False, key: int = 0) -> None:
+                    premium: int = 1, key: int = 0) -> None:
         """Schedule one first contact by hand (tools and tests that need exact times, e.g. ties)."""
         info = (at, 4, False, 1.0, 0.0)
         self._new_contact(need, seg, rea, premium, ch, at, patience_s, handle_s, FIRST, 1, info,
                           keyed_uniforms(key, 1, 5), key)
 
     # -- contact bookkeeping ---------------------------------------------------------------------------
-    def _new_contact(self, need: int, seg: int, rea: int, prem: bool, ch: int, at: float, patience: float,
+    def _new_contact(self, need: int, seg: int, rea: int, prem: int, ch: int, at: float, patience: float,
                      handle: float, kind: int, attempt: int, info: tuple, us: list[float], key: int,
-                     forced_pool: int = -1, retr: int = 0, rep: int = 0) -> None:
+                     forced_pool: int = -1, retr: int = 0, rep: int = 0, advisor: int = -1) -> None:
         route = [(forced_pool, 0.0)] if forced_pool >= 0 else self.routes[(seg, rea, ch, prem)]
         ct = Contact(self.next_id, need, seg, rea, ch, at, patience, handle, kind, attempt, prem, us, info, route,
                      math.nan, key, retr, rep)
+        if advisor >= 0:
+            ct.advisor = advisor
         self.next_id += 1
         self.kernel.at(at - self.env._now, self._arrive_cb, ct)
 
@@ -275,12 +299,24 @@ class Engine:
         ct.leg += 1
         route = ct.route
         pools = self.pools
+        if route[0][0] == self.am_pool and len(route) > 1 and not self._advisor_on(pools[self.am_pool], ct.advisor):
+            route = [(p, 0.0) for p, _ in route]  # the own advisor is off duty: the fallback team at once
         for p, delay in route:
             if delay == 0.0:
                 pool = pools[p]
+                if p == self.am_pool:
+                    if self._own_advisor_free(pool, ct.advisor):
+                        self._start(pool, self._take_advisor(pool, ct.advisor), ct)
+                        return
+                    continue
                 if (pool.free[0] or pool.has_free()) and (not pool.reserve or pool.admits(ct)):
                     self._start(pool, pool.take_agent(), ct)
                     return
+        if ct.kind != OUTREACH and self.caps.balks(route[0][0], pools[route[0][0]].n_waiting):
+            self._balk(ct)
+            return
+        if self.am_message and route[0][0] == self.am_pool:
+            ct.callback = True  # continuity 'message': the customer leaves a message, the own advisor calls back
         # callback offer on long predicted waits: the customer keeps its place and cannot abandon
         pat = ct.pat
         if ct.ch in self.cb_channels and not ct.callback:
@@ -324,6 +360,11 @@ class Engine:
         pool.n_waiting += 1
 
     def _try_serve(self, pool: AgentPool, ct: Contact) -> bool:
+        if pool.cp.index == self.am_pool:
+            if not self._own_advisor_free(pool, ct.advisor):
+                return False
+            self._start(pool, self._take_advisor(pool, ct.advisor), ct)
+            return True
         if not pool.has_free() or not pool.admits(ct):
             return False
         self._start(pool, pool.take_agent(), ct)
@@ -365,14 +406,20 @@ class Engine:
         ct.acw = acw
         ct.pool = cp.index
         ct.agent = agent
+        work = ct.hdl * cp.handle_time_factor * self.skills.handle_factor[cp.index][ct.rea]
+        esc = self.escalation[cp.index]
+        if esc is not None and ct.kind not in (OUTREACH, WEBCARE, ESCALATION) and esc.escalates(
+                ct.rea, keyed_uniforms(ct.key, ESCALATION_INDEX + ct.attempt, 1)[0]):
+            ct.escalated = True
+            work += esc.transfer_s  # the first-line agent hands over; the customer holds meanwhile
         if pool.shared:
             # parallel chats share the agent: every chat in hand slows while another is added
             self._share(pool, agent, now)
-            ct.work = ct.hdl * cp.handle_time_factor
+            ct.work = work
             pool.inhand[agent].append(ct)
             self._reschedule(pool, agent, now)
             return
-        handle = ct.hdl * cp.handle_time_factor
+        handle = work
         ct.handle = handle
         end = now + handle
         ct.end = end
@@ -418,7 +465,13 @@ class Engine:
         if ct.kind in (OUTREACH, WEBCARE):
             ct.res = True
             return
-        resolved = self.always_resolved or ct.us[0] < self.fcr[ct.rea][ct.ch]
+        if ct.escalated:
+            esc = self.escalation[pool.cp.index]
+            assert esc is not None
+            self._escalate(ct, esc, end)
+            return
+        # Skills.resolves, inlined on the hot path
+        resolved = self.always_resolved or ct.us[0] < self._fcr[pool.cp.index][ct.rea][ct.ch] * self._seg_res[ct.seg]
         ct.res = resolved
         if resolved:
             self.final.append((ct.need, RESOLVED, ct.rep))
@@ -430,9 +483,16 @@ class Engine:
             self._finalise(ct, UNRESOLVED)
 
     def _follow_up(self, ct: Contact, action: FollowUp) -> None:
-        """A retrial or repeat contact of the same need, on the same channel (next opening if closed), with
+        """A retrial or repeat contact of the same need, on the same channel or, when the segment switches
+        channel on follow-ups (``omnichannel.ChannelSwitch``), maybe another (next opening if closed), with
         the need's own uniforms for this follow-up. One that would come after the drain is censored."""
         ch, at, u, kind = ct.ch, action.at, action.u, action.kind
+        sw = self.switch
+        if sw is not None and sw.probability[ct.seg][ch] > 0:
+            u_sw = keyed_uniforms(ct.key, SWITCH_INDEX + ct.attempt + 1, 2)
+            ch = sw.choose(ct.seg, ct.rea, ch, u_sw[0], u_sw[1])
+            if not self.routes.get((ct.seg, ct.rea, ch, ct.prem)):
+                ch = ct.ch  # no pool takes this customer there (e.g. an anonymous contact): stays
         if not self.c.steady_state:
             t = self._open_fns[ch](at)
             at = t if t == at else t + u[1] * DEFER_SPREAD_S
@@ -447,9 +507,34 @@ class Engine:
         if ss:  # a need whose self-service failed keeps its handle-time and patience factors
             hdl *= self.ss_hfac[ct.rea]
             pat *= self.ss_pfac[ct.rea]
+        f = self.factors  # the segment's handle-time factor and patience by hour, as at the first contact
+        hdl *= f.handle[ct.seg]
+        pat *= f.patience_at(ct.seg, at)
         retr, rep = (ct.retr + 1, ct.rep) if kind == RETRIAL else (0, ct.rep + 1)
         self._new_contact(ct.need, ct.seg, ct.rea, ct.prem, ch, at, pat, hdl, kind, ct.attempt + 1, ct.info,
-                          u[4:9], ct.key, retr=retr, rep=rep)
+                          u[4:9], ct.key, retr=retr, rep=rep, advisor=ct.advisor)
+
+    def _escalate(self, ct: Contact, esc: Escalation, end: float) -> None:
+        """The first line hands the contact to the second line: a new contact there when the hand-over
+        ends (the customer stays on the line), whose own resolution decides the need."""
+        ct.res = False
+        u = keyed_uniforms(ct.key, ESCALATION_INDEX + ct.attempt, 6)
+        self._new_contact(ct.need, ct.seg, ct.rea, ct.prem, ct.ch, end, math.inf, ct.hdl * esc.handle_factor,
+                          ESCALATION, ct.attempt, ct.info, u[1:6], ct.key, forced_pool=esc.to_pool, retr=ct.retr,
+                          rep=ct.rep)
+
+    def _balk(self, ct: Contact) -> None:
+        """The queue is full ("all our agents are busy"): the contact leaves at once, never queued, and may
+        try again like one who abandoned (the retrial rule)."""
+        now = self.env._now
+        ct.balked = True
+        ct.not_served(ABANDONED, ct.wait_before, now)
+        self.done.append(ct)
+        action = self.retrial.after_abandon(ct, now)
+        if action is not None:
+            self._follow_up(ct, action)
+        else:
+            self._finalise(ct, NEED_ABANDONED)
 
     def _finalise(self, ct: Contact, final: int) -> None:
         self.final.append((ct.need, final, ct.rep))
@@ -494,7 +579,10 @@ class Engine:
             # would do, without the detour); the discipline decides who, for every discipline alike
             pool.load[agent] = 0
             pool.n_idle_agents += 1
-            ct = pool.queue.pop(self.env._now, pool.reserved_only())
+            if pool.cp.index == self.am_pool:
+                ct = pool.queue.pop_for(agent, self.env._now)  # type: ignore[attr-defined]
+            else:
+                ct = pool.queue.pop(self.env._now, pool.reserved_only())
             if ct is not None:
                 pool.n_idle_agents -= 1
                 self._start(pool, agent, ct)
@@ -524,7 +612,26 @@ class Engine:
         self.done.append(ct)
         self._finalise(ct, NEED_ABANDONED)
 
+    @staticmethod
+    def _advisor_on(pool: AgentPool, advisor: int) -> bool:
+        return 0 <= advisor < len(pool.on) and pool.on[advisor]
+
+    def _own_advisor_free(self, pool: AgentPool, advisor: int) -> bool:
+        return self._advisor_on(pool, advisor) and pool.load[advisor] == 0
+
+    @staticmethod
+    def _take_advisor(pool: AgentPool, advisor: int) -> int:
+        pool.free[0].discard(advisor)
+        pool.n_idle_agents -= 1
+        return advisor
+
     def _dispatch(self, pool: AgentPool) -> None:
+        if pool.cp.index == self.am_pool:  # each idle advisor takes the longest-waiting own customer
+            for a in sorted(pool.free[0]):
+                ct = pool.queue.pop_for(a, self.env._now)  # type: ignore[attr-defined]
+                if ct is not None:
+                    self._start(pool, self._take_advisor(pool, a), ct)
+            return
         queue = pool.queue
         while pool.has_free():
             ct = queue.pop(self.env._now, pool.reserved_only())

@@ -12,14 +12,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from contactsim.arrivals import Needs, U
+from contactsim import customers
+from contactsim.arrivals import Needs, U, X
 from contactsim.scenario.compiled import Compiled, class_table, sampler
-from contactsim.scenario.timespec import WEEK_S
+from contactsim.scenario.timespec import DAY_S, WEEK_S
 
 # terminal stages of a need (the engine fills in the assisted ones)
 PREVENTED, PROACTIVE_RESOLVED, SELF_SERVED, ASSISTED = 0, 1, 2, 3
 DEFER_SPREAD_S = 1800.0
 """Customers who find every channel closed come back within this long after the next opening."""
+MONTH_S = 365.25 / 12 * DAY_S
 
 
 @dataclass
@@ -27,6 +29,18 @@ class FunnelResult:
     stage: np.ndarray
     """Per need: PREVENTED, PROACTIVE_RESOLVED, SELF_SERVED or ASSISTED."""
     premium: np.ndarray
+    customers: customers.NeedCustomers
+    """Per need: customer, attributes, paid tier, identification, routing profile, advisor."""
+    automation_tried: np.ndarray
+    """Went through an automated process (relationship 'automated'), completed or not."""
+    automated: np.ndarray
+    """Completed straight through by automated service (stage SELF_SERVED; relationship 'automated')."""
+    community_posted: np.ndarray
+    """Posted on the community forum (relationship 'community')."""
+    community_solved: np.ndarray
+    """Solved by another customer's answer (stage SELF_SERVED)."""
+    about_notification: np.ndarray
+    """A contact created by a proactive notification: the customer asks about the message itself."""
     notified: np.ndarray
     ss_attempted: np.ndarray
     ss_duration_s: np.ndarray
@@ -40,7 +54,8 @@ class FunnelResult:
     noncompliant: np.ndarray
     """Steering applied but the customer ignored it."""
     steering_effort: np.ndarray
-    """Effort steps the ignored steering costs (the rule's effort_penalty), 0 otherwise."""
+    """Effort steps the funnel added: ignored steering (the rule's effort_penalty), a forum post that got
+    no useful answer (1); 0 otherwise."""
     # assisted contacts (index into needs)
     contact_need: np.ndarray
     contact_at: np.ndarray
@@ -71,11 +86,20 @@ def _pick(prob: np.ndarray, u: np.ndarray) -> np.ndarray:
     return np.minimum(idx, last_positive)
 
 
-def _fit(c: Compiled, seg: np.ndarray, idx: np.ndarray, ch: np.ndarray, top: np.ndarray) -> np.ndarray:
-    """Per need: how well the assisted channel fits the segment's preferences (0..1; 1 for non-assisted)."""
-    fit = np.ones(seg.size)
-    fit[idx] = c.preference[seg[idx], ch] / np.maximum(top[seg[idx]], 1e-12)
+def _fit(pref: np.ndarray, idx: np.ndarray, ch: np.ndarray) -> np.ndarray:
+    """Per need: how well the assisted channel fits the customer's preferences for the reason (0..1; 1 for
+    non-assisted): its weight over the highest weight."""
+    fit = np.ones(pref.shape[0])
+    fit[idx] = pref[idx, ch] / np.maximum(pref[idx].max(axis=1), 1e-12)
     return fit
+
+
+def patience_factor(c: Compiled, seg: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Patience multiplier by hour of day per segment (``patience_by_hour``; 1 where not given)."""
+    if c.patience_by_hour is None:
+        return np.ones(seg.size)
+    hour = ((t + c.start_weekday * DAY_S) % DAY_S // 3600).astype(np.int64)
+    return np.array(c.patience_by_hour)[seg, np.clip(hour, 0, 23)]
 
 
 def open_mask(c: Compiled, t: np.ndarray) -> np.ndarray:
@@ -101,31 +125,72 @@ def next_opening(c: Compiled, k: int, t: np.ndarray) -> np.ndarray:
     return base + nxt
 
 
-def run_funnel(c: Compiled, needs: Needs) -> FunnelResult:
+def _mode_mask(c: Compiled, seg: np.ndarray, rea: np.ndarray, mode: str, reasons: list[str] | str) -> np.ndarray:
+    """Needs of segments in relationship ``mode`` and of the mode's reasons."""
+    in_mode = np.array([s.relationship == mode for s in c.scenario.segments.values()])
+    ok_reason = np.array([reasons == "all" or r in reasons for r in c.reasons])
+    return in_mode[seg] & ok_reason[rea]
+
+
+def servable(c: Compiled) -> np.ndarray:
+    """[segment, reason, profile, channel]: some pool serves such a contact on the channel, which has a
+    handle time for the reason."""
+    n_prof = c.profiles.n
+    out = np.zeros((len(c.segments), len(c.reasons), n_prof, len(c.channels)), dtype=bool)
+    for (i, j, k, p), route in c.routes.items():
+        out[i, j, p, k] = bool(route) and (j, k) in c.handle
+    return out
+
+
+def co_creation_share(c: Compiled, t: np.ndarray) -> np.ndarray:
+    """Share of a co-creating segment's needs prevented at time t: it builds up month by month while the
+    programme runs (an assumption: improvements customers suggest remove causes of contact), up to a cap."""
+    cc = c.scenario.relationships.co_creation
+    months = cc.months_running + t / MONTH_S
+    return np.minimum(cc.max_prevented_share, cc.prevented_share_per_month * months)
+
+
+def run_funnel(c: Compiled, needs: Needs, pop: customers.Population | None = None) -> FunnelResult:
     sc = c.scenario
     n = len(needs)
     u = needs.u
+    u2 = needs.u2
     seg, rea = needs.segment.astype(np.int64), needs.reason.astype(np.int64)
     n_seg, n_rea = len(c.segments), len(c.reasons)
     stage = np.full(n, ASSISTED, dtype=np.int8)
 
-    # premium membership
-    prem = sc.policies.premium
-    take_up = np.array([prem.take_up.get(s, 0.0) if prem else 0.0 for s in c.segments])
-    premium = u[:, U["premium"]] < take_up[seg]
+    # customers: identity, paid tier, identification at the front door
+    if pop is None:
+        if any(s.population for s in sc.segments.values()):
+            raise ValueError("this scenario has customer populations: pass the replication's population "
+                             "(customers.draw_population)")
+        pop = customers.Population(np.zeros(n_seg, np.int64), np.zeros(n_seg, np.int64), {},
+                                   np.zeros(0, np.int64), np.zeros(0, np.int64))
+    nc = customers.assign(c, pop, needs)
+    premium = nc.tier > 0
+    profile = nc.profile
 
-    # 1. preventive
+    # 1. preventive (co-creation prevents a growing share of its segments' needs)
     p_prev = np.zeros((n_seg, n_rea))
     for j, r in enumerate(sc.reasons.values()):
         if r.prevention:
             p_prev[:, j] = [r.prevention.by_segment.get(s, r.prevention.share) for s in c.segments]
-    stage[u[:, U["prevent"]] < p_prev[seg, rea]] = PREVENTED
+    p_need = p_prev[seg, rea]
+    cocreate = _mode_mask(c, seg, rea, "co_creation", "all")
+    if cocreate.any():
+        p_need = np.where(cocreate, 1.0 - (1.0 - p_need) * (1.0 - co_creation_share(c, needs.arrival_at)), p_need)
+    stage[u[:, U["prevent"]] < p_need] = PREVENTED
 
     # 2. proactive
     detect = np.array([r.proactive.detected_share if r.proactive else 0.0 for r in sc.reasons.values()])
     satisfied = np.array([r.proactive.satisfied_probability if r.proactive else 0.0 for r in sc.reasons.values()])
     notified = (stage == ASSISTED) & (u[:, U["proactive_detect"]] < detect[rea])
-    stage[notified & (u[:, U["proactive_satisfied"]] < satisfied[rea])] = PROACTIVE_RESOLVED
+    satisfied_n = notified & (u[:, U["proactive_satisfied"]] < satisfied[rea])
+    question = np.array([r.proactive.question_probability if r.proactive else 0.0 for r in sc.reasons.values()])
+    about_notification = np.zeros(n, dtype=bool)
+    if u2 is not None and question.any():
+        about_notification = satisfied_n & (u2[:, X["question"]] < question[rea])
+    stage[satisfied_n & ~about_notification] = PROACTIVE_RESOLVED
     out_need, out_at, out_pool, out_h = [], [], [], []
     for j, r in enumerate(sc.reasons.values()):
         if r.proactive and r.proactive.agent_outreach:
@@ -136,10 +201,33 @@ def run_funnel(c: Compiled, needs: Needs) -> FunnelResult:
             out_pool.append(np.full(sel.size, c.pools.index(o.pool)))
             out_h.append(sampler(o.handle_time).ppf(u[sel, U["handle"]]))
 
+    # relationship modes before steering: automated service completes needs straight through; on a
+    # community forum customers answer each other, and wrong answers come back as contacts later
+    automated = np.zeros(n, dtype=bool)
+    auto = np.zeros(n, dtype=bool)
+    posted = np.zeros(n, dtype=bool)
+    solved = np.zeros(n, dtype=bool)
+    contact_delay = np.zeros(n)
+    wrong = np.zeros(n, dtype=bool)
+    rel = sc.relationships
+    if u2 is not None:
+        auto = _mode_mask(c, seg, rea, "automated", rel.automated.reasons) & (stage == ASSISTED)
+        automated = auto & (u2[:, X["automated"]] < rel.automated.straight_through)
+        stage[automated] = SELF_SERVED
+        com = _mode_mask(c, seg, rea, "community", rel.community.reasons) & (stage == ASSISTED)
+        posted = com & (u2[:, X["community"]] < rel.community.share)
+        solved = posted & (u2[:, X["community_wrong"]] >= rel.community.wrong_answer_share)
+        stage[solved] = SELF_SERVED
+        wrong = posted & ~solved
+        contact_delay[wrong] = sampler(rel.community.answer_delay).ppf(u2[wrong, X["community_delay"]])
+
     # steering: restricts offered channels and can send a class to self-service first
-    pref = c.preference[seg].copy()
-    if prem and prem.channels:
-        members_only = np.array([ch in prem.channels for ch in c.channels])
+    ok = servable(c)[seg, rea, profile]  # [need, channel]: a pool and a handle time there (no dead ends)
+    base_pref = c.reason_preference[seg, rea]
+    pref = base_pref.copy()
+    member_channels = {ch for t in sc.policies.paid_tiers for ch in t.channels}
+    if member_channels:
+        members_only = np.array([ch in member_channels for ch in c.channels])
         pref[np.ix_(~premium, members_only)] = 0.0
     ss_first = np.zeros(n, dtype=bool)
     steered = np.zeros(n, dtype=bool)
@@ -147,7 +235,7 @@ def run_funnel(c: Compiled, needs: Needs) -> FunnelResult:
     steering_effort = np.zeros(n)
     for rule in sc.policies.steering:
         table = class_table(rule.applies_to, sc, c.segments, c.reasons)
-        applies = table[seg, rea, premium.astype(np.int64)] & (stage == ASSISTED) & ~steered & ~noncompliant
+        applies = table[seg, rea, profile] & (stage == ASSISTED) & ~steered & ~noncompliant
         comply = applies & (u[:, U["steer"]] < rule.compliance)
         ignored = applies & ~comply
         noncompliant |= ignored
@@ -157,24 +245,29 @@ def run_funnel(c: Compiled, needs: Needs) -> FunnelResult:
             before = pref[comply].argmax(axis=1)
             new = pref[comply] * offered
             empty = new.sum(axis=1) == 0
-            new[empty] = offered.astype(float)
+            new[empty] = offered * ok[comply][empty]
+            blocked = new.sum(axis=1) == 0  # no offered channel serves this reason: the rule cannot apply
+            new[blocked] = pref[comply][blocked]
             pref[comply] = new
-            steered[comply] = ~offered[before] | empty
+            steered[comply] = (~offered[before] | empty) & ~blocked
         if rule.self_service_first:
             ss_first |= comply
             steered |= comply
+    steering_effort[wrong] += 1.0  # the forum did not help: one more step before contacting us
+    pref = pref * ok
     row_sum = pref.sum(axis=1, keepdims=True)
     fallback = row_sum[:, 0] == 0
-    pref[fallback] = c.preference[seg[fallback]]
+    pref[fallback] = base_pref[fallback]
     pref = pref / pref.sum(axis=1, keepdims=True)
-    preferred = c.preference[seg].argmax(axis=1)
-    top = c.preference.max(axis=1)
+    preferred = base_pref.argmax(axis=1)
 
     # 3. self-service (24/7)
     suit = np.array([r.self_service.suitability if r.self_service else 0.0 for r in sc.reasons.values()])
     prop = np.array([s.self_service_propensity for s in sc.segments.values()])
     p_try = np.where(ss_first, suit[rea], prop[seg] * suit[rea])
-    ss_try = (stage == ASSISTED) & (u[:, U["ss_try"]] < p_try)
+    ss_mode = _mode_mask(c, seg, rea, "self_service", "all")
+    p_try = np.where(ss_mode & ~ss_first, rel.self_service.compliance * suit[rea], p_try)
+    ss_try = (stage == ASSISTED) & ~posted & (u[:, U["ss_try"]] < p_try)
     contain = np.zeros((n_seg, n_rea))
     ss_dur = np.zeros(n)
     hfac = np.ones(n)
@@ -193,7 +286,7 @@ def run_funnel(c: Compiled, needs: Needs) -> FunnelResult:
 
     # 4./5. assisted channel choice, limited by opening hours
     idx = np.flatnonzero(stage == ASSISTED)
-    t = needs.arrival_at[idx] + ss_dur[idx]
+    t = needs.arrival_at[idx] + ss_dur[idx] + contact_delay[idx]
     ch = _pick(pref[idx], u[idx, U["channel"]])
     is_open = open_mask(c, t)
     deferred = np.zeros(idx.size, dtype=bool)
@@ -224,8 +317,11 @@ def run_funnel(c: Compiled, needs: Needs) -> FunnelResult:
         sel = (rea[idx] == j) & (ch == k)
         if sel.any():
             handle[sel] = smp.ppf(u[idx[sel], U["handle"]])
-    handle *= hfac[idx]
-    patience *= pfac[idx]
+    seg_hfac = np.array([s.handle_time_factor for s in sc.segments.values()])
+    handle *= hfac[idx] * seg_hfac[seg[idx]]
+    q_fac = np.array([r.proactive.question_handle_time_factor if r.proactive else 1.0 for r in sc.reasons.values()])
+    handle = np.where(about_notification[idx], handle * q_fac[rea[idx]], handle)
+    patience *= pfac[idx] * patience_factor(c, seg[idx], t)
 
     ivr = np.zeros(idx.size)
     misrouted = np.zeros(idx.size, dtype=bool)
@@ -236,8 +332,10 @@ def run_funnel(c: Compiled, needs: Needs) -> FunnelResult:
 
     cat = (lambda parts, dt: np.concatenate(parts).astype(dt) if parts else np.zeros(0, dtype=dt))  # noqa: E731
     return FunnelResult(
-        stage=stage, premium=premium, notified=notified, ss_attempted=ss_try, ss_duration_s=ss_dur,
-        preferred_channel=preferred, channel_fit=_fit(c, seg, idx, ch, top), steered=steered,
+        stage=stage, premium=premium, customers=nc, automation_tried=auto, automated=automated, community_posted=posted,
+        community_solved=solved, about_notification=about_notification, notified=notified, ss_attempted=ss_try,
+        ss_duration_s=ss_dur,
+        preferred_channel=preferred, channel_fit=_fit(base_pref, idx, ch), steered=steered,
         noncompliant=noncompliant, steering_effort=steering_effort,
         contact_need=idx, contact_at=t, channel=ch, deferred=deferred, patience_s=patience, handle_s=handle,
         ss_failed=ss_failed[idx], ivr_s=ivr, misrouted=misrouted,

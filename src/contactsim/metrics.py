@@ -10,6 +10,9 @@ number of contacts, and coarser rows (any key ``all``) are exact roll-ups. Defin
   for the channel, P(answered and wait <= T); abandoned contacts count against it. ``sl_target_met`` is 1
   when it reaches the target share (its mean over replications: the probability the target is met).
 * ``p_wait``: share of offered contacts on hold that waited at all.
+* ``balked``: offered contacts that found their pool's queue full (``queue_cap``) and left at once (also
+  counted as abandoned, with a wait of 0); ``escalations``: contacts a first line handed to a second line
+  (the second-line contact is offered again, kind ``escalation``).
 * ``asa_s``: mean wait of handled contacts on hold; ``mean_wait_s``: mean wait of all offered contacts on
   hold (an abandoned contact's wait is its time to abandon).
 * Callbacks (``policies.callback``) are not on hold: they count in ``offered``/``handled`` but not in the
@@ -23,8 +26,9 @@ number of contacts, and coarser rows (any key ``all``) are exact roll-ups. Defin
 * ``occupancy``: busy agent-time (handle + after-contact work + misroute talks, per chat slot) over on-duty
   agent-time (agents x concurrency) of the pool, never above 1: an agent finishing a contact after its
   shift ended is on duty (and paid) until it is done; ``paid_hours`` = on-duty hours / (1 - shrinkage).
-* ``promise_level``/``promise_met``: service level of premium members on the promise's channels
-  (``policies.premium.promise_channels``, default all) against the premium promise.
+* ``promise_level``/``promise_met``: service level of paid-tier members on their tier's promise channels
+  (``promise_channels``, default all) against their tier's promise (each tier its own; ``promise_met``
+  compares with the members' mean target share).
 * need rows (per segment): needs by terminal state (``conservation_gap``: needs that arrived in the window
   minus needs counted in a terminal state; 0 unless a need was lost), cost (every paid staff hour plus
   every per-event cost; per segment, staff cost is allocated by agent-time used),
@@ -45,13 +49,15 @@ ALL = "all"
 KEYS = ["segment", "channel", "pool", "interval"]
 COUNT_METRICS = {"offered", "handled", "abandoned", "unserved", "paid_hours", "busy_hours", "agents",
                  "needs", "cost", "revenue", "net_cost", "value_at_risk", "complaints", "repeat_contacts",
-                 "staff_cost", "callbacks"}
+                 "staff_cost", "callbacks", "balked", "escalations", "needs_automated", "community_posts",
+                 "community_solved", "notification_contacts", "moderator_hours", "fixed_cost_prevention",
+                 "fixed_cost_differentiation", "fixed_cost_relationship_modes"}
 """Metrics for which a group with no contacts in a replication means 0, not 'undefined'."""
 CONTACT_SETS = [(), ("segment",), ("channel",), ("segment", "channel"), ("interval",),
                 ("segment", "interval"), ("channel", "interval"), ("segment", "channel", "interval")]
 FIELDS = ("offered", "handled", "abandoned", "unserved", "waited", "in_sl", "wait_all", "wait_h", "handle_h",
           "resolved_h", "sl_target", "csat", "effort", "other_cost", "prem", "prem_covered", "in_promise",
-          "hold", "handled_hold", "callbacks", "cb_wait")
+          "hold", "handled_hold", "callbacks", "cb_wait", "promise_target", "balked", "escalated")
 F = {name: i for i, name in enumerate(FIELDS)}
 FINE_EDGES = np.concatenate([[0.0, 1e-9], 0.5 * 1.01 ** np.arange(0, 1590)])
 COARSE_EDGES = np.concatenate([[0.0, 1e-9], 0.5 * 1.1 ** np.arange(0, 166)])
@@ -125,13 +131,25 @@ class KpiAccumulator:
         self.need_busy = np.zeros((S, P))
         self.need_csat = np.zeros((S, 2))
         self.need_var = np.zeros(S)
+        self.need_flags: dict[str, np.ndarray] = {}
+        """Per segment sums of need-level counts of the relationship modes (issue 16)."""
         self.level_counts = np.zeros(len(level_names))
         self.level_other = np.zeros(len(level_names))
         self.level_busy = np.zeros((len(level_names), P))
-        prem = c.scenario.policies.premium
-        self.promise = (prem.promise.seconds, prem.promise.share) if prem is not None and prem.promise else None
-        covered = prem.promise_channels if prem is not None and prem.promise_channels else c.channels
-        self.promise_channels = np.array([ch in covered for ch in c.channels])
+        pools = c.scenario.pools.values()
+        self.optional = frozenset({"balked"} if any(p.queue_cap is not None for p in pools) else set()) | frozenset(
+            {"escalations"} if any(p.escalation is not None for p in pools) else set())
+        """Contact metrics only scenarios with queue caps or escalation have (no empty rows otherwise)."""
+        tiers = c.scenario.policies.paid_tiers
+        self.promise = any(t.promise is not None for t in tiers) or None
+        # per tier (0: none): promise seconds, share and covered channels
+        self.promise_s = np.array([np.inf] + [t.promise.seconds if t.promise else np.inf for t in tiers])
+        self.promise_share = np.array([0.0] + [t.promise.share if t.promise else 0.0 for t in tiers])
+        self.promise_channels = np.zeros((len(tiers) + 1, len(c.channels)), dtype=bool)
+        for k, t in enumerate(tiers, start=1):
+            if t.promise is not None:
+                covered = t.promise_channels or c.channels
+                self.promise_channels[k] = [ch in covered for ch in c.channels]
 
     # -- feeding ---------------------------------------------------------------------------------------
     def add_contacts(self, col: dict[str, np.ndarray]) -> None:
@@ -187,14 +205,17 @@ class KpiAccumulator:
             "resolved_h": handled & col["resolved"][cust], "sl_target": np.where(hold, col["sl_target"][cust], 0.0),
             "csat": col["csat"][cust], "effort": col["effort"][cust], "other_cost": other[cust],
             "prem": col["premium"][cust], "hold": hold, "handled_hold": handled_hold,
+            "balked": col["balked"][cust], "escalated": col["escalated"][cust],
         }
         if cb.any():
             cols["callbacks"] = cb
             cols["cb_wait"] = np.where(cb & handled, wait0, 0.0)
         if self.promise is not None:
-            covered = cols["prem"] & hold & self.promise_channels[col["channel"][cust].astype(np.int64)]
+            tier = col["tier"][cust].astype(np.int64)
+            covered = hold & self.promise_channels[tier, col["channel"][cust].astype(np.int64)]
             cols["prem_covered"] = covered
-            cols["in_promise"] = covered & handled & (wait0 <= self.promise[0])
+            cols["in_promise"] = covered & handled & (wait0 <= self.promise_s[tier])
+            cols["promise_target"] = np.where(covered, self.promise_share[tier], 0.0)
         n = self.stats.shape[1]
         R = len(c.reasons)
         r_key = (seg[cust] * R + col["reason"][cust].astype(np.int64)) * self.C + col["channel"][cust].astype(np.int64)
@@ -260,6 +281,15 @@ class KpiAccumulator:
         self.need_csat[:, 1] += np.bincount(s[has], minlength=S)
         self.need_var += np.bincount(s, value_at_risk[w], minlength=S)
 
+    def add_need_flags(self, segment: np.ndarray, arrival_at: np.ndarray, flags: dict[str, np.ndarray]) -> None:
+        """Sum per-need numbers (e.g. automated, forum posts, moderator hours) per segment; they become need
+        rows of the same name."""
+        w = (arrival_at >= self.c.warmup_s) & (arrival_at < self.c.horizon_s)
+        s = segment[w].astype(np.int64)
+        for name, vals in flags.items():
+            acc = self.need_flags.setdefault(name, np.zeros(self.S))
+            acc += np.bincount(s, np.asarray(vals, dtype=float)[w], minlength=self.S)
+
     # -- results ---------------------------------------------------------------------------------------
     def pool_frame(self) -> tuple[pd.DataFrame, np.ndarray]:
         """Pool rows (pool and pool x interval) and the staff cost per busy second of each pool."""
@@ -319,7 +349,7 @@ class KpiAccumulator:
         for keys in CONTACT_SETS:
             hist, edges = (coarse, COARSE_EDGES) if "interval" in keys else (fine, FINE_EDGES)
             frames.append(_rollup(stats, busy_cost, hist, edges, ("segment", "channel", "interval"),
-                                  (c.segments, c.channels, self.labels), keys, self.promise))
+                                  (c.segments, c.channels, self.labels), keys, self.promise, self.optional))
         out = pd.concat(frames, ignore_index=True)
         out["pool"] = ALL
         return out
@@ -332,7 +362,7 @@ class KpiAccumulator:
         busy_cost = (self.r_busy @ rate).reshape(S, R, C)
         hist = self.r_hist.reshape(S, R, C, -1)
         frames = [_rollup(stats, busy_cost, hist, FINE_EDGES, ("segment", "reason", "channel"),
-                          (c.segments, c.reasons, c.channels), keys, self.promise)
+                          (c.segments, c.reasons, c.channels), keys, self.promise, self.optional)
                   for keys in (("reason",), ("segment", "reason"), ("reason", "channel"),
                                ("segment", "reason", "channel"))]
         contacts = pd.concat(frames, ignore_index=True).melt(id_vars=["segment", "reason", "channel"],
@@ -373,6 +403,7 @@ class KpiAccumulator:
                 "cost": cost, "cost_per_resolved_need": cost / resolved if resolved else np.nan,
                 "revenue": rev, "net_cost": cost - rev,
                 "need_csat": csat_sum / csat_n if csat_n else np.nan, "value_at_risk": self.need_var[sl].sum(),
+                **{k: v[sl].sum() for k, v in self.need_flags.items()},
             }
             rows += [(name, ALL, ALL, ALL, k, float(v)) for k, v in vals.items()]
         return pd.DataFrame(rows, columns=[*KEYS, "metric", "value"])
@@ -410,7 +441,7 @@ class KpiAccumulator:
 
 def _rollup(stats: np.ndarray, busy_cost: np.ndarray, hist: np.ndarray, edges: np.ndarray,
             axes: tuple[str, str, str], names: tuple[list[str], ...], keys: tuple[str, ...],
-            promise: tuple[float, float] | None) -> pd.DataFrame:
+            promise: bool | None, optional: frozenset[str] = frozenset()) -> pd.DataFrame:
     """KPIs of one grouping set: sum the axes not in ``keys`` and turn sums into rates and percentiles.
 
     ``stats`` is [field, a0, a1, a2], ``busy_cost`` [a0, a1, a2], ``hist`` [a0, a1, a2 or 1, bins].
@@ -445,10 +476,15 @@ def _rollup(stats: np.ndarray, busy_cost: np.ndarray, hist: np.ndarray, edges: n
         if v["callbacks"].any():
             m["callbacks"] = v["callbacks"]
             m["callback_wait_s"] = v["cb_wait"] / np.where(v["callbacks"] > 0, v["callbacks"], np.nan)
+        if "balked" in optional:
+            m["balked"] = v["balked"]
+        if "escalations" in optional:
+            m["escalations"] = v["escalated"]
         if promise is not None:
             covered = v["prem_covered"]
             m["promise_level"] = v["in_promise"] / np.where(covered > 0, covered, np.nan)
-            m["promise_met"] = np.where(covered > 0, (m["promise_level"] >= promise[1] - 1e-12).astype(float),
+            target = v["promise_target"] / np.where(covered > 0, covered, np.nan)
+            m["promise_met"] = np.where(covered > 0, (m["promise_level"] >= target - 1e-12).astype(float),
                                         np.nan)
     frame = pd.DataFrame({k: g.ravel() for k, g in zip(axes, grid, strict=True)} | m)
     return frame[offered > 0]

@@ -59,6 +59,8 @@ class AgentPool:
     def join(self, group: int, n: int) -> None:
         """``n`` agents of a new group come on duty (cost O(n))."""
         members = self.groups.setdefault(group, [])
+        if self.cp.discipline == "advisors":  # advisors keep their numbers: agent a is advisor a when on duty
+            self.spare.sort(reverse=True)
         for _ in range(n):
             if self.spare:
                 a = self.spare.pop()

@@ -12,6 +12,7 @@ import pandas as pd
 from contactsim import costs, satisfaction
 from contactsim.arrivals import Needs
 from contactsim.contact import (
+    ESCALATION,
     KIND_NAMES,
     NEED_ABANDONED,
     NEED_CENSORED,
@@ -29,12 +30,13 @@ ENGINE_COLUMNS = (
     ("attempt", "attempt", np.int16), ("retrial", "retr", np.int16), ("repeat", "rep", np.int16),
     ("segment", "seg", np.int16), ("reason", "rea", np.int16),
     ("channel", "ch", np.int16), ("pool", "pool", np.int16), ("agent", "agent", np.int32),
-    ("premium", "prem", bool),
+    ("profile", "prem", np.int16),
     ("arrival_at", "arr", float), ("answered_at", "ans", float), ("end_at", "end", float),
     ("wait_s", "wait", float), ("handle_s", "handle", float), ("acw_s", "acw", float), ("ivr_s", "ivr", float),
     ("state", "state", np.int8), ("resolved", "res", bool), ("transfers", "transfers", np.int8),
     ("callback", "callback", bool), ("misroute_pool", "xfer_pool", np.int16), ("misroute_at", "xfer_at", float),
-    ("misroute_s", "xfer_s", float),
+    ("misroute_s", "xfer_s", float), ("balked", "balked", bool), ("escalated", "escalated", bool),
+    ("advisor", "advisor", np.int32),
 )
 """The contact record batch, declared once: (column, Contact attribute, dtype). The engine emits these
 columns (with ``state`` turned into ``outcome``, an index into ``OUTCOME_NAMES``) plus ``INFO_FIELDS``;
@@ -48,12 +50,18 @@ def enrich(c: Compiled, col: dict[str, np.ndarray], expect: np.ndarray, csat_par
     """The one enrichment step, pure numpy on a batch: customer flag, SL threshold and target, effort, CSAT,
     non-staff cost and agent time of each contact (``expect[segment, channel]``: expected wait)."""
     col["customer"] = col["kind"] != OUTREACH
+    col["tier"] = c.profile_tier[col.pop("profile").astype(np.int64)]
+    col["premium"] = col["tier"] > 0
     seg, ch = col["segment"].astype(np.int64), col["channel"].astype(np.int64)
     col["sl_threshold_s"] = c.sl_seconds[seg, ch]
     col["sl_target"] = c.sl_share[seg, ch]
     fit = col["channel_fit"]
     steps = ((col["ivr_s"] > 0).astype(float) + col["transfers"] + col["self_service_failed"]
-             + (col["attempt"] - 1) + (1.0 - fit) + col["steering_effort"])
+             + (col["attempt"] - 1) + (1.0 - fit) + col["steering_effort"] + (col["kind"] == ESCALATION))
+    am = c.scenario.relationships.account_manager
+    if am is not None:  # the own account manager knows the customer: fewer effort steps (no 'blind date')
+        own = (col["advisor"] >= 0) & (col["agent"] == col["advisor"]) & (col["pool"] == c.pools.index(am.pool))
+        steps = np.where(own, np.maximum(steps - csat_params.own_advisor_effort_credit, 0.0), steps)
     outreach = ~col["customer"]
     col["effort"] = np.where(outreach, np.nan, satisfaction.effort_score(steps))
     col["csat"] = np.where(outreach, np.nan, satisfaction.csat(
@@ -111,6 +119,7 @@ def contacts_frame(c: Compiled, col: dict[str, np.ndarray], replication: int, la
         "pool": _cat(col["pool"], c.pools),
         "agent": col["agent"],
         "premium": col["premium"],
+        "tier": col["tier"].astype(np.int8),
         "interval": _cat(interval_codes(c, col["arrival_at"]), labels),
         "need_at": col["need_at"],
         "arrival_at": col["arrival_at"],
@@ -127,6 +136,8 @@ def contacts_frame(c: Compiled, col: dict[str, np.ndarray], replication: int, la
         "misroute_pool": _cat(col["misroute_pool"], c.pools),
         "misroute_at": col["misroute_at"],
         "misroute_s": col["misroute_s"],
+        "balked": col["balked"],
+        "escalated": col["escalated"],
         "sl_threshold_s": col["sl_threshold_s"],
         "effort": col["effort"],
         "csat": col["csat"],
@@ -150,6 +161,17 @@ def needs_frame(c: Compiled, needs: Needs, f: FunnelResult, level: np.ndarray, t
         "segment": _cat(needs.segment, c.segments),
         "reason": _cat(needs.reason, c.reasons),
         "premium": f.premium,
+        "tier": f.customers.tier.astype(np.int8),
+        "customer_id": f.customers.customer,
+        "identified": f.customers.identified,
+        "tenure_years": f.customers.attrs["tenure_years"],
+        "products": f.customers.attrs["products"].astype(np.int32),
+        "customer_value": f.customers.attrs["value_per_year"],
+        "advisor": f.customers.advisor.astype(np.int32),
+        "automated": f.automated,
+        "community_posted": f.community_posted,
+        "community_solved": f.community_solved,
+        "about_notification": f.about_notification,
         "incident": needs.incident,
         "notified": f.notified,
         "self_service_attempted": f.ss_attempted,

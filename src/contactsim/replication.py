@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from contactsim import arrivals, costs, satisfaction
+from contactsim import arrivals, costs, customers, satisfaction
 from contactsim.engine import Engine, Flushed
 from contactsim.funnel import ASSISTED, FunnelResult, run_funnel
 from contactsim.metrics import KpiAccumulator
@@ -74,6 +74,9 @@ class _Run:
         self.c, self.rep, self.keep = c, rep, keep_records
         self.acc = KpiAccumulator(c, LEVELS, TERMINAL_STATES)
         self.engine = Engine(c, seed, rep)
+        self.population = customers.draw_population(c, seed, rep)
+        self.fees = np.zeros(len(c.segments))
+        """Per segment: paid tiers' fees per contact (contacts that arrived in the measured window)."""
         self.blocks: dict[int, _Block] = {}
         self.starts: list[int] = []
         self.labels = interval_categories(c)
@@ -92,7 +95,7 @@ class _Run:
         """Pass a day's needs through the funnel and feed the engine its contacts a few hours at a time,
         flushing in between, so only a few hours of contacts are ever held as objects."""
         c = self.c
-        f = run_funnel(c, needs)
+        f = run_funnel(c, needs, self.population)
         level = need_levels(c, f)
         n = len(needs)
         terminal = np.where(f.stage < ASSISTED, f.stage, -1).astype(np.int8)
@@ -130,6 +133,11 @@ class _Run:
             self.acc.add_overtime(fl.overtime)
         if len(col["contact_id"]):
             enrich(c, col, self.expect, self.csat_params)
+            if c.scenario.policies.paid_tiers:
+                arr = col["arrival_at"]
+                counted = col["customer"] & (arr >= c.warmup_s) & (arr < c.horizon_s)
+                self.fees += np.bincount(col["segment"].astype(np.int64), costs.contact_fees(c, col["tier"], counted),
+                                         minlength=len(c.segments))
             self.acc.add_contacts(col)
             self.n_contacts += len(col["contact_id"])
             cust = col["customer"]
@@ -166,10 +174,18 @@ class _Run:
         csat[blk.terminal == 2] = p.base - p.effort_weight
         unresolved = blk.terminal == 4
         csat[unresolved] = np.maximum(csat[unresolved] - p.resolution_weight * 0.5, 1.0)
-        value = c.value[blk.needs.segment.astype(np.int64)]
+        csat[f.automated] = p.base  # straight through: no effort at all, unlike self-service
+        value = f.customers.attrs["value_per_year"]  # the customer's own value (the segment's without a population)
         var = np.where(np.isnan(csat), 0.0, satisfaction.value_at_risk(
             c.scenario.satisfaction.churn, np.nan_to_num(csat, nan=5.0), value))
-        other = costs.need_costs(c, blk.needs.reason, blk.terminal == 0, f.notified, f.ss_attempted, blk.complained)
+        other = costs.need_costs(c, blk.needs.reason, blk.terminal == 0, f.notified, f.ss_attempted, blk.complained,
+                                 f.automation_tried, f.community_posted)
+        self.acc.add_need_flags(blk.needs.segment, blk.needs.arrival_at, {
+            "needs_automated": f.automated, "community_posts": f.community_posted,
+            "community_solved": f.community_solved, "notification_contacts": f.about_notification,
+            "moderator_hours": f.community_posted * (c.scenario.relationships.community.moderator_minutes_per_post
+                                                    / 60.0),
+        })
         self.acc.add_needs(blk.needs.segment, blk.needs.reason, blk.level, blk.terminal, blk.needs.arrival_at, other,
                            blk.repeats, blk.complained, csat, var)
         if self.keep:
@@ -226,8 +242,13 @@ def _run_replication(c: Compiled, seed: int, rep: int, keep_records: bool) -> Re
     run.engine.run_until(c.end_s)
     run.engine.finish()
     run.process(run.engine.flush())
-    revenue = costs.premium_revenue(c, run.acc.member_contacts())
-    kpis, wf, by_reason = run.acc.finish(rep, costs.fixed_costs(c), revenue, expected_needs=run.expected)
+    revenue = costs.premium_revenue(c, dict(zip(c.segments, run.fees.tolist(), strict=True)),
+                                    customers.member_shares(c, run.population))
+    fixed = costs.fixed_cost_breakdown(c)
+    kpis, wf, by_reason = run.acc.finish(rep, sum(fixed.values()), revenue, expected_needs=run.expected)
+    extra = pd.DataFrame([(rep, "all", "all", "all", "all", f"fixed_cost_{k}", v) for k, v in fixed.items()],
+                         columns=kpis.columns)
+    kpis = pd.concat([kpis, extra], ignore_index=True)
     _, rate = run.acc.pool_frame()
     contacts, needs = run.records(rate)
     return ReplicationResult(replication=rep, kpis=kpis, waterfall=wf, by_reason=by_reason, contacts=contacts,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from contactsim.contact import Contact
+from contactsim.policies.advisors import AdvisorQueues
 from contactsim.policies.ageing import Ageing
 from contactsim.policies.base import Discipline
 from contactsim.policies.fcfs import Fcfs
@@ -24,6 +25,7 @@ DISCIPLINES: dict[str, Callable[[CompiledPool, Callable[[Contact], None]], Disci
     "priority": StrictPriority.from_pool,
     "ageing": Ageing.from_pool,
     "weighted": WeightedShares.from_pool,
+    "advisors": AdvisorQueues.from_pool,
 }
 
 
@@ -34,5 +36,5 @@ def make_discipline(cp: CompiledPool, expire: Callable[[Contact], None]) -> Disc
     return Reserve.from_pool(cp, inner, expire) if cp.reserve_agents else inner
 
 
-__all__ = ["DISCIPLINES", "Ageing", "Discipline", "Fcfs", "Reserve", "StrictPriority", "WeightedShares",
-           "make_discipline"]
+__all__ = ["DISCIPLINES", "AdvisorQueues", "Ageing", "Discipline", "Fcfs", "Reserve", "StrictPriority",
+           "WeightedShares", "make_discipline"]

@@ -21,7 +21,7 @@ class Ageing(HeapDiscipline):
         self.headstart = headstart
 
     def key(self, ct: Contact) -> tuple[float, float]:
-        return 0, ct.arr - self.headstart[self.rank[ct.seg][ct.rea][1 if ct.prem else 0]]
+        return 0, ct.arr - self.headstart[self.rank[ct.seg][ct.rea][ct.prem]]
 
     @classmethod
     def from_pool(cls, cp: CompiledPool, expire: Callable[[Contact], None]) -> Ageing:

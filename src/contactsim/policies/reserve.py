@@ -26,7 +26,7 @@ class Reserve:
         self.seq = itertools.count()
 
     def is_reserved(self, ct: Contact) -> bool:
-        return self.reserved[ct.seg][ct.rea][1 if ct.prem else 0]
+        return self.reserved[ct.seg][ct.rea][ct.prem]
 
     def push(self, ct: Contact, now: float) -> None:
         self.inner.push(ct, now)

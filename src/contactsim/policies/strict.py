@@ -1,6 +1,6 @@
 """Strict non-preemptive priority: the best class waiting first, FCFS within a class.
 
-``rank[segment][reason][premium]`` is the contact's class (0 = highest; the last class holds the
+``rank[segment][reason][profile]`` is the contact's class (0 = highest; the last class holds the
 unmatched contacts), precomputed from the pool's class rules when the scenario is compiled.
 """
 
@@ -19,7 +19,7 @@ class StrictPriority(HeapDiscipline):
         self.rank = rank
 
     def key(self, ct: Contact) -> tuple[float, float]:
-        return self.rank[ct.seg][ct.rea][1 if ct.prem else 0], ct.arr
+        return self.rank[ct.seg][ct.rea][ct.prem], ct.arr
 
     @classmethod
     def from_pool(cls, cp: CompiledPool, expire: Callable[[Contact], None]) -> StrictPriority:

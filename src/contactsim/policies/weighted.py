@@ -25,7 +25,7 @@ class WeightedShares:
         self.seq = itertools.count()
 
     def key(self, ct: Contact) -> tuple[float, float]:
-        return self.rank[ct.seg][ct.rea][1 if ct.prem else 0], ct.arr
+        return self.rank[ct.seg][ct.rea][ct.prem], ct.arr
 
     def push(self, ct: Contact, now: float) -> None:
         k1, k2 = self.key(ct)

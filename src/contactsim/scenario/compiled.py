@@ -20,8 +20,8 @@ from contactsim.distributions import (
     Uniform,
 )
 from contactsim.scenario.calendar_inputs import forecast_arrays
-from contactsim.scenario.rules import eligible_pools
-from contactsim.scenario.schema import ContactClass, Scenario
+from contactsim.scenario.rules import ATTRIBUTE_CRITERIA, attribute_atoms
+from contactsim.scenario.schema import ContactClass, CustomerCriteria, Pool, Scenario
 from contactsim.scenario.shifts import (  # noqa: F401 - staffing_timeline, weekly_staffing re-exported
     levels_of,
     staff_events,
@@ -66,9 +66,9 @@ class CompiledPool:
     shrinkage: float
     reserve_agents: int
     discipline: str = "fcfs"
-    """The queue discipline unit (``policies.DISCIPLINES``): fcfs, priority, ageing or weighted."""
+    """The queue discipline unit (``policies.DISCIPLINES``): fcfs, priority, ageing, weighted or advisors."""
     rank: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    """rank[segment, reason, premium] -> priority class (0 = highest) in this pool."""
+    """rank[segment, reason, profile] -> priority class (0 = highest) in this pool."""
     headstart: np.ndarray = field(default_factory=lambda: np.zeros(0))
     """headstart[rank] -> seconds subtracted from the arrival time (ageing); inf for strict priority."""
     reserved_for: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
@@ -100,12 +100,14 @@ class Compiled:
     channel_windows: list[list[tuple[float, float]]]
     preference: np.ndarray
     """preference[segment, channel] probability."""
+    reason_preference: np.ndarray
+    """reason_preference[segment, reason, channel]: the segment's preference, or its own for that reason."""
     handle: dict[tuple[int, int], Sampler]
     """(reason, channel) -> handle-time sampler."""
     patience: dict[tuple[int, int], Sampler]
     """(segment, channel) -> patience sampler."""
-    routes: dict[tuple[int, int, int, bool], list[tuple[int, float]]]
-    """(segment, reason, channel, premium member) -> [(pool, join delay s)], first choice first."""
+    routes: dict[tuple[int, int, int, int], list[tuple[int, float]]]
+    """(segment, reason, channel, profile) -> [(pool, join delay s)], first choice first."""
     pool_defs: list[CompiledPool]
     sl_seconds: np.ndarray
     """sl_seconds[segment, channel]: service-level threshold."""
@@ -122,6 +124,11 @@ class Compiled:
     """Per channel: windows of the week in which callbacks are made (the callback's hours or the channel's)."""
     forecast: dict[tuple[int, int, int], np.ndarray] = field(default_factory=dict)
     """(day, segment, reason) -> expected needs per interval of that day, from ``arrivals.forecast_file``."""
+    patience_by_hour: list[list[float]] | None = None
+    """[segment][hour of day] patience factor (``segments.*.patience_by_hour``), None when none varies."""
+    profiles: Profiles = field(default_factory=lambda: Profiles((), ()))
+    profile_tier: np.ndarray = field(default_factory=lambda: np.zeros(2, dtype=np.int64))
+    """Paid tier of each profile (0: none)."""
 
     @property
     def n_intervals(self) -> int:
@@ -146,27 +153,120 @@ class Compiled:
         return f"{d + 1} {WEEKDAYS[d].capitalize()} {secs // 3600:02d}:{secs % 3600 // 60:02d}"
 
 
-def _matches(cls: ContactClass, sc: Scenario, seg: str, reason: str, premium: bool) -> bool:
+@dataclass(frozen=True)
+class Profiles:
+    """What the front door knows about a contact, as one small integer (the routing key).
+
+    Profile 0 is an anonymous contact (not identified: general queue, no customer-based class matches);
+    an identified contact's profile is ``1 + tier + (tiers + 1) * mask``, where ``tier`` is its paid tier
+    (0: none) and bit ``b`` of ``mask`` says whether its customer passes attribute test ``atoms[b]``.
+    """
+
+    tiers: tuple[str, ...]
+    atoms: tuple[tuple[str, float], ...]
+
+    @property
+    def n(self) -> int:
+        return 1 + (len(self.tiers) + 1) * 2 ** len(self.atoms)
+
+    def decode(self, p: int) -> tuple[bool, int, int]:
+        """(identified, tier, attribute mask) of profile p."""
+        if p == 0:
+            return False, 0, 0
+        q, tier = divmod(p - 1, len(self.tiers) + 1)
+        return True, tier, q
+
+    def encode(self, tier: np.ndarray, mask: np.ndarray, identified: np.ndarray) -> np.ndarray:
+        return np.where(identified, 1 + tier + (len(self.tiers) + 1) * mask, 0).astype(np.int64)
+
+    def tier_of(self) -> np.ndarray:
+        """Paid tier of each profile (0: none or anonymous)."""
+        return np.array([self.decode(p)[1] for p in range(self.n)], dtype=np.int64)
+
+
+def profiles_of(sc: Scenario) -> Profiles:
+    return Profiles(tuple(t.name for t in sc.policies.paid_tiers), tuple(attribute_atoms(sc)))
+
+
+def _customer_criteria_given(cls: CustomerCriteria) -> bool:
+    return bool(cls.segments or cls.tiers or any(getattr(cls, k) is not None for k in ATTRIBUTE_CRITERIA)
+                or getattr(cls, "premium", None) is not None or getattr(cls, "paid_tiers", None))
+
+
+def customer_matches(cls: CustomerCriteria, sc: Scenario, seg: str, prof: Profiles, p: int) -> bool:
+    """Whether an (identified) customer of segment ``seg`` with profile ``p`` meets the criteria."""
+    identified, tier, mask = prof.decode(p)
+    if not identified:
+        return not _customer_criteria_given(cls)
     s = sc.segments[seg]
+    if (cls.segments and seg not in cls.segments) or (cls.tiers and s.tier not in cls.tiers):
+        return False
+    for crit, attr in ATTRIBUTE_CRITERIA.items():
+        v = getattr(cls, crit)
+        if v is not None and not (mask >> prof.atoms.index((attr, float(v)))) & 1:
+            return False
+    premium = getattr(cls, "premium", None)
+    if premium is not None and premium != (tier > 0):
+        return False
+    paid = getattr(cls, "paid_tiers", None)
+    return not (paid and (tier == 0 or prof.tiers[tier - 1] not in paid))
+
+
+def _matches(cls: ContactClass, sc: Scenario, seg: str, reason: str, prof: Profiles, p: int) -> bool:
     r = sc.reasons[reason]
+    identified = p != 0
     return (
-        (not cls.segments or seg in cls.segments)
-        and (not cls.reasons or reason in cls.reasons)
-        and (not cls.tiers or s.tier in cls.tiers)
+        (not cls.reasons or reason in cls.reasons)
         and (cls.min_urgency is None or r.urgency >= cls.min_urgency)
-        and (cls.premium is None or cls.premium == premium)
-        and (cls.min_value_per_year is None or s.value_per_year >= cls.min_value_per_year)
+        and (cls.identified is None or cls.identified == identified)
+        and customer_matches(cls, sc, seg, prof, p)
     )
 
 
 def class_table(cls: ContactClass, sc: Scenario, segs: list[str], reasons: list[str]) -> np.ndarray:
-    """Boolean table [segment, reason, premium] of which contacts a class matches."""
-    out = np.zeros((len(segs), len(reasons), 2), dtype=bool)
+    """Boolean table [segment, reason, profile] of which contacts a class matches."""
+    prof = profiles_of(sc)
+    out = np.zeros((len(segs), len(reasons), prof.n), dtype=bool)
     for i, s in enumerate(segs):
         for j, r in enumerate(reasons):
-            for p in (0, 1):
-                out[i, j, p] = _matches(cls, sc, s, r, bool(p))
+            for p in range(prof.n):
+                out[i, j, p] = _matches(cls, sc, s, r, prof, p)
     return out
+
+
+def _pool_accepts(sc: Scenario, pool: Pool, seg: str, reason: str, ch: str, prof: Profiles, p: int) -> bool:
+    """Whether a pool may serve this contact; pools for a segment, members or a class need it identified.
+    The account managers' pool serves only (identified) customers of account-manager segments."""
+    identified, tier, _ = prof.decode(p)
+    am = sc.relationships.account_manager
+    if am is not None and sc.pools.get(am.pool) is pool and not (
+            identified and sc.segments[seg].relationship == "account_manager"):
+        return False
+    return (
+        ch in pool.channels
+        and (pool.reasons == "all" or reason in pool.reasons)
+        and (pool.segments == "all" or (identified and seg in pool.segments))
+        and (not pool.members_only or (identified and tier > 0))
+        and (pool.serves is None or _matches(pool.serves, sc, seg, reason, prof, p))
+    )
+
+
+def _route(sc: Scenario, eligible: list[str], pools: list[str]) -> list[tuple[int, float]]:
+    """[(pool, join delay)] for a contact: its first eligible pool at once, others after their overflow
+    delay. A contact for an account manager waits for the advisor only (continuity wait or message), or
+    also joins every other eligible pool after ``fallback_after_s`` (continuity fallback)."""
+    am = sc.relationships.account_manager
+    if am is not None and am.pool in eligible:
+        own = [(pools.index(am.pool), 0.0)]
+        if am.continuity != "fallback":
+            return own
+        return own + [(pools.index(p), float(am.fallback_after_s)) for p in eligible if p != am.pool]
+    route = []
+    for n, p in enumerate(eligible):
+        delay = 0.0 if n == 0 else sc.pools[p].takes_overflow_after_s
+        if delay is not None:
+            route.append((pools.index(p), float(delay)))
+    return route
 
 
 def compile_scenario(sc: Scenario) -> Compiled:
@@ -186,24 +286,27 @@ def compile_scenario(sc: Scenario) -> Compiled:
         for c, w in sc.segments[s].channel_preference.items():
             pref[i, chans.index(c)] = w
     pref = pref / pref.sum(axis=1, keepdims=True)
+    rpref = np.repeat(pref[:, None, :], len(reasons), axis=1)
+    for i, s in enumerate(segs):
+        for r, by_ch in sc.segments[s].channel_preference_by_reason.items():
+            row = np.zeros(len(chans))
+            for ch, w in by_ch.items():
+                row[chans.index(ch)] = w
+            rpref[i, reasons.index(r)] = row / row.sum()
 
     handle = {(j, chans.index(c)): sampler(d) for j, r in enumerate(reasons)
               for c, d in sc.reasons[r].handle_time.items()}
     patience = {(i, chans.index(c)): sampler(d) for i, s in enumerate(segs)
                 for c, d in sc.segments[s].patience.items()}
 
-    routes: dict[tuple[int, int, int, bool], list[tuple[int, float]]] = {}
+    prof = profiles_of(sc)
+    routes: dict[tuple[int, int, int, int], list[tuple[int, float]]] = {}
     for i, s in enumerate(segs):
         for j, r in enumerate(reasons):
             for k, c in enumerate(chans):
-                for prem in (False, True):
-                    el = eligible_pools(sc, s, r, c, prem)
-                    route = []
-                    for n, p in enumerate(el):
-                        delay = 0.0 if n == 0 else sc.pools[p].takes_overflow_after_s
-                        if delay is not None:
-                            route.append((pools.index(p), float(delay)))
-                    routes[(i, j, k, prem)] = route
+                for pr in range(prof.n):
+                    el = [p for p, pool in sc.pools.items() if _pool_accepts(sc, pool, s, r, c, prof, pr)]
+                    routes[(i, j, k, pr)] = _route(sc, el, pools)
 
     pool_defs = []
     for idx, (pname, pool) in enumerate(sc.pools.items()):
@@ -232,7 +335,7 @@ def compile_scenario(sc: Scenario) -> Compiled:
         )
         classes = pool.discipline.classes if pool.discipline.type != "fcfs" else []
         n_cls = len(classes)
-        rank = np.full((len(segs), len(reasons), 2), n_cls, dtype=np.int64)
+        rank = np.full((len(segs), len(reasons), prof.n), n_cls, dtype=np.int64)
         for ci in reversed(range(n_cls)):
             rank[class_table(classes[ci], sc, segs, reasons)] = ci
         cp.rank = rank
@@ -244,10 +347,13 @@ def compile_scenario(sc: Scenario) -> Compiled:
         cp.weights = list(pool.discipline.weights) if pool.discipline.type == "weighted" else []
         cp.discipline = ("ageing" if pool.discipline.type == "priority" and pool.discipline.ageing_s is not None
                          else pool.discipline.type)
+        am = sc.relationships.account_manager
+        if am is not None and am.pool == pname:
+            cp.discipline = "advisors"  # each advisor serves their own customers (policies/advisors.py)
         cp.reserved_for = (
             class_table(pool.reserve.for_class, sc, segs, reasons)
             if pool.reserve
-            else np.zeros((len(segs), len(reasons), 2), dtype=bool)
+            else np.zeros((len(segs), len(reasons), prof.n), dtype=bool)
         )
         pool_defs.append(cp)
 
@@ -280,6 +386,7 @@ def compile_scenario(sc: Scenario) -> Compiled:
             [(0.0, WEEK_S)] if h.steady_state else opening_windows(sc.channels[c].opening_hours) for c in chans
         ],
         preference=pref,
+        reason_preference=rpref,
         handle=handle,
         patience=patience,
         routes=routes,
@@ -300,6 +407,11 @@ def compile_scenario(sc: Scenario) -> Compiled:
                 else sc.channels[c].opening_hours) for c in chans
         ],
         forecast=_forecast(sc, segs, reasons, horizon),
+        patience_by_hour=[list(s.patience_by_hour) if s.patience_by_hour is not None else [1.0] * 24
+                          for s in sc.segments.values()]
+        if any(s.patience_by_hour is not None for s in sc.segments.values()) else None,
+        profiles=prof,
+        profile_tier=prof.tier_of(),
     )
 
 

@@ -339,9 +339,38 @@ def parse_scenario(data: dict[str, Any], file: str = "<scenario>") -> Scenario:
     return sc
 
 
+def resolve_extends(data: dict[str, Any], path: str | Path) -> dict[str, Any]:
+    """A scenario may start from another in the same folder: ``extends: base.yaml``. The file's own keys
+    are merged over the base (mappings key by key, anything else replaced), so a variant states only what
+    it changes. The base may not extend another file."""
+    if "extends" not in data:
+        return data
+    file = str(path)
+    name = data["extends"]
+    if not isinstance(name, str) or "/" in name or "\\" in name or name.startswith(".") or not name.endswith(
+            (".yaml", ".yml")):
+        raise ScenarioError(file, [Issue("extends", "must name a .yaml file in the same folder", name,
+                                         "write e.g. extends: base.yaml")])
+    base = read_yaml(Path(path).parent / name)
+    if "extends" in base:
+        raise ScenarioError(file, [Issue("extends", f"{name} itself extends another file", name,
+                                         "extend the file at the root of the chain (one level only)")])
+    own = {k: v for k, v in data.items() if k != "extends"}
+    return _merge(base, own)
+
+
+def _merge(base: Any, own: Any) -> Any:
+    if isinstance(base, dict) and isinstance(own, dict):
+        out = dict(base)
+        for k, v in own.items():
+            out[k] = _merge(base[k], v) if k in base else v
+        return out
+    return own
+
+
 def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
-    """Read, override (dotted paths) and validate a scenario file."""
-    data = read_yaml(path)
+    """Read (resolving ``extends``), override (dotted paths) and validate a scenario file."""
+    data = resolve_extends(read_yaml(path), path)
     if overrides:
         data = apply_overrides(data, overrides, file=str(path))
     return parse_scenario(_files_beside(data, Path(path).parent), str(path))

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from contactsim.errors import Issue
-from contactsim.scenario.schema import ContactClass, Pool, Scenario
+from contactsim.scenario.schema import ContactClass, CustomerCriteria, Pool, Scenario
 from contactsim.scenario.timespec import WEEK_S, WEEKDAYS, opening_windows, parse_clock, parse_days
 
 SUM_TOLERANCE = 1e-3
@@ -50,6 +50,148 @@ def _class_issues(cls: ContactClass, sc: Scenario, path: str) -> list[Issue]:
     if cls.premium is not None and sc.policies.premium is None:
         issues.append(Issue(f"{path}.premium", "matches premium members, but policies.premium is not defined",
                             cls.premium, "add a policies.premium block or drop 'premium' here"))
+    tier_names = [t.name for t in sc.policies.paid_tiers]
+    issues += [Issue(f"{path}.paid_tiers", f"no paid tier is named '{t}'", t,
+                     f"use one of: {', '.join(tier_names) or '(define policies.premium first)'}")
+               for t in cls.paid_tiers if t not in tier_names]
+    return issues
+
+
+def _criteria_issues(crit, sc: Scenario, path: str) -> list[Issue]:
+    issues = _unknown(crit.segments, sc.segments, f"{path}.segments", "segment")
+    tiers = {s.tier for s in sc.segments.values()}
+    return issues + [Issue(f"{path}.tiers", f"no segment has tier '{t}'", t, f"use one of: {', '.join(sorted(tiers))}")
+                     for t in crit.tiers if t not in tiers]
+
+
+ATTRIBUTE_CRITERIA = {"min_value_per_year": "value_per_year", "min_tenure_years": "tenure_years",
+                      "min_products": "products", "min_potential": "potential"}
+"""Criteria on a customer attribute -> the attribute (see :mod:`contactsim.customers`)."""
+MAX_ATOMS = 6
+
+
+def all_criteria(sc: Scenario) -> list[CustomerCriteria]:
+    """Every class or criteria block a routing, priority or steering decision tests."""
+    out: list[CustomerCriteria] = []
+    for pool in sc.pools.values():
+        out += pool.discipline.classes
+        if pool.reserve:
+            out.append(pool.reserve.for_class)
+        if pool.serves:
+            out.append(pool.serves)
+    out += [rule.applies_to for rule in sc.policies.steering]
+    return out
+
+
+def attribute_atoms(sc: Scenario) -> list[tuple[str, float]]:
+    """The distinct (attribute, threshold) tests the scenario's classes make, in a fixed order."""
+    atoms = {(attr, float(getattr(cls, crit))) for cls in all_criteria(sc)
+             for crit, attr in ATTRIBUTE_CRITERIA.items() if getattr(cls, crit) is not None}
+    return sorted(atoms)
+
+
+
+def _domain_issues(sc: Scenario) -> list[Issue]:
+    """Rules of issue 16: customers with identity, relationship modes, omnichannel behaviour, tiers."""
+    issues: list[Issue] = []
+    rel = sc.relationships
+    for sname, seg in sc.segments.items():
+        p = f"segments.{sname}"
+        for r, by_ch in seg.channel_preference_by_reason.items():
+            issues += _unknown([r], sc.reasons, f"{p}.channel_preference_by_reason", "reason")
+            issues += _unknown(by_ch, sc.channels, f"{p}.channel_preference_by_reason.{r}", "channel")
+            issues += _sums_to_one(by_ch.values(), f"{p}.channel_preference_by_reason.{r}", "the channel preferences")
+            for ch, w in by_ch.items():
+                channel = sc.channels.get(ch)
+                if w > 0 and channel is not None and channel.abandonment and ch not in seg.patience:
+                    issues.append(Issue(f"{p}.patience.{ch}", f"missing: '{sname}' uses {ch} for '{r}', where callers "
+                                        "abandon, but no patience is given", None,
+                                        f"add e.g. patience: {{{ch}: {{dist: exponential, mean: 180}}}}"))
+        issues += _unknown(seg.channel_switch, sc.channels, f"{p}.channel_switch", "channel")
+        if seg.patience_by_hour is not None and len(seg.patience_by_hour) != 24:
+            issues.append(Issue(f"{p}.patience_by_hour", f"has {len(seg.patience_by_hour)} values, not 24", None,
+                                "give 24 multipliers, one per hour from 00:00 (1 = the patience as given)"))
+        if seg.population is not None and seg.population.size is None and seg.customers is None:
+            issues.append(Issue(f"{p}.population.size", "missing: the segment gives no customer count to size its "
+                                "population", None, "add population.size: 5000 (customers simulated)"))
+        if seg.relationship == "account_manager":
+            if rel.account_manager is None:
+                issues.append(Issue(f"{p}.relationship", "account_manager needs a relationships.account_manager block",
+                                    seg.relationship, "add relationships: {account_manager: {pool: advisors, "
+                                    "customers_per_advisor: 250}} with a pool of advisors"))
+            if seg.population is None:
+                issues.append(Issue(f"{p}.population", "missing: an account manager is named per customer, so this "
+                                    "segment needs customers with identity", None,
+                                    "add population: {size: 2000} (and attribute distributions if known)"))
+    am = rel.account_manager
+    if am is not None:
+        issues += _unknown([am.pool], sc.pools, "relationships.account_manager.pool", "pool")
+        pool = sc.pools.get(am.pool)
+        if pool is not None and not any(s.relationship == "account_manager" for s in sc.segments.values()):
+            issues.append(Issue("relationships.account_manager", "no segment has relationship: account_manager", None,
+                                "set relationship: account_manager on a segment, or remove this block"))
+        elif pool is not None:
+            need = n_advisors(sc)
+            have = max(pool.staffing if isinstance(pool.staffing, list) else [pool.staffing or 0]) \
+                if pool.staffing is not None else sum(sh.agents for sh in pool.shifts or [])
+            if have < need:
+                issues.append(Issue(f"pools.{am.pool}.staffing", f"the account-manager segments need {need} advisors "
+                                    f"(customers / {am.customers_per_advisor} per advisor) but the pool has at most "
+                                    f"{have} agents", have, f"staff the pool with {need} advisors, or raise "
+                                    "customers_per_advisor"))
+    for mode in ("community", "automated"):
+        reasons = getattr(rel, mode).reasons
+        if reasons != "all":
+            issues += _unknown(reasons, sc.reasons, f"relationships.{mode}.reasons", "reason")
+    tiers = sc.policies.paid_tiers
+    names = [t.name for t in tiers]
+    if len(set(names)) != len(names):
+        issues.append(Issue("policies.premium", "two paid tiers have the same name", names,
+                            "give each tier its own name: [{name: plus, ...}, {name: gold, ...}]"))
+    for sname in sc.segments:
+        total = sum(t.take_up.get(sname, 0.0) for t in tiers)
+        if total > 1 + SUM_TOLERANCE:
+            issues.append(Issue("policies.premium", f"the take-ups of segment '{sname}' add up to {total:.3g}", total,
+                                "a customer joins at most one tier: lower the take-ups so they add up to at most 1"))
+    for k, t in enumerate(tiers):
+        if t.eligible is not None:
+            path = "policies.premium" + (f"[{k}]" if len(tiers) > 1 or isinstance(sc.policies.premium, list) else "")
+            issues += _criteria_issues(t.eligible, sc, f"{path}.eligible")
+    atoms = attribute_atoms(sc)
+    if len(atoms) > MAX_ATOMS:
+        issues.append(Issue("pools", f"classes test {len(atoms)} different attribute thresholds; the limit is "
+                            f"{MAX_ATOMS}", [f"{a} >= {v:g}" for a, v in atoms],
+                            "use fewer distinct thresholds (e.g. one min_tenure_years value across classes)"))
+    for pname, pool in sc.pools.items():
+        p = f"pools.{pname}"
+        if pool.serves:
+            issues += _class_issues(pool.serves, sc, f"{p}.serves")
+        issues += _unknown(pool.proficiency, sc.reasons, f"{p}.proficiency", "reason")
+        if pool.escalation:
+            issues += _unknown([pool.escalation.to_pool], sc.pools, f"{p}.escalation.to_pool", "pool")
+            if pool.escalation.reasons != "all":
+                issues += _unknown(pool.escalation.reasons, sc.reasons, f"{p}.escalation.reasons", "reason")
+            if pool.escalation.to_pool == pname:
+                issues.append(Issue(f"{p}.escalation.to_pool", "escalates to itself", pname,
+                                    "name the second-line pool"))
+    # anonymous contacts (not identified at the front door) need a pool open to everyone
+    if any(seg.identified_share < 1.0 for seg in sc.segments.values()):
+        for sname, seg in sc.segments.items():
+            if seg.identified_share >= 1.0:
+                continue
+            for ch, w in seg.channel_preference.items():
+                if w <= 0 or ch not in sc.channels:
+                    continue
+                for rname, reason in sc.reasons.items():
+                    if reason.segment_mix.get(sname, 1.0) <= 0:
+                        continue
+                    if not any(ch in pool.channels and (pool.reasons == "all" or rname in pool.reasons)
+                               and pool.segments == "all" and not pool.members_only and pool.serves is None
+                               for pool in sc.pools.values()):
+                        issues.append(Issue(f"segments.{sname}.identified_share", f"contacts that are not identified "
+                                            f"need a general pool for '{rname}' on {ch}, and there is none",
+                                            seg.identified_share, "add a pool for all segments on this channel, or "
+                                            "set identified_share: 1"))
     return issues
 
 
@@ -208,6 +350,7 @@ def check(sc: Scenario) -> list[Issue]:
     bad_shifts: set[str] = set()
     no_overflow = any(pool.takes_overflow_after_s is None for pool in sc.pools.values())
     first_choice = _first_choice_pools(sc) if no_overflow else set()
+    first_choice |= {pool.escalation.to_pool for pool in sc.pools.values() if pool.escalation}  # a second line
     for pname, pool in sc.pools.items():
         p = f"pools.{pname}"
         issues += _unknown(pool.channels, sc.channels, f"{p}.channels", "channel")
@@ -268,10 +411,11 @@ def check(sc: Scenario) -> list[Issue]:
 
     # policies
     pol = sc.policies
-    if pol.premium:
-        issues += _unknown(pol.premium.take_up, sc.segments, "policies.premium.take_up", "segment")
-        issues += _unknown(pol.premium.channels, sc.channels, "policies.premium.channels", "channel")
-        issues += _unknown(pol.premium.promise_channels, sc.channels, "policies.premium.promise_channels", "channel")
+    for k, tier in enumerate(pol.paid_tiers):
+        path = f"policies.premium[{k}]" if isinstance(pol.premium, list) else "policies.premium"
+        issues += _unknown(tier.take_up, sc.segments, f"{path}.take_up", "segment")
+        issues += _unknown(tier.channels, sc.channels, f"{path}.channels", "channel")
+        issues += _unknown(tier.promise_channels, sc.channels, f"{path}.promise_channels", "channel")
     for i, rule in enumerate(pol.steering):
         issues += _class_issues(rule.applies_to, sc, f"policies.steering[{i}].applies_to")
         issues += _unknown(rule.offered_channels or [], sc.channels, f"policies.steering[{i}].offered_channels",
@@ -283,6 +427,8 @@ def check(sc: Scenario) -> list[Issue]:
     if sc.webcare and sc.webcare.pool:
         issues += _unknown([sc.webcare.pool], sc.pools, "webcare.pool", "pool")
 
+    issues += _domain_issues(sc)
+
     # memory guard
     expected = expected_needs(sc)
     if expected > MAX_EXPECTED_CONTACTS:
@@ -290,6 +436,23 @@ def check(sc: Scenario) -> list[Issue]:
                             f"{MAX_EXPECTED_CONTACTS:,} one run may hold", None,
                             "shorten the horizon, lower the volumes, or split the study into several runs"))
     return issues
+
+
+def population_size(sc: Scenario, seg: str) -> int:
+    """Customers simulated for a segment with a population (0 without one)."""
+    s = sc.segments[seg]
+    if s.population is None:
+        return 0
+    return int(s.population.size if s.population.size is not None else (s.customers or 0))
+
+
+def n_advisors(sc: Scenario) -> int:
+    """Advisors the account-manager mode needs: its customers / customers per advisor, rounded up."""
+    am = sc.relationships.account_manager
+    if am is None:
+        return 0
+    n = sum(population_size(sc, s) for s, seg in sc.segments.items() if seg.relationship == "account_manager")
+    return -(-n // am.customers_per_advisor)
 
 
 def _has_source(sc: Scenario, mix: dict[str, float]) -> bool:
@@ -316,7 +479,7 @@ def _coverage(sc: Scenario, used_channels: set[str], windows: dict[str, list[tup
     """Every (segment, reason, channel) with demand has a pool, and every channel with demand is open and
     staffed at some time of the week (unknown names are reported elsewhere and skipped here)."""
     issues: list[Issue] = []
-    pools = {p: pool for p, pool in sc.pools.items() if not pool.members_only}
+    pools = {p: pool for p, pool in sc.pools.items() if not pool.members_only and pool.serves is None}
     for sname, seg in sc.segments.items():
         reasons = [r for r, reason in sc.reasons.items() if reason.segment_mix.get(sname, 1.0) > 0]
         for ch, w in seg.channel_preference.items():

@@ -198,6 +198,29 @@ class Retrial(Model):
     max_attempts: Annotated[int, Field(ge=1, le=10)] = 3
 
 
+class Population(Model):
+    """A segment's customers with identity (seed 001: segment by number of products and tenure).
+
+    Each attribute is a distribution over the segment's customers; left out, every customer has the
+    segment's value (``tenure_years``, ``value_per_year``), one product and no potential.
+    """
+
+    size: Annotated[int, Field(ge=1, le=2_000_000)] | None = None
+    """Customers simulated; default: the segment's ``customers``. Needs are spread over them uniformly."""
+    tenure_years: DistSpec | None = None
+    products: DistSpec | None = None
+    """Number of products or policies (rounded up, at least 1)."""
+    value_per_year: DistSpec | None = None
+    potential: DistSpec | None = None
+    """Extra yearly value the customer could bring (cross-sell potential)."""
+
+
+RelationshipMode = Literal["account_manager", "co_creation", "community", "personal_assistance", "self_service",
+                           "automated"]
+RELATIONSHIP_MODES = ("account_manager", "co_creation", "community", "personal_assistance", "self_service",
+                      "automated")
+
+
 class Segment(Model):
     share: Probability | None = None
     """Share of demand; give either share for all segments or customers for all segments."""
@@ -216,6 +239,25 @@ class Segment(Model):
     retrial: Retrial | None = None
     wait_expectation_s: dict[Name, Annotated[float, Field(gt=0, le=1e7)]] = Field(default_factory=dict)
     """Wait this segment finds acceptable per channel (drives the CSAT proxy); default: the SL target."""
+    population: Population | None = None
+    """Customers with identity: attributes drawn once per replication and shared by all their needs."""
+    identified_share: Probability = 1.0
+    """Share of contacts identified at the front door (number recognition, log-in, IVR): they are routed
+    by segment and customer attributes; the rest are anonymous and go to the general queue."""
+    relationship: RelationshipMode = "personal_assistance"
+    """How the organisation runs the relationship with this segment (seed 004); parameters in
+    ``relationships``."""
+    channel_preference_by_reason: dict[Name, dict[Name, Probability]] = Field(default_factory=dict)
+    """Per reason, this segment's channel preference (overrides channel_preference; each sums to 1)."""
+    channel_switch: dict[Name, Probability] = Field(default_factory=dict)
+    """Per channel: probability that a retrial or repeat after a contact on it moves to another channel
+    (chosen from the preferences without the channel just used)."""
+    patience_by_hour: list[Annotated[float, Field(gt=0, le=10, allow_inf_nan=False)]] | None = None
+    """24 multipliers of patience by hour of day (00:00 first), e.g. shorter in the evening."""
+    handle_time_factor: Annotated[float, Field(gt=0, le=10, allow_inf_nan=False)] = 1.0
+    """Multiplies this segment's handle times: broader, more thorough service (seed 003)."""
+    resolution_factor: Annotated[float, Field(gt=0, le=10, allow_inf_nan=False)] = 1.0
+    """Multiplies first-contact resolution (capped at 1): thorough service resolves more."""
 
 
 class Prevention(Model):
@@ -243,6 +285,10 @@ class Proactive(Model):
     satisfied_probability: Probability = 0.5
     """Probability a notified customer needs no contact at all."""
     agent_outreach: AgentOutreach | None = None
+    question_probability: Probability = 0.0
+    """Share of the customers the notification satisfied who still contact about the message itself
+    (contacts created by the notification); they are handled like other contacts of this reason."""
+    question_handle_time_factor: Annotated[float, Field(gt=0, le=5, allow_inf_nan=False)] = 0.5
 
 
 class SelfService(Model):
@@ -303,15 +349,29 @@ class Incident(Model):
 
 
 # --- pools and queue disciplines -----------------------------------------------------------------------
-class ContactClass(Model):
-    """Matches contacts by segment, reason, tier, urgency or membership; all given criteria must hold."""
+class CustomerCriteria(Model):
+    """Selects customers by segment, tier or attribute (the customer's own when the segment has a
+    population, else the segment's); all given criteria must hold."""
 
     segments: list[Name] = Field(default_factory=list)
-    reasons: list[Name] = Field(default_factory=list)
     tiers: list[Name] = Field(default_factory=list)
+    min_value_per_year: Money | None = None
+    min_tenure_years: Annotated[float, Field(ge=0, le=200, allow_inf_nan=False)] | None = None
+    min_products: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    min_potential: Money | None = None
+
+
+class ContactClass(CustomerCriteria):
+    """Matches contacts by segment, reason, tier, urgency, membership or customer attribute; all given
+    criteria must hold. Criteria about the customer match only contacts identified at the front door."""
+
+    reasons: list[Name] = Field(default_factory=list)
     min_urgency: Annotated[int, Field(ge=0, le=10)] | None = None
     premium: bool | None = None
-    min_value_per_year: Money | None = None
+    """Members of any paid tier (true) or of none (false)."""
+    paid_tiers: list[Name] = Field(default_factory=list)
+    """Members of one of these paid tiers (policies.premium names)."""
+    identified: bool | None = None
 
 
 class Discipline(Model):
@@ -353,6 +413,26 @@ class Reserve(Model):
     for_class: ContactClass
 
 
+class Proficiency(Model):
+    """Skill depth of a pool on one reason (multi-skill with depth, seed 003)."""
+
+    handle_time_factor: Annotated[float, Field(gt=0, le=10, allow_inf_nan=False)] = 1.0
+    fcr: Probability | None = None
+    """First-contact resolution of this pool on this reason (default: the reason's per channel)."""
+
+
+class Escalation(Model):
+    """First line to second line: a share of this pool's contacts of the given reasons is handed on."""
+
+    to_pool: Name
+    probability: Probability
+    reasons: list[Name] | Literal["all"] = "all"
+    transfer_time_s: Annotated[float, Field(ge=0, le=3600, allow_inf_nan=False)] = 30.0
+    """Time the first-line agent spends on the hand-over (the customer is on hold meanwhile)."""
+    handle_time_factor: Annotated[float, Field(gt=0, le=10, allow_inf_nan=False)] = 1.0
+    """Second-line handle time relative to the contact's handle time."""
+
+
 class Shift(Model):
     days: str = "mon-sun"
     start: str
@@ -366,6 +446,14 @@ class Pool(Model):
     segments: list[Name] | Literal["all"] = "all"
     members_only: bool = False
     """Serve only premium members (policies.premium): a dedicated line or team for the paid tier."""
+    serves: ContactClass | None = None
+    """Serve only contacts of this class (e.g. customers with min_products: 3): a dedicated team."""
+    proficiency: dict[Name, Proficiency] = Field(default_factory=dict)
+    """Per reason: how well this pool's agents handle it (handle-time factor and resolution)."""
+    queue_cap: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    """Most contacts that may wait for this pool; an arriving contact that finds it full balks (leaves at
+    once: 'all our agents are busy'). null: no cap."""
+    escalation: Escalation | None = None
     staffing: (Annotated[int, Field(ge=0, le=100_000)] | list[Annotated[int, Field(ge=0, le=100_000)]]
                | dict[str, Annotated[int, Field(ge=0, le=100_000)] | list[Annotated[int, Field(ge=0, le=100_000)]]]
                | None) = None
@@ -412,6 +500,10 @@ class Premium(Model):
     """Channels the promise covers (default: all); KPIs promise_level / promise_met measure it."""
     channels: list[Name] = Field(default_factory=list)
     """Channels offered only to members (on top of what steering offers)."""
+    eligible: CustomerCriteria | None = None
+    """Only customers meeting these criteria may join (e.g. min_tenure_years: 2); take-up applies to them."""
+    fixed_cost_per_month: Money = 0.0
+    """Cost of running the tier (training, data, complexity): a cost of differentiating."""
 
 
 class SteeringRule(Model):
@@ -423,6 +515,8 @@ class SteeringRule(Model):
     compliance: Probability = 1.0
     """Probability the customer follows the steering; the rest keep their preferred channel."""
     effort_penalty: Annotated[float, Field(ge=0, le=10)] = 1.0
+    fixed_cost_per_month: Money = 0.0
+    """Cost of running this rule (data, channel design): a cost of differentiating."""
 
 
 class Callback(Model):
@@ -451,11 +545,90 @@ class Ivr(Model):
     channels: list[Name] = Field(default_factory=lambda: ["phone"])
 
 
+class DifferentiationCost(Model):
+    """A fixed cost of differentiating not tied to one rule (seed 000: a more complex organisation)."""
+
+    name: Name
+    per_month: Money
+
+
 class Policies(Model):
-    premium: Premium | None = None
+    premium: Premium | list[Premium] | None = None
+    """One paid tier, or several (each with its own fee, take-up and promise; a customer joins at most one)."""
     steering: list[SteeringRule] = Field(default_factory=list)
     callback: Callback | None = None
     ivr: Ivr | None = None
+    differentiation_costs: list[DifferentiationCost] = Field(default_factory=list)
+
+    @property
+    def paid_tiers(self) -> list[Premium]:
+        if self.premium is None:
+            return []
+        return list(self.premium) if isinstance(self.premium, list) else [self.premium]
+
+
+# --- the six relationship modes (seed 004); defaults are the documented presets -----------------------
+class AccountManager(Model):
+    """A named advisor per customer: the advisors are the agents of ``pool``."""
+
+    pool: Name
+    customers_per_advisor: Annotated[int, Field(ge=1, le=1_000_000)] = 250
+    continuity: Literal["wait", "message", "fallback"] = "fallback"
+    """wait: only the own advisor serves (the customer may abandon); message: the customer leaves a
+    message and the own advisor calls back (no abandonment); fallback: after ``fallback_after_s`` the
+    contact may also be served by the other pools that serve it."""
+    fallback_after_s: Annotated[float, Field(ge=0, le=1e7)] = 120.0
+    fixed_cost_per_month: Money = 0.0
+
+
+class Community(Model):
+    """A moderated customer forum (social care): customers answer each other."""
+
+    share: Probability = 0.35
+    """Share of the segment's needs posted on the forum instead of contacting."""
+    reasons: list[Name] | Literal["all"] = "all"
+    answer_delay: DistSpec = Field(default_factory=lambda: ExponentialSpec(dist="exponential", mean=4 * 3600.0))
+    wrong_answer_share: Probability = 0.15
+    """Share of posts answered wrongly or not at all: the customer contacts the organisation after the delay."""
+    moderator_minutes_per_post: Annotated[float, Field(ge=0, le=600)] = 3.0
+    moderator_hourly_cost: Money = 35.0
+    fixed_cost_per_month: Money = 0.0
+
+
+class Automated(Model):
+    """Automated service: straight-through processing with no customer effort."""
+
+    straight_through: Probability = 0.6
+    """Share of the segment's needs of the given reasons completed without anyone's help."""
+    reasons: list[Name] | Literal["all"] = "all"
+    cost_per_transaction: Money = 0.05
+    fixed_cost_per_month: Money = 0.0
+
+
+class CoCreation(Model):
+    """Customers improve the service with the organisation; modelled as needs prevented over time."""
+
+    prevented_share_per_month: Probability = 0.01
+    max_prevented_share: Probability = 0.15
+    months_running: Annotated[float, Field(ge=0, le=600)] = 12.0
+    """How long the programme has run at the start of the run (the effect builds up)."""
+    programme_cost_per_month: Money = 2000.0
+
+
+class SelfServiceMode(Model):
+    """Self-service as the relationship: suitable needs are sent to self-service first."""
+
+    compliance: Probability = 0.8
+
+
+class Relationships(Model):
+    """Parameters of the relationship modes segments use (``segments.*.relationship``)."""
+
+    account_manager: AccountManager | None = None
+    community: Community = Field(default_factory=Community)
+    automated: Automated = Field(default_factory=Automated)
+    co_creation: CoCreation = Field(default_factory=CoCreation)
+    self_service: SelfServiceMode = Field(default_factory=SelfServiceMode)
 
 
 class Webcare(Model):
@@ -477,6 +650,9 @@ class Csat(Model):
     effort_weight: Annotated[float, Field(ge=0, le=4)] = 0.25
     channel_fit_weight: Annotated[float, Field(ge=0, le=4)] = 0.3
     abandoned_score: Annotated[float, Field(ge=1, le=5)] = 1.5
+    own_advisor_effort_credit: Annotated[float, Field(ge=0, le=5)] = 1.0
+    """Effort steps fewer (not below 0) when the customer's own account manager serves: no need to explain
+    who they are and what went before (seed 004: a long-term relationship; seed 001: no 'blind date')."""
 
 
 class Churn(Model):
@@ -547,6 +723,7 @@ class Scenario(Model):
     pools: dict[Name, Pool] = Field(min_length=1, max_length=200)
     incidents: list[Incident] = Field(default_factory=list, max_length=1000)
     policies: Policies = Field(default_factory=Policies)
+    relationships: Relationships = Field(default_factory=Relationships)
     webcare: Webcare | None = None
     satisfaction: Satisfaction = Field(default_factory=Satisfaction)
     kpis: KpiDefinitions = Field(default_factory=KpiDefinitions)

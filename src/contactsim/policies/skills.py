@@ -1,0 +1,76 @@
+"""Service that is broader, not only faster (seed 003): skill depth per pool x reason, thoroughness per
+segment, and escalation from a first line to a second line.
+
+Pure tables and rules built once from the compiled scenario; the engine only looks them up, so each
+rule is testable without a simulation. Issue 16.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from contactsim.scenario.compiled import Compiled
+
+
+@dataclass(frozen=True)
+class Skills:
+    """Per pool x reason: handle-time factor and first-contact resolution; per segment: resolution factor.
+
+    A contact served by pool ``p`` resolves its need when its uniform ``u < fcr[p][r][ch] * factor[s]``
+    (the probability is capped at 1 by ``u < 1``): the reason's FCR on the channel unless the pool's
+    proficiency for the reason gives its own, times the segment's ``resolution_factor``.
+    """
+
+    handle_factor: list[list[float]]
+    fcr: list[list[list[float]]]
+    segment_factor: list[float]
+    always_resolved: bool
+
+    def resolves(self, pool: int, seg: int, rea: int, ch: int, u: float) -> bool:
+        return u < self.fcr[pool][rea][ch] * self.segment_factor[seg]
+
+
+def build_skills(c: Compiled) -> Skills:
+    sc = c.scenario
+    base = c.fcr.tolist()
+    handle, fcr = [], []
+    for pool in sc.pools.values():
+        h_row, f_row = [], []
+        for j, r in enumerate(c.reasons):
+            prof = pool.proficiency.get(r)
+            h_row.append(prof.handle_time_factor if prof else 1.0)
+            own = prof.fcr if prof is not None and prof.fcr is not None else None
+            f_row.append([own if own is not None else base[j][k] for k in range(len(c.channels))])
+        handle.append(h_row)
+        fcr.append(f_row)
+    seg_f = [s.resolution_factor for s in sc.segments.values()]
+    always = all(min(f * sf, 1.0) >= 1.0 for row in fcr for cell in row for f in cell for sf in seg_f)
+    return Skills(handle, fcr, seg_f, always)
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """A first-line pool hands a share of its contacts of some reasons to a second line."""
+
+    to_pool: int
+    probability: float
+    reasons: frozenset[int]
+    transfer_s: float
+    handle_factor: float
+
+    def escalates(self, rea: int, u: float) -> bool:
+        return rea in self.reasons and u < self.probability
+
+
+def build_escalations(c: Compiled) -> list[Escalation | None]:
+    """Per pool: its escalation rule, or None."""
+    out: list[Escalation | None] = []
+    for pool in c.scenario.pools.values():
+        e = pool.escalation
+        if e is None:
+            out.append(None)
+            continue
+        reasons = range(len(c.reasons)) if e.reasons == "all" else [c.reasons.index(r) for r in e.reasons]
+        out.append(Escalation(c.pools.index(e.to_pool), e.probability, frozenset(reasons), e.transfer_time_s,
+                              e.handle_time_factor))
+    return out
