@@ -332,3 +332,22 @@ def test_parallel_chats_all_slow_down_while_they_share_an_agent() -> None:
     # done 60 by then and finishes its last 40 alone (ends 170)
     np.testing.assert_allclose(sorted(col["end_at"]), [130.0, 170.0])
     np.testing.assert_allclose(sorted(col["handle_s"]), [130.0, 130.0])
+
+
+def test_occupancy_stays_in_range_on_every_bundled_scenario() -> None:
+    """The invariant on realistic runs: busy agent-time never exceeds on-duty agent-time, per interval and
+    over the run, on every bundled scenario (two days, one replication)."""
+    from pathlib import Path
+
+    from contactsim.experiment import simulate
+    from contactsim.scenario.load import load_scenario
+
+    for path in sorted(Path(__file__).parents[2].joinpath("scenarios").glob("*.yaml")):
+        sc = load_scenario(path)
+        over = ({"horizon.steady_state_hours": 24} if sc.horizon.steady_state_hours
+                else {"horizon.days": 2, "run.record_contacts": False})
+        if not sc.horizon.steady_state_hours:
+            over.update({f"incidents.{i}.day": min(inc.day, 2) for i, inc in enumerate(sc.incidents)})
+        r = simulate(load_scenario(path, over), replications=1, workers=1)
+        occ = _occupancy(r)
+        assert len(occ) and (occ >= 0).all() and (occ <= 1 + 1e-9).all(), path.name
