@@ -351,3 +351,12 @@ def test_occupancy_stays_in_range_on_every_bundled_scenario() -> None:
         r = simulate(load_scenario(path, over), replications=1, workers=1)
         occ = _occupancy(r)
         assert len(occ) and (occ >= 0).all() and (occ <= 1 + 1e-9).all(), path.name
+
+
+def test_staffing_per_weekday_with_a_bad_day_name_is_an_error_not_a_traceback() -> None:
+    """Found by the fuzz test: a per-weekday staffing key that names no weekday crashed the coverage check."""
+    d = mmc_dict(60, 300, 6, hours=10, warmup_hours=0)
+    d["pools"]["agents"]["staffing"] = {"days": 6}
+    with pytest.raises(ContactsimError) as e:
+        build(d)
+    assert "pools.agents.staffing.days" in str(e.value)
