@@ -62,11 +62,11 @@ def test_dated_files_need_a_start_date_and_good_rows(tmp_path) -> None:
     with pytest.raises(ScenarioError, match="nope, not in the scenario's reasons"):
         parse_scenario(data)
     data["horizon"].pop("start_date")
-    with pytest.raises(ScenarioError, match="needs horizon.start_date"):
+    with pytest.raises(ScenarioError, match=r"needs horizon\.start_date"):
         parse_scenario(data)
     pd.DataFrame({"date": ["2024-03-05", "soon"], "interval_start": ["09:00", "10:00"], "volume": [5, 5]}).to_csv(
         tmp_path / "g.csv", index=False)
-    with pytest.raises(ScenarioError, match="line 3, column date/interval_start"):
+    with pytest.raises(ScenarioError, match=r"line 3, column date/interval_start"):
         parse_scenario(base(forecast_file=str(tmp_path / "g.csv")))
     data = base()
     data["horizon"]["start_date"] = "2024-03-05"
