@@ -377,8 +377,14 @@ def check(sc: Scenario) -> list[Issue]:
             try:
                 parse_days(sh.days)
                 s, e = parse_clock(sh.start), parse_clock(sh.end)
-                if e <= s:
-                    raise ValueError(f"shift end {sh.end} is not after start {sh.start}; split overnight shifts")
+                if e <= s and not sh.overnight:
+                    raise ValueError(f"shift end {sh.end} is not after start {sh.start}; for a night shift add "
+                                     "overnight: true")
+                for b in sh.breaks:
+                    bs = parse_clock(b.start)
+                    inside = (s <= bs < e) if e > s else (bs >= s or bs < e)
+                    if not inside:
+                        raise ValueError(f"break at {b.start} is outside the shift {sh.start}-{sh.end}")
             except ValueError as err:
                 bad_shifts.add(pname)
                 issues.append(Issue(f"{p}.shifts[{i}]", str(err), sh.model_dump(), "fix the days or times"))
