@@ -86,6 +86,19 @@ def shift_pieces(sh: Shift, available: float = 1.0) -> list[Piece]:
     return out
 
 
+def weekday_levels(pool: Pool) -> list[list[int]]:
+    """A ``staffing`` level as seven per-day lists (Monday first), each one number or one per interval."""
+    st = pool.staffing
+    if isinstance(st, dict):
+        days: list[list[int]] = [[0] for _ in range(7)]
+        for key, v in st.items():
+            for d in parse_days(key):
+                days[d] = [v] if isinstance(v, int) else list(v)
+        return days
+    per_day = [st] if isinstance(st, int) else list(st or [0])
+    return [per_day] * 7
+
+
 def available_share(pool: Pool) -> float:
     """Share of scheduled agents actually available: (1 - absence) x adherence."""
     return (1.0 - float(getattr(pool, "absence", 0.0) or 0.0)) * float(getattr(pool, "adherence", 1.0) or 1.0)
@@ -101,9 +114,9 @@ def paid_per_duty(pool: Pool) -> float:
     """Scheduled (paid) agent-hours per available on-duty agent-hour over a week (1 without breaks,
     absence or adherence losses): what turns on-duty time back into paid time."""
     if not pool.shifts:
-        per_day = [pool.staffing] if isinstance(pool.staffing, int) else list(pool.staffing or [0])
-        available = sum(round(a * available_share(pool)) for a in per_day)
-        return sum(per_day) / available if available > 0 else 1.0
+        levels = [a for day in weekday_levels(pool) for a in day]
+        available = sum(round(a * available_share(pool)) for a in levels)
+        return sum(levels) / available if available > 0 else 1.0
     paid = sum((e - s) * sh.agents * len(parse_days(sh.days)) for sh in pool.shifts for s, e in [_span(sh)])
     duty = sum((p.end_s - p.start_s) * p.agents for p in pool_pieces(pool))
     return paid / duty if duty > 0 else 1.0
