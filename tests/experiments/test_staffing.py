@@ -132,8 +132,11 @@ def test_shift_blocks_group_weekdays_and_unknown_pools_are_refused() -> None:
 
 def test_sequential_replications_stop_when_the_interval_is_narrow() -> None:
     sc = build(mmc_dict(150, 240, 12, hours=20, warmup_hours=1))
-    res = simulate_until(sc, {"service_level": 0.02}, min_replications=3, batch=3, max_replications=60)
+    calls: list[tuple[int, int]] = []
+    res = simulate_until(sc, {"service_level": 0.02}, min_replications=3, batch=3, max_replications=60,
+                         progress=lambda done, total, widths: calls.append((done, total)))
     assert res.replications > 3, "the first batch alone should not be enough"
+    assert calls == [(k, 60) for k in range(1, res.replications + 1)]  # the bar moves per replication
     assert res.timings["converged"] == 1.0
     assert res.timings["half_width_service_level"] <= 0.02
     # it stopped at the first batch boundary where the target was met
