@@ -79,3 +79,14 @@ def test_bad_schedules_are_refused_with_the_fix() -> None:
                                        "breaks": [{"start": "18:00", "minutes": 15}]}]
     with pytest.raises(ContactsimError, match="outside the shift"):
         build(d)
+
+
+def test_per_weekday_staffing_with_a_key_naming_no_weekday_is_refused() -> None:
+    """Regression (found by the fuzzer on the restaffed bank): an empty weekday key validated, then the
+    compiler failed on it."""
+    d = mmc_dict(20, 300, 1)
+    d["pools"]["agents"] = {"channels": ["phone"], "staffing": {"": 3}}
+    with pytest.raises(ContactsimError, match=r"pools\.agents\.staffing\."):
+        build(d)
+    d["pools"]["agents"]["staffing"] = {"mon-sun": 3}
+    assert build(d).pools["agents"].staffing == {"mon-sun": 3}

@@ -363,13 +363,16 @@ def check(sc: Scenario) -> list[Issue]:
         if len(kinds) > 1:
             issues.append(Issue(f"{p}.channels", "mixes channels with different concurrency settings", pool.channels,
                                 "split the pool: one for phone-like channels, one for chat/messaging"))
-        per_key = pool.staffing.items() if isinstance(pool.staffing, dict) else [("", pool.staffing)]
+        by_day = isinstance(pool.staffing, dict)
+        per_key = pool.staffing.items() if by_day else [("", pool.staffing)]
         for key, level in per_key:
-            where = f"{p}.staffing" + (f".{key}" if key else "")
-            if key:
+            where = f"{p}.staffing" + (f".{key}" if by_day else "")
+            if by_day:
                 try:
-                    parse_days(key)
+                    if not parse_days(key):
+                        raise ValueError(f"'{key}' names no weekday")
                 except ValueError as err:
+                    bad_shifts.add(pname)
                     issues.append(Issue(where, str(err), key, "name weekdays, e.g. mon-fri or sat"))
             if isinstance(level, list):
                 issues += _length_issue(len(level), n_int, where, "values")
