@@ -21,8 +21,8 @@ from contactsim.distributions import (
 )
 from contactsim.scenario.calendar_inputs import forecast_arrays
 from contactsim.scenario.rules import ATTRIBUTE_CRITERIA, attribute_atoms
-from contactsim.scenario.schema import ContactClass, CustomerCriteria, Pool, Scenario
 from contactsim.scenario.schedules import paid_per_duty
+from contactsim.scenario.schema import ContactClass, CustomerCriteria, Pool, Scenario
 from contactsim.scenario.shifts import (  # noqa: F401 - staffing_timeline, weekly_staffing re-exported
     levels_of,
     staff_events,
