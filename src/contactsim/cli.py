@@ -248,8 +248,16 @@ def run(
         from contactsim.sequential import simulate_until
 
         targets = {k: float(v) for k, v in parse_sets(until).items()}
-        res = simulate_until(sc, targets, min_replications=replications or 5, max_replications=max_replications,
-                             workers=workers or None, seed=seed, keep_records=bool(records))
+        with _progress() as prog:
+            task = prog.add_task(f"simulating {sc.name} until the CIs are narrow", total=max_replications)
+
+            def tick(done: int, total: int, widths: dict[str, float]) -> None:
+                now = ", ".join(f"{m} ±{w:.3g} (want {targets[m]:g})" for m, w in widths.items())
+                prog.update(task, completed=done, total=total,
+                            description=f"simulating {sc.name}" + (f": {now}" if now else ""))
+
+            res = simulate_until(sc, targets, min_replications=replications or 5, max_replications=max_replications,
+                                 workers=workers or None, seed=seed, keep_records=bool(records), progress=tick)
         err.print(f"{res.replications} replications; half-widths "
                   + ", ".join(f"{m} {res.timings[f'half_width_{m}']:.4g}" for m in targets)
                   + ("" if res.timings["converged"] else " (max_replications reached before the targets)"))
@@ -259,13 +267,12 @@ def run(
             res = simulate(sc, replications=n, seed=seed, workers=workers or None, backend=backend,
                            scheduler=scheduler, keep_records=records,
                            progress=lambda done, total: prog.update(task, completed=done))
-    folder = write_run(res, out_dir, results_root, argv=sys.argv, source=str(scenario))
+    with err.status("writing the run folder (tables, records, ACD KPIs)"):
+        folder = write_run(res, out_dir, results_root, argv=sys.argv, source=str(scenario))
     if report:
-        try:
-            from contactsim.report.html import write_run_report
-        except ImportError:  # pragma: no cover - report module always ships
-            write_run_report = None
-        if write_run_report is not None:
+        from contactsim.report.html import write_run_report
+
+        with err.status("writing report.html"):
             write_run_report(folder)
     print_summary(res.summary, f"{sc.name}: {res.replications} replications, seed {res.seed} (mean ± 95% CI)",
                   sc, res.kpis)

@@ -166,7 +166,9 @@ def run_replications(scenario: Scenario, replications: list[int], seed: int, kee
     n = len(replications)
     payload = scenario.model_dump_json()
     n_workers = max(1, min(workers if workers is not None else (os.cpu_count() or 1), n))
-    size = max(1, n // (4 * n_workers)) if n_workers > 1 else max(n, 1)
+    # one replication per task in a single process (the bar moves per replication); a few per task across
+    # processes, capped so the bar and its ETA still move in small steps
+    size = min(max(1, n // (4 * n_workers)), 4) if n_workers > 1 else 1
     tasks = [(payload, seed, ch, keep_records) for ch in chunks(replications, size)]
     done = [0]
 

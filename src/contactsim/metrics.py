@@ -25,7 +25,9 @@ number of contacts, and coarser rows (any key ``all``) are exact roll-ups. Defin
   with 1% wide bins (10% wide in per-interval rows); zero waits are exact.
 * ``occupancy``: busy agent-time (handle + after-contact work + misroute talks, per chat slot) over on-duty
   agent-time (agents x concurrency) of the pool, never above 1: an agent finishing a contact after its
-  shift ended is on duty (and paid) until it is done; ``paid_hours`` = on-duty hours / (1 - shrinkage).
+  shift ended is on duty (and paid) until it is done; ``paid_hours`` = on-duty hours x paid-per-duty /
+  (1 - shrinkage), where paid-per-duty (scheduled over available agent-hours: breaks, absence, adherence;
+  1 without them) is spread over the intervals in proportion to on-duty time.
 * ``promise_level``/``promise_met``: service level of paid-tier members on their tier's promise channels
   (``promise_channels``, default all) against their tier's promise (each tier its own; ``promise_met``
   compares with the members' mean target share).
@@ -313,7 +315,8 @@ class KpiAccumulator:
             duty_i = np.bincount(slot, weights=duty, minlength=self.I)
             busy_i = np.bincount(slot, weights=busy, minlength=self.I)
             occurrences = np.bincount(slot, minlength=self.I)
-            paid = duty.sum() / (1 - cp.shrinkage)
+            gross = cp.paid_per_duty / (1 - cp.shrinkage)  # breaks, absence, adherence, then shrinkage
+            paid = duty.sum() * gross
             staff_cost = paid / 3600.0 * cp.hourly_cost
             # allocate over the agent-time of contacts whose need arrived in the measured window, so the
             # per-segment and per-level shares add up to exactly the staff cost
@@ -325,8 +328,8 @@ class KpiAccumulator:
                 agents_i = duty_i / (c.interval_s * np.maximum(occurrences, 1))
             rows.append(pd.DataFrame({
                 "pool": cp.name, "interval": self.labels, "occupancy": occ_i, "agents": agents_i,
-                "paid_hours": duty_i / (1 - cp.shrinkage) / 3600.0, "busy_hours": busy_i / 3600.0,
-                "staff_cost": duty_i / (1 - cp.shrinkage) / 3600.0 * cp.hourly_cost,
+                "paid_hours": duty_i * gross / 3600.0, "busy_hours": busy_i / 3600.0,
+                "staff_cost": duty_i * gross / 3600.0 * cp.hourly_cost,
             }))
             rows.append(pd.DataFrame({
                 "pool": [cp.name], "interval": [ALL],

@@ -33,7 +33,7 @@ from contactsim.metrics import summarise
 from contactsim.scenario.load import scenario_hash
 from contactsim.scenario.schema import Scenario
 
-PACKAGES = ("contactsim", "simpy", "numpy", "scipy", "pandas", "pydantic", "pyarrow", "plotly")
+PACKAGES = ("contactsim", "simpy", "numpy", "scipy", "pandas", "pydantic", "pyarrow", "plotly", "openpyxl")
 
 
 def versions() -> dict[str, str]:

@@ -8,6 +8,7 @@ nothing already simulated is run again.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from contactsim.errors import ContactsimError, Issue
 from contactsim.experiment import RunResult, assemble, run_replications
@@ -18,11 +19,13 @@ from contactsim.stats import mean_ci
 def simulate_until(scenario: Scenario, targets: dict[str, float], *, segment: str = "all", channel: str = "all",
                    min_replications: int = 5, max_replications: int = 200, batch: int = 5,
                    confidence: float = 0.95, workers: int | None = 1, seed: int | None = None,
-                   keep_records: bool = False) -> RunResult:
+                   keep_records: bool = False,
+                   progress: Callable[[int, int, dict[str, float]], None] | None = None) -> RunResult:
     """Run until every target KPI's CI half-width is at most its target, e.g. ``{"service_level": 0.01}``.
 
     Stops at ``max_replications`` even if a target is not met; ``timings`` records ``converged`` (1 or 0)
-    and the final half-widths.
+    and the final half-widths. ``progress(replications done, max_replications, half-widths so far)`` is
+    called after every replication.
     """
     bad = [Issue(m, "the half-width target must be a positive number", w, "e.g. service_level=0.01")
            for m, w in targets.items() if not w > 0]
@@ -31,8 +34,14 @@ def simulate_until(scenario: Scenario, targets: dict[str, float], *, segment: st
                                                        "e.g. service_level=0.01")], kind="option")
     t0 = time.perf_counter()
     seed = scenario.run.seed if seed is None else seed
+    widths: dict[str, float] = {}
+
+    def tick(done: int, _total: int, base: int = 0) -> None:
+        if progress:
+            progress(base + done, max_replications, widths)
+
     reps = run_replications(scenario, list(range(min(min_replications, max_replications))), seed, keep_records,
-                            workers=workers)
+                            workers=workers, progress=tick)
     while True:
         res = assemble(scenario, seed, reps, time.perf_counter() - t0)
         k = res.kpis
@@ -50,4 +59,6 @@ def simulate_until(scenario: Scenario, targets: dict[str, float], *, segment: st
             res.timings.update({"converged": float(ok), **{f"half_width_{m}": w for m, w in widths.items()}})
             return res
         more = list(range(len(reps), min(len(reps) + batch, max_replications)))
-        reps += run_replications(scenario, more, seed, keep_records, workers=workers)
+        done_before = len(reps)
+        reps += run_replications(scenario, more, seed, keep_records, workers=workers,
+                                 progress=lambda d, t, b=done_before: tick(d, t, b))

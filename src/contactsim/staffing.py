@@ -21,7 +21,9 @@ Method (fast approximation first, simulation last):
    contacts per replication are too thin to measure and keep the Erlang answer.
 
 The answer is a plan per weekday (``plan[pool]`` is 7 x intervals of the day; one number in steady
-state), written into the scenario as shift blocks so it runs as published.
+state), written into the scenario as ``staffing: {mon-fri: [...], sat: [...]}`` so it runs as published
+(scheduled agents: the plan grossed up for absence and adherence); :func:`cover_with_shifts` turns it into
+whole shifts where a planner wants those.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from contactsim.errors import ContactsimError, Issue
 from contactsim.experiment import RunResult, simulate
 from contactsim.scenario.load import parse_scenario
 from contactsim.scenario.rules import eligible_pools
+from contactsim.scenario.schedules import available_share
 from contactsim.scenario.schema import Scenario
 from contactsim.scenario.timespec import DAY_S, WEEKDAYS, opening_windows
 
@@ -206,8 +209,12 @@ def sl_checks(sc: Scenario, pool: str) -> list[tuple[str, str, float, float]]:
 
 
 def _sl_targets(sc: Scenario, pool: str) -> list[tuple[float, float]]:
-    """Distinct (seconds, share) service-level targets a pool is sized for."""
-    return sorted({(sec, share) for _s, _ch, sec, share in sl_checks(sc, pool)})
+    """Distinct (seconds, share) service-level targets a pool is sized for by Erlang: the channel's and, in a
+    pool dedicated to some segments, theirs. In a shared pool a segment's own target is reached by the
+    pool's discipline (priority) rather than by sizing everyone to it; the verification still checks it
+    wherever that segment's contacts are not too few to measure."""
+    shared = sc.pools[pool].segments == "all"
+    return sorted({(sec, share) for s, _ch, sec, share in sl_checks(sc, pool) if not shared or s == "all"})
 
 
 def _theta(sc: Scenario, pool: str) -> float | None:
@@ -366,17 +373,51 @@ def plan_shifts(sc: Scenario, agents: np.ndarray) -> list[dict]:
     return out
 
 
+def scheduled(sc: Scenario, pool: str, agents: np.ndarray) -> np.ndarray:
+    """Agents to schedule so that ``agents`` are available after absence and adherence (schedules.py)."""
+    share = available_share(sc.pools[pool])
+    if share >= 1.0:
+        return agents.astype(np.int64)
+    need = np.ceil(agents / share - 1e-9).astype(np.int64)
+    while True:  # the engine rounds scheduled x share to the nearest agent: take the fewest that reach it
+        fewer = np.maximum(need - 1, 0)
+        ok = np.round(fewer * share) >= agents
+        if not (ok & (need > 0)).any():
+            return need
+        need = np.where(ok & (need > 0), fewer, need)
+
+
+def weekday_staffing(sc: Scenario, agents: np.ndarray) -> dict[str, list[int] | int]:
+    """A weekday x interval plan as ``staffing: {mon-fri: [...], sat: [...]}`` (days with nobody left out)."""
+    groups: list[tuple[list[int], np.ndarray]] = []
+    for w in range(agents.shape[0]):
+        if not agents[w].any():
+            continue
+        for days, row in groups:
+            if np.array_equal(row, agents[w]):
+                days.append(w)
+                break
+        else:
+            groups.append(([w], agents[w]))
+    out: dict[str, list[int] | int] = {}
+    for days, row in groups:
+        label = (f"{WEEKDAYS[days[0]]}-{WEEKDAYS[days[-1]]}" if len(days) > 1 and days == list(
+            range(days[0], days[-1] + 1)) else ",".join(WEEKDAYS[d] for d in days))
+        out[label] = int(row[0]) if (row == row[0]).all() else [int(a) for a in row]
+    return out
+
+
 def with_plan(sc: Scenario, plan: Plan) -> Scenario:
-    """The scenario with these pools staffed as planned."""
+    """The scenario with these pools staffed as planned (per weekday; scheduled so that the planned number
+    is available after absence and adherence)."""
     data = sc.model_dump(mode="json")
     for p, agents in plan.items():
+        data["pools"][p]["shifts"] = None
         if sc.horizon.steady_state:
-            data["pools"][p]["shifts"] = None
-            data["pools"][p]["staffing"] = int(agents[0, 0])
+            data["pools"][p]["staffing"] = int(scheduled(sc, p, agents)[0, 0])
             continue
-        shifts = plan_shifts(sc, agents)
-        data["pools"][p]["staffing"] = None if shifts else 0
-        data["pools"][p]["shifts"] = shifts or None
+        days = weekday_staffing(sc, scheduled(sc, p, agents))
+        data["pools"][p]["staffing"] = days or 0
     return parse_scenario(data, f"<{sc.name} staffed>")
 
 
@@ -387,7 +428,7 @@ def plan_cost(sc: Scenario, plan: Plan) -> float:
     total = 0.0
     for p, agents in plan.items():
         pool = sc.pools[p]
-        hours = float((agents.sum(axis=1) * occ).sum()) * step / 3600.0
+        hours = float((scheduled(sc, p, agents).sum(axis=1) * occ).sum()) * step / 3600.0
         total += hours / (1 - pool.shrinkage) * pool.hourly_cost
     return total
 
@@ -460,6 +501,7 @@ def check_plan(res: RunResult, sc: Scenario, plan: Plan, targets: Targets, repli
             for k in range(K):
                 agents = int(plan[p][w, k])
                 worst, row = None, None
+                per_rep = replications * max(occurrences[w], 1)
                 for seg, ch, _sec, share in checks:
                     g = by.get((seg, ch))
                     if g is None or (w, k) not in g.index:
@@ -467,10 +509,11 @@ def check_plan(res: RunResult, sc: Scenario, plan: Plan, targets: Targets, repli
                     r = g.loc[(w, k)]
                     n = r["offered"]
                     sl = r["in_sl"] / n if n > 0 else np.nan
-                    gap = sl - share
-                    if worst is None or gap < worst:
+                    # a target too thinly offered here to be measured does not bind (unless nothing else is)
+                    gap = (sl - share) if n / per_rep >= min_offered or backlog else np.inf
+                    if worst is None or gap < worst or (gap == worst == np.inf and n / per_rep > row["offered"]):
                         worst = gap
-                        row = {"offered": n / (replications * max(occurrences[w], 1)), "service_level": sl,
+                        row = {"offered": n / per_rep, "service_level": sl,
                                "target": share, "binding": seg if seg != "all" else ch,
                                "asa_s": r["wait_h"] / r["handled"] if r["handled"] > 0 else np.nan,
                                "abandon_rate": r["ab"] / n if n > 0 else np.nan}
@@ -593,4 +636,51 @@ def plan_wide(sc: Scenario, plan: Plan) -> pd.DataFrame:
         for w in range(agents.shape[0]):
             name = p if sc.horizon.steady_state else f"{p} {WEEKDAYS[w]}"
             out[name] = agents[w]
+    return out
+
+
+def cover_with_shifts(sc: Scenario, agents: np.ndarray, shift_hours: float = 8.0,
+                      min_hours: float = 4.0) -> list[dict]:
+    """Whole shifts (as planners schedule them) covering a weekday x interval requirement everywhere.
+
+    Greedy per weekday, earliest interval first, one agent at a time: wherever the agents already on a
+    shift fall short, one more starts and stays while demand is still uncovered, up to ``shift_hours``; a
+    shift shorter than ``min_hours`` runs on (or starts earlier) within the staffed stretch. Coverage is never below the
+    requirement (so a verified plan stays met); the surplus in quiet hours is the price of real shifts.
+    Weekdays with the same shifts share one entry (``mon-fri``).
+    """
+    _W, K, step = _grid(sc)
+    per = max(1, round(shift_hours * 3600 / step))
+    shortest = max(1, round(min_hours * 3600 / step))
+    by_day: list[list[tuple[int, int, int]]] = []
+    for w in range(agents.shape[0]):
+        need = agents[w].astype(int)
+        have = np.zeros(K, dtype=int)
+        shifts: list[tuple[int, int, int]] = []
+        for k in range(K):
+            while need[k] > have[k]:  # one agent at a time: as long as there is demand left for them
+                end = k + 1
+                while end < K and end - k < per and need[end] > have[end]:
+                    end += 1
+                start = k
+                if end - start < shortest:  # at least min_hours: run on, or start earlier, while staffed
+                    while end < K and end - start < shortest and need[end] > 0:
+                        end += 1
+                    while start > 0 and end - start < shortest and need[start - 1] > 0:
+                        start -= 1
+                have[start:end] += 1
+                shifts.append((start, end, 1))
+        summed: dict[tuple[int, int], int] = {}
+        for a, b, n in shifts:
+            summed[(a, b)] = summed.get((a, b), 0) + n
+        by_day.append([(a, b, n) for (a, b), n in summed.items()])
+    merged: dict[tuple[int, int, int], list[int]] = {}
+    for w, shifts in enumerate(by_day):
+        for sh in shifts:
+            merged.setdefault(sh, []).append(w)
+    out = []
+    for (start, end, n), days in sorted(merged.items(), key=lambda kv: (kv[1][0], kv[0])):
+        label = (f"{WEEKDAYS[days[0]]}-{WEEKDAYS[days[-1]]}" if len(days) > 1 and days == list(
+            range(days[0], days[-1] + 1)) else ",".join(WEEKDAYS[d] for d in days))
+        out.append({"days": label, "start": _clock(start * step), "end": _clock(end * step), "agents": n})
     return out

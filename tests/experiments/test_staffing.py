@@ -132,8 +132,11 @@ def test_shift_blocks_group_weekdays_and_unknown_pools_are_refused() -> None:
 
 def test_sequential_replications_stop_when_the_interval_is_narrow() -> None:
     sc = build(mmc_dict(150, 240, 12, hours=20, warmup_hours=1))
-    res = simulate_until(sc, {"service_level": 0.02}, min_replications=3, batch=3, max_replications=60)
+    calls: list[tuple[int, int]] = []
+    res = simulate_until(sc, {"service_level": 0.02}, min_replications=3, batch=3, max_replications=60,
+                         progress=lambda done, total, widths: calls.append((done, total)))
     assert res.replications > 3, "the first batch alone should not be enough"
+    assert calls == [(k, 60) for k in range(1, res.replications + 1)]  # the bar moves per replication
     assert res.timings["converged"] == 1.0
     assert res.timings["half_width_service_level"] <= 0.02
     # it stopped at the first batch boundary where the target was met
@@ -144,3 +147,27 @@ def test_sequential_replications_stop_when_the_interval_is_narrow() -> None:
     assert (fixed.values("service_level").to_numpy() == res.values("service_level").to_numpy()[:3]).all()
     with pytest.raises(ContactsimError, match="no such KPI"):
         simulate_until(sc, {"servce_level": 0.01}, min_replications=2, max_replications=2)
+
+
+def test_weekday_staffing_whole_shifts_and_absence() -> None:
+    sc = build(_week_dict())
+    a = np.zeros((7, 24), dtype=np.int64)
+    a[0:5, 8:12], a[0:5, 12:17], a[5, 9:17] = 3, 2, 4
+    from contactsim.staffing import cover_with_shifts, scheduled, weekday_staffing
+
+    assert weekday_staffing(sc, a) == {"mon-fri": [0] * 8 + [3] * 4 + [2] * 5 + [0] * 7, "sat": [0] * 9 + [4] * 8
+                                       + [0] * 7}
+    shifts = cover_with_shifts(sc, a, shift_hours=8, min_hours=4)
+    from contactsim.scenario.schema import Pool
+
+    times, level = weekly_staffing(Pool(channels=["phone"], shifts=shifts), 3600.0)
+    cover = level[np.searchsorted(times, np.arange(7 * 24) * 3600.0 + 1800, side="right") - 1].reshape(7, 24)
+    assert (cover >= a).all() and cover[6].sum() == 0  # covers every interval, nobody on Sunday
+    assert {"days": "mon-fri", "start": "08:00", "end": "16:00", "agents": 2} in shifts
+    # absence 10% and adherence 90%: schedule enough that the plan is available after the engine's rounding
+    d = _week_dict()
+    d["pools"]["agents"].update({"absence": 0.1, "adherence": 0.9})
+    sc2 = build(d)
+    need = np.array([[1, 2, 5, 10, 20]])
+    sched = scheduled(sc2, "agents", need)
+    assert (np.round(sched * 0.81) >= need).all() and (np.round((sched - 1) * 0.81) < need).all()

@@ -154,3 +154,15 @@ def test_priority_helps_private_banking_on_the_phone_at_the_cost_of_standard_cus
     assert phone("private_banking", "mean_wait_s")["ci_high"] < 0
     assert phone("private_banking", "csat")["ci_low"] > 0
     assert phone("standard", "mean_wait_s")["ci_low"] > 0
+
+
+def test_the_equal_service_bank_is_staffed_to_its_targets_at_sensible_occupancy() -> None:
+    """Issue 15: the baseline bank, planned by `contactsim staff`, meets 80/20 on the phone and 80/60 s in
+    chat with low abandonment and its agents neither idle nor overrun (before: 45% occupancy, 11% abandon)."""
+    res = simulate(_load("retail_bank_equal", {"horizon.days": 3}), replications=3, seed=4242, workers=1,
+                   keep_records=False)
+    for ch in ("phone", "chat"):
+        assert res.kpi("service_level", channel=ch)["mean"] >= 0.8, ch
+        assert res.kpi("abandon_rate", channel=ch)["mean"] <= 0.06, ch
+    for pool in ("general_phone", "chat_team"):
+        assert 0.55 <= res.kpi("occupancy", pool=pool)["mean"] <= 0.85, pool

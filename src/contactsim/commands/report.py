@@ -32,7 +32,8 @@ def register(app: typer.Typer) -> None:
         from contactsim.report.html import write_report
 
         t0 = time.perf_counter()
-        path = write_report(results_dir, images=images, out=out_file)
+        with err.status("building the report" + (" and drawing every figure as PNG and SVG" if images else "")):
+            path = write_report(results_dir, images=images, out=out_file)
         size = path.stat().st_size / 1e6
         err.print(
             f"built in {time.perf_counter() - t0:.1f} s ({size:.1f} MB)"

@@ -45,4 +45,40 @@ def register(app: typer.Typer) -> None:
                 raise
         if start and start[0]:
             out.print(f"resumed: {start[0]} runs were already done and kept")
+        print_sweep_table(folder)
         out.print(f"results: {folder} (points/point=*/part.parquet, sweep_summary.csv, manifest.json)")
+
+
+def print_sweep_table(folder) -> None:
+    """The sweep's headline KPIs per point (all segments and channels): mean ± 95% CI half-width."""
+    from pathlib import Path
+
+    import pandas as pd
+    from rich.table import Table
+
+    from contactsim.cli import out
+
+    path = Path(folder) / "sweep_summary.csv"
+    if not path.exists():
+        return
+    s = pd.read_csv(path)
+    keys = ["segment", "channel", "pool", "interval", "metric", "mean", "ci_low", "ci_high", "n"]
+    factors = [c for c in s.columns if c not in keys and c != "point"]
+    top = s[(s["segment"] == "all") & (s["channel"] == "all") & (s["pool"] == "all") & (s["interval"] == "all")]
+    shown = [("service_level", "SL", "{:.1%}"), ("abandon_rate", "aband.", "{:.1%}"),
+             ("mean_wait_s", "mean wait s", "{:.1f}"), ("cost", "cost", "{:,.0f}")]
+    shown = [m for m in shown if m[0] in set(top["metric"])]
+    t = Table(title=f"{path.parent.name}: KPIs per point (all segments and channels; mean ± 95% CI)")
+    for c in ["point", *factors]:
+        t.add_column(c.split(".")[-2] + "." + c.split(".")[-1] if c.count(".") > 1 else c, justify="right")
+    for _m, label, _f in shown:
+        t.add_column(label, justify="right")
+    for point, g in top.groupby("point"):
+        row = g.set_index("metric")
+        cells = [str(point), *(str(g[f].iloc[0]) for f in factors)]
+        for m, _label, fmt in shown:
+            r = row.loc[m]
+            half = (r["ci_high"] - r["ci_low"]) / 2
+            cells.append(fmt.format(r["mean"]) + ("" if half != half else " ±" + fmt.format(half)))
+        t.add_row(*cells)
+    out.print(t)

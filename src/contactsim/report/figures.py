@@ -202,6 +202,14 @@ def _time_axis(labels: Sequence[str]) -> tuple[list[str], np.ndarray | list[str]
         "ticktext": [f"d{d + 1:02d} {day_name[d]}" for d in days],
         "title": {"text": "time (interval start, day of run)"},
     }
+    if len(days) <= 8:  # a week: a tick every 12 hours, the day name at midnight and the time under it
+        ticks = [d * 24 + h for d in range(days[0], days[-1] + 1) for h in (0, 12)]
+        axis = {
+            "tickvals": ticks,
+            "ticktext": [f"{day_name.get(int(t // 24), '')} {int(t) % 24:02d}:00" if int(t) % 24 == 0
+                         else f"{int(t) % 24:02d}:00" for t in ticks],
+            "title": {"text": "day and time of day (interval start)"},
+        }
     if len(days) <= 2:  # a single day: ticks every 2 hours read better
         ticks = np.arange(days[0] * 24, (days[-1] + 1) * 24 + 1, 2)
         axis = {
@@ -679,6 +687,8 @@ def _intraday_panels(
         for name, colour in colours.items():
             if by == "segment":
                 sub = _select(summary, metric, segment=key, interval=None)
+            elif by == "channel":
+                sub = _select(summary, metric, channel=key, interval=None)
             else:
                 sub = _select(summary, metric, segment=None, pool=key, interval=None)
             sub = sub[(sub["scenario"] == name) & (sub["interval"] != ALL)].set_index("interval")
@@ -721,24 +731,40 @@ def intraday_service_level(
     targets: Mapping[str, float] | None = None,
     *,
     colours: Mapping[str, str] | None = None,
+    channels: Sequence[str] | None = None,
 ) -> go.Figure:
-    """Service level per interval for each segment (all channels) against its target share (dashed)."""
+    """Service level per interval against its target share (dashed).
+
+    With ``channels`` (the live ones), one panel per channel over all segments, ``targets`` keyed by
+    channel: a backlog's answers in hours never mix with calls answered in seconds. Without, one panel per
+    segment over all channels, ``targets`` keyed by segment.
+    """
     summary = _safe(summary)
     colours = _colours(summary, colours)
-    rows = _select(summary, "service_level", segment=None, interval=None)
+    rows = _select(summary, "service_level", segment=None, channel=None, interval=None)
     rows = rows[rows["interval"] != ALL]
     if rows.empty:
         return _empty("Service level per interval", "no per-interval service level rows")
-    segs = segments_in(rows["segment"])
-    segs = [ALL, *[s for s in segs if s != ALL]] if ALL in segs else segs
+    if channels:
+        present = set(rows.loc[rows["segment"].astype(str) == ALL, "channel"].astype(str))
+        keys, by = [_t(c) for c in channels if _t(c) in present], "channel"
+        title = ("Service level per interval and live channel, against target"
+                 "<br><sup>share of contacts offered in the interval answered within their target (all "
+                 "segments); e-mail and webcare backlogs apart; gaps: nothing offered</sup>")
+    else:
+        segs = segments_in(rows["segment"])
+        keys, by = ([ALL, *[s for s in segs if s != ALL]] if ALL in segs else segs), "segment"
+        title = ("Service level per interval and segment, against target"
+                 "<br><sup>share of contacts offered in the interval answered within their target; "
+                 "gaps: nothing offered</sup>")
+    if not keys:
+        return _empty("Service level per interval", "no per-interval service level rows for these channels")
     return _intraday_panels(
         summary,
         "service_level",
-        "segment",
-        segs,
-        "Service level per interval and segment, against target"
-        "<br><sup>share of contacts offered in the interval answered within their target; "
-        "gaps: nothing offered</sup>",
+        by,
+        keys,
+        title,
         colours,
         {_t(k): v for k, v in (targets or {}).items()},
         "service level",

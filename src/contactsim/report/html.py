@@ -62,7 +62,8 @@ section{background:#fff;border:1px solid #e3e3e3;border-radius:6px;padding:8px 1
 p.caption{color:#555;font-size:.9em;margin:.2em 0 .6em}nav a{margin-right:14px;font-size:.9em}
 div.scroll{overflow-x:auto}table{border-collapse:collapse;font-size:.88em;margin:.5em 0 1em}
 th,td{padding:3px 10px;text-align:right;border-bottom:1px solid #eee;white-space:nowrap}
-th:first-child,td:first-child{text-align:left}td.sig{font-weight:600}th{white-space:normal;vertical-align:bottom}
+th:first-child,td:first-child{text-align:left}td.sig{font-weight:600}th{white-space:normal;vertical-align:bottom;min-width:5em}
+td br+*{font-size:.85em}.js-plotly-plot{max-width:100%}
 .gain{color:#1a7f37}.loss{color:#b42318}.swatch{display:inline-block;width:.8em;height:.8em;border-radius:2px;
 margin-right:.35em;vertical-align:baseline}footer{color:#777;font-size:.8em;padding-bottom:30px}
 """
@@ -156,6 +157,23 @@ def difference_sentences(
                     f"({'significant' if sig else 'not significant: the CI includes zero'}).",
                 )
             )
+        if (F.ALL, "revenue", F.ALL) in k.index and (F.ALL, "net_cost", F.ALL) in k.index:
+            rev, net = k.loc[(F.ALL, "revenue", F.ALL)], k.loc[(F.ALL, "net_cost", F.ALL)]
+            if abs(float(rev["diff_mean"])) > 1e-9 or abs(float(rev["baseline_mean"])) > 1e-9:
+                diff, sig = float(net["diff_mean"]), bool(net["significant"])
+                lines.append(
+                    (
+                        "loss" if sig and diff > 0 else "gain" if sig and diff < 0 else "",
+                        f"Revenue changes by {currency} {float(rev['diff_mean']):+,.0f} {per}, so the net cost "
+                        f"(cost minus revenue) changes by {currency} {diff:+,.0f}; 95% CI {net['ci_low']:+,.0f} "
+                        f"to {net['ci_high']:+,.0f} ({'significant' if sig else 'not significant'}).",
+                    )
+                )
+        if (F.ALL, "promise_level", F.ALL) in k.index:
+            r = k.loc[(F.ALL, "promise_level", F.ALL)]
+            lines.append(("", f"Promise level (members' contacts within the promise) {r['scenario_mean']:.1%} "
+                              f"against {r['baseline_mean']:.1%} ({r['diff_mean'] * 100:+.1f} pp; 95% CI "
+                              f"{r['ci_low'] * 100:+.1f} to {r['ci_high'] * 100:+.1f} pp)."))
         if (F.ALL, "cost_per_resolved_need", F.ALL) in k.index:
             r = k.loc[(F.ALL, "cost_per_resolved_need", F.ALL)]
             m = "cost_per_resolved_need"
@@ -177,8 +195,10 @@ def run_sentences(
     currency: str = "",
     per: str = "per run",
     live_channels: Sequence[str] = (),
+    promise: str = "",
 ) -> list[tuple[str, str]]:
-    """A single run in a few sentences: service level per segment against target, then cost."""
+    """A single run in a few sentences: service level per segment against target, then cost and the business
+    case (revenue, net cost, the premium promise) where the scenario has them."""
     k = _keyed(_top(summary))
     lines: list[tuple[str, str]] = []
 
@@ -197,13 +217,13 @@ def run_sentences(
         t = targets.get(seg)
         if t is not None and has_ci:
             if sl["ci_high"] < t:
-                text, cls = text + f", below the {t:.0%} target", "loss"
+                text, cls = text + f", below the blended {t:.0%} target", "loss"
             elif sl["ci_low"] >= t:
-                text, cls = text + f", meets the {t:.0%} target", "gain"
+                text, cls = text + f", meets the blended {t:.0%} target", "gain"
             else:
-                text += f", not distinguishable from the {t:.0%} target"
+                text += f", not distinguishable from the blended {t:.0%} target"
         elif t is not None:
-            text += f"; target {t:.0%}"
+            text += f"; blended target {t:.0%}"
         asa = [
             f"{ch} {F.fmt_value('asa_s', r['mean'])}"
             for ch in live_channels
@@ -221,7 +241,29 @@ def run_sentences(
         if cpr is not None:
             text += f"; {currency} {cpr['mean']:,.2f} per resolved need"
         lines.append(("", text + "."))
+    revenue, net = get(F.ALL, "revenue"), get(F.ALL, "net_cost")
+    if revenue is not None and revenue["mean"] > 0 and net is not None:
+        lines.append(("", f"Business case: revenue {currency} {revenue['mean']:,.0f} {per}, net cost (cost minus "
+                          f"revenue) {currency} {net['mean']:,.0f}."))
+    level, met = get(F.ALL, "promise_level"), get(F.ALL, "promise_met")
+    if level is not None:
+        text = f"Promise{' (' + promise + ')' if promise else ''}: {level['mean']:.1%} of members' contacts within it"
+        if met is not None:
+            text += f"; met in {met['mean']:.0%} of replications"
+        lines.append(("gain" if met is not None and met["mean"] >= 0.5 else "loss", text + "."))
+    if targets:
+        lines.append(("", "Targets per segment are blended: each contact is held to its own channel's target "
+                          "(or its segment's), and a segment's target is the mix of those shares weighted by "
+                          "its offered contacts per channel."))
     return lines
+
+
+def _promise_text(sc) -> str:
+    prem = sc.policies.premium
+    if prem is None or prem.promise is None:
+        return ""
+    chans = ", ".join(prem.promise_channels) if prem.promise_channels else "all channels"
+    return f"{prem.promise.share:.0%} within {prem.promise.seconds:g} s on {chans}"
 
 
 def _per(run: RunData) -> str:
@@ -277,8 +319,16 @@ def build_figures(runs: Sequence[RunData], differences: pd.DataFrame | None = No
         ReportFigure(
             "intraday_service_level",
             "Service level per interval",
-            "Dashed: the segment's target share, weighted over the channels it uses.",
-            F.intraday_service_level(summary, sl_targets(base), colours=colours),
+            "Live channels, all segments together; dashed: the channel's target share. Backlogs (e-mail, "
+            "webcare) are answered in hours and are left out here, so a quiet Sunday of e-mails does not pull "
+            "the line down.",
+            F.intraday_service_level(
+                summary,
+                {ch: base.scenario.channels[ch].target.share for ch in base.live_channels
+                 if ch in base.scenario.channels},
+                colours=colours,
+                channels=base.live_channels,
+            ),
         ),
         ReportFigure(
             "intraday_occupancy",
@@ -305,12 +355,17 @@ def build_figures(runs: Sequence[RunData], differences: pd.DataFrame | None = No
 
 
 # --- HTML ----------------------------------------------------------------------------------------------
+def _br(text: str) -> str:
+    """Escaped text; a newline becomes a line break (a CI under its mean keeps tables narrow)."""
+    return "<br>".join(esc(part) for part in str(text).split("\n"))
+
+
 def _table(headers: Sequence[str], rows: Sequence[Sequence[tuple[str, str]]]) -> str:
     """rows of (css class, text) cells; every text escaped."""
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
     body = "".join(
         "<tr>"
-        + "".join(f'<td class="{esc(c)}">{esc(t)}</td>' if c else f"<td>{esc(t)}</td>" for c, t in r)
+        + "".join(f'<td class="{esc(c)}">{_br(t)}</td>' if c else f"<td>{_br(t)}</td>" for c, t in r)
         + "</tr>"
         for r in rows
     )
@@ -365,7 +420,7 @@ def _kpi_table(summary: pd.DataFrame, live_channels: Sequence[str] = ()) -> str:
             r = k.loc[(seg, m, ch)]
             text = F.fmt_value(m, r["mean"])
             if np.isfinite(r["ci_low"]) and np.isfinite(r["ci_high"]):
-                text += f" ({F.fmt_value(m, r['ci_low'])} to {F.fmt_value(m, r['ci_high'])})"
+                text += f"\n({F.fmt_value(m, r['ci_low'])} to {F.fmt_value(m, r['ci_high'])})"
             cells.append(("", text))
         rows.append(cells)
     return '<p class="caption">Mean over replications (95% CI).</p>' + _table(
@@ -462,7 +517,8 @@ def run_report(folder: Path) -> tuple[str, list[ReportFigure]]:
     """HTML and figures of a run folder."""
     run = load_run(folder)
     figs = build_figures([run])
-    lines = run_sentences(run.summary, sl_targets(run), run.currency, _per(run), run.live_channels)
+    lines = run_sentences(run.summary, sl_targets(run), run.currency, _per(run), run.live_channels,
+                          _promise_text(run.scenario))
     page = render(
         f"contactsim run: {run.name}",
         [run],

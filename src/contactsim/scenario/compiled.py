@@ -21,6 +21,7 @@ from contactsim.distributions import (
 )
 from contactsim.scenario.calendar_inputs import forecast_arrays
 from contactsim.scenario.rules import ATTRIBUTE_CRITERIA, attribute_atoms
+from contactsim.scenario.schedules import paid_per_duty
 from contactsim.scenario.schema import ContactClass, CustomerCriteria, Pool, Scenario
 from contactsim.scenario.shifts import (  # noqa: F401 - staffing_timeline, weekly_staffing re-exported
     levels_of,
@@ -78,6 +79,8 @@ class CompiledPool:
     staff_events: list[tuple[float, int, int]] = field(default_factory=list)
     """(time, group, n): n > 0 agents of a new group join; n < 0 that many agents of the group leave (their
     shift ends: each finishes the contact in hand). Sorted by time, leaves before joins at the same time."""
+    paid_per_duty: float = 1.0
+    """Scheduled (paid) agent-hours per available on-duty agent-hour (breaks, absence, adherence)."""
     expected_busy_s: float = 300.0
     """Mean agent time per contact (handle + after-contact work) before any is observed (callback predictions)."""
 
@@ -329,6 +332,7 @@ def compile_scenario(sc: Scenario) -> Compiled:
             max_agents=int(agents.max()) if len(agents) else 0,
             hourly_cost=pool.hourly_cost,
             shrinkage=pool.shrinkage,
+            paid_per_duty=paid_per_duty(pool),
             reserve_agents=pool.reserve.agents if pool.reserve else 0,
             staff_events=events,
             expected_busy_s=mean_handle * pool.handle_time_factor + (acw_s.mean if acw_s is not None else 0.0),

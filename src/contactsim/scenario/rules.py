@@ -363,13 +363,16 @@ def check(sc: Scenario) -> list[Issue]:
         if len(kinds) > 1:
             issues.append(Issue(f"{p}.channels", "mixes channels with different concurrency settings", pool.channels,
                                 "split the pool: one for phone-like channels, one for chat/messaging"))
-        per_key = pool.staffing.items() if isinstance(pool.staffing, dict) else [("", pool.staffing)]
+        by_day = isinstance(pool.staffing, dict)
+        per_key = pool.staffing.items() if by_day else [("", pool.staffing)]
         for key, level in per_key:
-            where = f"{p}.staffing" + (f".{key}" if key else "")
-            if key:
+            where = f"{p}.staffing" + (f".{key}" if by_day else "")
+            if by_day:
                 try:
-                    parse_days(key)
+                    if not parse_days(key):
+                        raise ValueError(f"'{key}' names no weekday")
                 except ValueError as err:
+                    bad_shifts.add(pname)
                     issues.append(Issue(where, str(err), key, "name weekdays, e.g. mon-fri or sat"))
                     bad_shifts.add(pname)  # its staffing cannot be laid out: skip the coverage check
             if isinstance(level, list):
@@ -378,8 +381,14 @@ def check(sc: Scenario) -> list[Issue]:
             try:
                 parse_days(sh.days)
                 s, e = parse_clock(sh.start), parse_clock(sh.end)
-                if e <= s:
-                    raise ValueError(f"shift end {sh.end} is not after start {sh.start}; split overnight shifts")
+                if e <= s and not sh.overnight:
+                    raise ValueError(f"shift end {sh.end} is not after start {sh.start}; for a night shift add "
+                                     "overnight: true")
+                for b in sh.breaks:
+                    bs = parse_clock(b.start)
+                    inside = (s <= bs < e) if e > s else (bs >= s or bs < e)
+                    if not inside:
+                        raise ValueError(f"break at {b.start} is outside the shift {sh.start}-{sh.end}")
             except ValueError as err:
                 bad_shifts.add(pname)
                 issues.append(Issue(f"{p}.shifts[{i}]", str(err), sh.model_dump(), "fix the days or times"))

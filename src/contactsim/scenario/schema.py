@@ -433,11 +433,25 @@ class Escalation(Model):
     """Second-line handle time relative to the contact's handle time."""
 
 
+class Break(Model):
+    """A break or lunch inside a shift: its agents are off the phones for ``minutes`` from ``start``."""
+
+    start: str
+    minutes: Annotated[float, Field(gt=0, le=240, allow_inf_nan=False)]
+    spread_minutes: Annotated[float, Field(ge=0, le=480, allow_inf_nan=False)] = 0.0
+    """Stagger: the agents split into equal groups whose breaks start one break-length apart over this
+    window (0: everyone at once)."""
+
+
 class Shift(Model):
     days: str = "mon-sun"
     start: str
     end: str
     agents: Annotated[int, Field(ge=0, le=100_000)]
+    breaks: list[Break] = Field(default_factory=list, max_length=10)
+    """Breaks and lunch (off duty, still paid)."""
+    overnight: bool = False
+    """The shift ends the next day (``end`` not after ``start``), e.g. 22:00-06:00; Sunday runs into Monday."""
 
 
 class Pool(Model):
@@ -467,6 +481,11 @@ class Pool(Model):
     hourly_cost: Money = 0.0
     shrinkage: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
     """Share of paid time not available for contacts (breaks, training); paid = on-duty / (1 - shrinkage)."""
+    absence: Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)] = 0.0
+    """Share of scheduled agents absent (sick, unplanned leave): lost capacity, still paid."""
+    adherence: Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)] = 1.0
+    """Share of on-duty time agents are available as scheduled: capacity = scheduled x (1 - absence) x
+    adherence (rounded per shift), paid = scheduled."""
     after_contact_work: DistSpec | None = None
     handle_time_factor: Annotated[float, Field(gt=0, le=10)] = 1.0
     """Multiplies handle times in this pool (less-skilled overflow agents > 1)."""

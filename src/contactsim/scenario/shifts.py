@@ -10,19 +10,23 @@ import datetime as dt
 import numpy as np
 
 from contactsim.scenario.calendar_inputs import dated_staffing
+from contactsim.scenario.schedules import available_share, pool_pieces
 from contactsim.scenario.schema import Pool
-from contactsim.scenario.timespec import DAY_S, WEEK_S, parse_clock, parse_days
+from contactsim.scenario.timespec import DAY_S, WEEK_S, parse_days
 
 
 def weekly_staffing(pool: Pool, interval_s: float) -> tuple[np.ndarray, np.ndarray]:
     """Staffing as change points over one week from Monday 00:00: (times, agents)."""
     if pool.shifts is not None:
         deltas: dict[float, int] = {}
-        for sh in pool.shifts:
-            s, e = parse_clock(sh.start), parse_clock(sh.end)
-            for d in parse_days(sh.days):
-                deltas[d * DAY_S + s] = deltas.get(d * DAY_S + s, 0) + sh.agents
-                deltas[d * DAY_S + e] = deltas.get(d * DAY_S + e, 0) - sh.agents
+        for pc in pool_pieces(pool):  # breaks, overnight shifts, absence and adherence (schedules.py)
+            t0 = (pc.day % 7) * DAY_S + pc.start_s
+            t1 = t0 + pc.end_s - pc.start_s
+            deltas[t0] = deltas.get(t0, 0) + pc.agents
+            if t1 > WEEK_S:  # runs past Sunday midnight: on duty from the week's start until it ends
+                deltas[0.0] = deltas.get(0.0, 0) + pc.agents
+                t1 -= WEEK_S
+            deltas[t1] = deltas.get(t1, 0) - pc.agents
         times = sorted(set(deltas) | {0.0})
         level, agents = 0, []
         for t in times:
@@ -30,13 +34,18 @@ def weekly_staffing(pool: Pool, interval_s: float) -> tuple[np.ndarray, np.ndarr
             agents.append(level)
         return np.array(times), np.array(agents, dtype=np.int64)
     per_day = [pool.staffing] if isinstance(pool.staffing, int) else list(pool.staffing or [0])
+    share = available_share(pool)  # absence and adherence (schedules.py)
     if isinstance(pool.staffing, dict):  # per weekday; days not named have no agents
         days: list[list[int]] = [[0] for _ in range(7)]
         for key, v in pool.staffing.items():
             for d in parse_days(key):
                 days[d] = [v] if isinstance(v, int) else list(v)
+        if share < 1.0:
+            days = [[round(a * share) for a in v] for v in days]
         times = np.concatenate([d * DAY_S + np.arange(len(v)) * (DAY_S / len(v)) for d, v in enumerate(days)])
         return times, np.concatenate([np.array(v, dtype=np.int64) for v in days])
+    if share < 1.0:
+        per_day = [round(a * share) for a in per_day]
     step = DAY_S / len(per_day)
     times = np.arange(7 * len(per_day)) * step
     return times, np.tile(np.array(per_day, dtype=np.int64), 7)
@@ -77,19 +86,17 @@ def staff_events(pool: Pool, interval_s: float, start_weekday: int, end_s: float
         offset = start_weekday * DAY_S
         weeks = int(np.ceil((end_s + offset) / WEEK_S)) + 1
         group = 0
-        for w in range(weeks):
-            for sh in pool.shifts:
-                if sh.agents <= 0:
+        pieces = pool_pieces(pool)  # breaks, overnight shifts, absence and adherence (schedules.py)
+        for w in range(-1, weeks):  # from the week before: a Sunday night shift runs into Monday
+            for pc in pieces:
+                base = w * WEEK_S + pc.day * DAY_S - offset
+                t0, t1 = base + pc.start_s, base + pc.end_s
+                if pc.agents <= 0 or t1 <= 0 or t0 >= end_s or t1 <= t0:
                     continue
-                s, e = parse_clock(sh.start), parse_clock(sh.end)
-                for d in parse_days(sh.days):
-                    t0, t1 = w * WEEK_S + d * DAY_S + s - offset, w * WEEK_S + d * DAY_S + e - offset
-                    if t1 <= 0 or t0 >= end_s or t1 <= t0:
-                        continue
-                    events.append((max(t0, 0.0), 1, group, sh.agents))
-                    if t1 < end_s:
-                        events.append((t1, 0, group, -sh.agents))
-                    group += 1
+                events.append((max(t0, 0.0), 1, group, pc.agents))
+                if t1 < end_s:
+                    events.append((t1, 0, group, -pc.agents))
+                group += 1
         events.sort()
         return [(t, g, n) for t, _, g, n in events]
     times, agents = staffing_timeline(pool, interval_s, start_weekday, end_s, start_date, name)
