@@ -526,9 +526,12 @@ class Engine:
     def _balk(self, ct: Contact) -> None:
         """The queue is full ("all our agents are busy"): the contact leaves at once, never queued, and may
         try again like one who abandoned (the retrial rule)."""
-        now = self.env._now
         ct.balked = True
-        ct.not_served(ABANDONED, ct.wait_before, now)
+        self._gave_up(ct, ct.wait_before, self.env._now)
+
+    def _gave_up(self, ct: Contact, wait: float, now: float) -> None:
+        """The customer left unanswered at ``now`` (abandoned or balked): may try again (the retrial rule)."""
+        ct.not_served(ABANDONED, wait, now)
         self.done.append(ct)
         action = self.retrial.after_abandon(ct, now)
         if action is not None:
@@ -563,13 +566,7 @@ class Engine:
             return
         self._leave_queues(ct)
         now = self.env.now
-        ct.not_served(ABANDONED, now - ct.arr + ct.wait_before, now)
-        self.done.append(ct)
-        action = self.retrial.after_abandon(ct, now)
-        if action is not None:
-            self._follow_up(ct, action)
-        else:
-            self._finalise(ct, NEED_ABANDONED)
+        self._gave_up(ct, now - ct.arr + ct.wait_before, now)
 
     def _release(self, ev) -> None:
         pool, agent = ev._value
