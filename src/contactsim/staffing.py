@@ -68,7 +68,7 @@ class Targets:
 @dataclass
 class StaffingResult:
     scenario: Scenario
-    """The scenario with the plan (planned pools as shift blocks per weekday)."""
+    """The scenario with the plan (planned pools staffed per weekday: ``staffing: {mon-fri: [...]}``)."""
     plan: Plan
     table: pd.DataFrame
     """Per pool, weekday and interval: pool, kind, weekday, time, open, offered_per_hour, agent_time_s,
