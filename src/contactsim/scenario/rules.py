@@ -374,7 +374,6 @@ def check(sc: Scenario) -> list[Issue]:
                 except ValueError as err:
                     bad_shifts.add(pname)
                     issues.append(Issue(where, str(err), key, "name weekdays, e.g. mon-fri or sat"))
-                    bad_shifts.add(pname)  # its staffing cannot be laid out: skip the coverage check
             if isinstance(level, list):
                 issues += _length_issue(len(level), n_int, where, "values")
         for i, sh in enumerate(pool.shifts or []):
