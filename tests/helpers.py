@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from typing import Any
 
 from contactsim.scenario.load import parse_scenario
@@ -71,3 +72,11 @@ FIGURES = [
     "staffing_vs_load",
 ]
 """Every figure a report must draw (and export), by name."""
+
+
+EXPLORE_FACTOR = 20
+
+
+def examples(n: int) -> int:
+    """Hypothesis examples for a test: ``n`` in CI, ``EXPLORE_FACTOR`` times more with HYPOTHESIS_PROFILE=explore."""
+    return n * EXPLORE_FACTOR if os.environ.get("HYPOTHESIS_PROFILE") == "explore" else n

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import pandas as pd
 import typer
@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from contactsim.errors import ContactsimError, Issue
+from contactsim.resources import DEFAULT_CPU_HOURS, DEFAULT_MEMORY_GB
 from contactsim.scenario.load import load_scenario
 from contactsim.scenario.schema import Scenario
 
@@ -42,8 +43,45 @@ def parse_sets(values: list[str] | None) -> dict[str, object]:
             raise ContactsimError("--set", [Issue(item, "expected KEY=VALUE", item,
                                                   "write e.g. --set pools.general.staffing=25")], kind="option")
         k, v = item.split("=", 1)
-        result[k.strip()] = yaml.safe_load(v)
+        try:
+            result[k.strip()] = yaml.safe_load(v)
+        except yaml.YAMLError as e:
+            problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+            raise ContactsimError("--set", [Issue(k.strip(), f"the value is not a plain YAML value ({problem})",
+                                                  _short(v), "write a number, true/false or text; quote text "
+                                                  "with special characters, e.g. --set 'name=\"a [b]\"'")],
+                                  kind="option") from None
     return result
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def parse_until(values: list[str]) -> dict[str, float]:
+    """``--until service_level=0.01`` -> {"service_level": 0.01}; anything but a number is a clear error."""
+    targets: dict[str, float] = {}
+    for k, v in parse_sets(values).items():
+        try:
+            targets[k] = float(v)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ContactsimError("--until", [Issue(k, "the half-width must be a number", v,
+                                                    "e.g. --until service_level=0.01")], kind="option") from None
+    return targets
+
+
+def check_not_sweep(path: Path) -> None:
+    """A sweep file given where a scenario belongs: say so, instead of listing ten schema errors."""
+    from contactsim.scenario.load import looks_like_sweep, read_yaml
+
+    try:
+        data = read_yaml(path)
+    except ContactsimError:
+        return  # reported by the scenario loader in its own words
+    if looks_like_sweep(data):
+        raise ContactsimError(str(path), [Issue("<file>", "this is a sweep file (it has 'base' and 'factors'), "
+                                                "not a scenario", None,
+                                                f"run it with: contactsim sweep {path}")], kind="option")
 
 
 def _fmt(fmt: str, v: float) -> str:
@@ -98,8 +136,13 @@ def print_summary(summary, title: str, scenario: Scenario | None = None, kpis=No
             r = row.loc[metric]
             text = fmt_wait(r["mean"], deferred) if fmt == "wait" else _fmt(fmt, r["mean"])
             if metric in ("service_level", "asa_s", "abandon_rate") and r["n"] > 1 and r["ci_high"] == r["ci_high"]:
-                half = (r["ci_high"] - r["ci_low"]) / 2
-                text += " ±" + (fmt_wait(half, deferred) if fmt == "wait" else _fmt(fmt, half))
+                def show(v: float, fmt: str = fmt, deferred: bool = deferred) -> str:
+                    return fmt_wait(v, deferred) if fmt == "wait" else _fmt(fmt, v)
+                up, down = r["ci_high"] - r["mean"], r["mean"] - r["ci_low"]
+                if abs(up - down) > 1e-9 * max(1.0, abs(r["mean"])):  # clipped at a bound (SL near 100%)
+                    text += f" ({show(r['ci_low'])}-{show(r['ci_high'])})"
+                else:
+                    text += " ±" + show(up)
             cells.append(text)
         table.add_row(str(seg), str(ch), *cells)
     out.print(table)
@@ -227,7 +270,7 @@ def run(
     replications: Annotated[int | None, typer.Option("--replications", "-n", min=1, max=100_000)] = None,
     seed: Annotated[int | None, typer.Option("--seed", min=0)] = None,
     workers: Annotated[int, typer.Option("--workers", "-w", min=0, help="Worker processes (0 = all cores)")] = 0,
-    backend: Annotated[str, typer.Option(help="process | serial | dask")] = "process",
+    backend: Annotated[Literal["process", "serial", "dask"], typer.Option(help="process | serial | dask")] = "process",
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (dask backend)")] = None,
     sets: Annotated[list[str] | None, typer.Option("--set", help="Override a field: KEY=VALUE (dotted path)")] = None,
     records: Annotated[bool | None, typer.Option("--records/--no-records", help="Write per-contact records")] = None,
@@ -237,17 +280,33 @@ def run(
         "--until", help="Add replications until the 95% CI half-width of a KPI is small enough, "
         "e.g. --until service_level=0.01 (repeatable)")] = None,
     max_replications: Annotated[int, typer.Option(min=2, help="Upper limit for --until")] = 200,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace an existing --out folder written by contactsim (refused otherwise)")] = False,
+    max_memory_gb: Annotated[float | None, typer.Option(
+        "--max-memory-gb", min=0.1, help="Refuse scenarios estimated to need more memory than this "
+        f"(default {DEFAULT_MEMORY_GB:g} GB per process)")] = None,
+    max_cpu_hours: Annotated[float | None, typer.Option(
+        "--max-cpu-hours", min=0.001, help="Refuse scenarios estimated to need more CPU time than this "
+        f"(default {DEFAULT_CPU_HOURS:g} h over all replications)")] = None,
 ) -> None:
     """Simulate a scenario and write KPIs with confidence intervals and per-contact records."""
+    from contactsim import io, resources
     from contactsim.experiment import simulate
     from contactsim.results import write_run
 
+    check_not_sweep(scenario)
     sc = load_scenario(scenario, parse_sets(sets))
+    targets = parse_until(until) if until else {}
+    if out_dir is not None:
+        out_dir = io.check_new_dir(out_dir, force)
+    else:
+        io.check_writable_dir(results_root, "results folder", "--results")
     n = replications or sc.run.replications
+    resources.check(sc, replications=max_replications if until else n, keep_records=records,
+                    max_memory_gb=max_memory_gb, max_cpu_hours=max_cpu_hours, source=str(scenario))
     if until:
         from contactsim.sequential import simulate_until
 
-        targets = {k: float(v) for k, v in parse_sets(until).items()}
         with _progress() as prog:
             task = prog.add_task(f"simulating {sc.name} until the CIs are narrow", total=max_replications)
 
@@ -268,7 +327,7 @@ def run(
                            scheduler=scheduler, keep_records=records,
                            progress=lambda done, total: prog.update(task, completed=done))
     with err.status("writing the run folder (tables, records, ACD KPIs)"):
-        folder = write_run(res, out_dir, results_root, argv=sys.argv, source=str(scenario))
+        folder = write_run(res, out_dir, results_root, argv=sys.argv, source=str(scenario), replace=force)
     if report:
         from contactsim.report.html import write_run_report
 
@@ -285,9 +344,18 @@ def run(
 @app.command()
 def validate(files: Annotated[list[Path], typer.Argument(help="Scenario files to check")]) -> None:
     """Check scenario files; exit 0 when all are valid, 2 with every problem listed when not."""
+    from contactsim.scenario.load import looks_like_sweep, read_yaml
+
     bad = 0
     for f in files:
         try:
+            if looks_like_sweep(read_yaml(f)):
+                from contactsim.sweep import load_sweep
+
+                sw = load_sweep(f)
+                out.print(f"{f}: valid sweep file '{sw.spec.name}' ({len(sw.points)} points over {sw.base_path.name}; "
+                          f"run it with: contactsim sweep {f})")
+                continue
             sc = load_scenario(f)
             out.print(f"{f}: valid scenario '{sc.name}'")
         except ContactsimError as e:
@@ -308,6 +376,24 @@ def schema(out_path: Annotated[Path | None, typer.Option("--out", help="Write to
         out.print(f"wrote {out_path}")
     else:
         sys.stdout.write(text)
+
+
+def _version(value: bool) -> None:
+    if value:
+        import importlib.metadata as md
+
+        try:
+            version = md.version("contactsim")
+        except md.PackageNotFoundError:  # pragma: no cover - a source tree without installation
+            version = "0+unknown"
+        out.print(f"contactsim {version}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main_options(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit")] = False) -> None:
+    """Simulate differentiated contact-centre service: segments, channels, the funnel, policies."""
 
 
 def _register_commands() -> None:
@@ -334,6 +420,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except typer.Exit as e:
         return e.exit_code
+    except OSError as e:  # a full disk, a read-only folder, /proc: the environment, not a bug of ours
+        where = e.filename or "output"
+        err.print(f"error: cannot write {where}: {e.strerror or e}; free space or choose another folder "
+                  "(nothing half-written was left looking complete)", markup=False, highlight=False)
+        return 2
     except typer.Abort:
         err.print("aborted")
         return 130

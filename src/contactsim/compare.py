@@ -99,14 +99,15 @@ def compare(scenarios: list[Scenario], *, seed: int | None = None, replications:
     return Comparison(runs=runs, differences=diffs)
 
 
-def write_comparison(cmp: Comparison, out: Path | None = None, results_root: Path = Path("results")) -> Path:
+def write_comparison(cmp: Comparison, out: Path | None = None, results_root: Path = Path("results"),
+                     replace: bool = False) -> Path:
     """Write each run folder plus comparison tables under one folder (built under a hidden name)."""
     from contactsim.results import versions, write_run
 
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     name = io.safe_name("-vs-".join(cmp.names))[:60]
     final = out if out is not None else results_root / "comparisons" / f"{stamp}-{name}"
-    with io.staged_dir(final) as (partial, published):
+    with io.staged_dir(final, replace=replace) as (partial, published):
         for r in cmp.runs:
             write_run(r, partial / "runs" / io.safe_name(r.scenario.name))
         io.write_csv(partial / "summary.csv", cmp.summary)

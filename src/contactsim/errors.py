@@ -8,6 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+MAX_SHOWN = 50
+"""Problems shown per error; the rest are counted ('... and N more'), so a hostile file cannot flood a terminal."""
+
+
+def _short(value: object) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 80 else shown[:77] + "..."
+
 
 @dataclass(frozen=True)
 class Issue:
@@ -23,9 +31,7 @@ class Issue:
     """What the user should do about it."""
 
     def render(self) -> str:
-        shown = repr(self.value)
-        if len(shown) > 80:
-            shown = shown[:77] + "..."
+        shown = _short(self.value)
         text = f"  - {self.path}: {self.message}"
         if self.value is not None:
             text += f" (got {shown})"
@@ -47,8 +53,18 @@ class ContactsimError(Exception):
 
     def render(self) -> str:
         n = len(self.issues)
+        if self.kind == "option" and n == 1:  # a command-line mistake: one line, the argument first
+            i = self.issues[0]
+            shown = "" if i.value is None else f" (got {_short(i.value)})"
+            where = self.file if i.path == "<file>" else f"{self.file} {i.path}"
+            return f"error: {where}: {i.message}{shown}" + (f"; {i.fix}" if i.fix else "")
         head = f"{self.file}: invalid {self.kind} ({n} problem{'s' if n != 1 else ''})"
-        return "\n".join([head, *(i.render() for i in self.issues)])
+        shown = self.issues[:MAX_SHOWN]
+        lines = [head, *(i.render() for i in shown)]
+        if n > len(shown):
+            lines.append(f"  ... and {n - len(shown)} more problem{'s' if n - len(shown) != 1 else ''} "
+                         "(fix these first)")
+        return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.render()

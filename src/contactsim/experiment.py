@@ -80,13 +80,36 @@ class RunResult:
         return sel.reindex(reps, fill_value=fill)
 
 
+def _watch_parent(parent_pid: int, every_s: float = 0.5) -> None:
+    """Pool initializer: end this worker when the process that started it is gone (even SIGKILLed).
+
+    Without it a killed ``contactsim run -w 2`` leaves its workers running for ever, holding the caller's
+    stdout/stderr pipes open. A daemon thread polls the parent pid (portable, unlike PR_SET_PDEATHSIG,
+    which also fires when the *thread* that forked the worker ends).
+    """
+    import threading
+
+    def watch() -> None:
+        while True:
+            time.sleep(every_s)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="contactsim-parent-watch", daemon=True).start()
+
+
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """A local process pool whose workers exit when this process dies."""
+    return ProcessPoolExecutor(max_workers=workers, initializer=_watch_parent, initargs=(os.getpid(),))
+
+
 def make_executor(backend: Backend, workers: int | None,
                   scheduler: str | None = None) -> tuple[Executor | None, Callable[[], None]]:
     """An executor for the backend and a function that shuts it down."""
     if backend == "serial" or (backend == "process" and (workers or 0) == 1):
         return None, lambda: None
     if backend == "process":
-        ex = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
+        ex = process_pool(workers or os.cpu_count() or 1)
         return ex, lambda: ex.shutdown(cancel_futures=True)
     if backend == "dask":
         try:

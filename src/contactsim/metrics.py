@@ -493,6 +493,30 @@ def _rollup(stats: np.ndarray, busy_cost: np.ndarray, hist: np.ndarray, edges: n
     return frame[offered > 0]
 
 
+SHARE_METRICS = {"service_level", "abandon_rate", "p_wait", "fcr", "sl_target_met", "promise_level", "promise_met",
+                 "occupancy", "sl_acd", "backlog_sla", "resolution_sla"}
+"""KPIs that are shares of something: their confidence intervals are clipped to [0, 1]."""
+SIGNED_METRICS = {"net_cost", "conservation_gap"}
+"""KPIs that may be negative (revenue above cost; a bookkeeping difference)."""
+
+
+def feasible_range(metric: str) -> tuple[float, float]:
+    """The values a KPI can take: shares in [0, 1], CSAT in [1, 5], times, counts and costs >= 0.
+
+    Unknown metrics of a signed kind are left unbounded (-inf, inf).
+    """
+    if metric in SHARE_METRICS or metric.endswith(("_rate", "_share")):
+        return 0.0, 1.0
+    if metric in ("csat", "need_csat"):
+        return 1.0, 5.0
+    if metric in SIGNED_METRICS or metric.startswith(("diff_", "delta_")):
+        return -np.inf, np.inf
+    if metric in COUNT_METRICS or metric.endswith(("_s", "_h", "_hours", "_cost", "cost", "_need", "_contact")) \
+            or metric in ("effort", "value_at_risk"):
+        return 0.0, np.inf
+    return -np.inf, np.inf
+
+
 def summarise(kpis: pd.DataFrame, confidence: float = 0.95, scenario: str = "",
               keys: list[str] | None = None) -> pd.DataFrame:
     """Mean and Student-t confidence interval across replications for every KPI row.
@@ -520,5 +544,11 @@ def summarise(kpis: pd.DataFrame, confidence: float = 0.95, scenario: str = "",
         half = np.where(n > 1, tq * sd / np.sqrt(np.maximum(n, 1)), np.nan)
     out = wide.index.to_frame(index=False)
     out.insert(0, "scenario", scenario)
-    out["mean"], out["ci_low"], out["ci_high"], out["n"] = mean, mean - half, mean + half, n
+    # a t-interval can leave the KPI's feasible range (an SL of 98% +- 4%): clip it to the range
+    bounds = {m: feasible_range(m) for m in out["metric"].unique()}
+    lo = out["metric"].map(lambda m: bounds[m][0]).to_numpy(dtype=float)
+    hi = out["metric"].map(lambda m: bounds[m][1]).to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        out["mean"], out["ci_low"], out["ci_high"], out["n"] = (mean, np.maximum(mean - half, lo),
+                                                                np.minimum(mean + half, hi), n)
     return out.sort_values(["metric", *keys], kind="stable").reset_index(drop=True)

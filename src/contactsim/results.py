@@ -65,11 +65,15 @@ def run_id(scenario: Scenario, seed: int) -> str:
 
 
 def write_run(result: RunResult, out: Path | None = None, results_root: Path = Path("results"),
-              argv: list[str] | None = None, source: str | None = None) -> Path:
-    """Write a run folder atomically (built under a hidden name, renamed when complete)."""
+              argv: list[str] | None = None, source: str | None = None, replace: bool = False) -> Path:
+    """Write a run folder atomically (built under a hidden name, renamed when complete).
+
+    ``replace``: an existing non-empty ``out`` is swapped for the new folder once it is complete (the CLI's
+    --force, after :func:`io.check_new_dir`); otherwise the folder lands beside it as ``out-2``.
+    """
     sc = result.scenario
     final = out if out is not None else results_root / io.safe_name(sc.name) / run_id(sc, result.seed)
-    with io.staged_dir(final) as (partial, published):
+    with io.staged_dir(final, replace=replace) as (partial, published):
         io.write_text(partial / "scenario.resolved.yaml",
                       yaml.safe_dump(sc.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
         io.write_csv(partial / "summary.csv", result.summary)

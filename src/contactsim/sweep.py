@@ -167,7 +167,13 @@ def load_sweep(path: str | Path, out: str | Path | None = None) -> Sweep:
     except ValidationError as e:
         raise SweepError(file, issues_from_validation(e)) from None
     base_path = (Path(path).parent / spec.base).resolve()
-    base = read_yaml(base_path)
+    try:
+        base = read_yaml(base_path)
+    except ContactsimError as e:  # name the sweep file, its field and the path it resolved to
+        raise SweepError(file, [Issue("base", f"{spec.base!r} -> {base_path}: {i.message}", None,
+                                      i.fix if "not found" not in i.message else
+                                      "give the base scenario's path relative to the sweep file's folder")
+                                for i in e.issues[:10]]) from None
     points = design_points(spec)
     scenarios, issues = [], []
     for k, point in enumerate(points):
@@ -206,8 +212,8 @@ def _write_manifest(sw: Sweep, done: int, complete: bool) -> None:
     """
     path = sw.out / "manifest.json"
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    if path.exists():
-        old = json.loads(path.read_text())
+    old = _read_manifest(path)
+    if old is not None:
         if old.get("sweep_sha256") != sw.digest:
             raise SweepError(str(sw.file), [Issue("<file>", f"{sw.out} holds a different sweep (its design or "
                                                   "base scenario changed)", None,
@@ -224,6 +230,47 @@ def _write_manifest(sw: Sweep, done: int, complete: bool) -> None:
         "points_done": done, "complete": complete, "versions": versions(),
         "created_utc": created, "updated_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     })
+
+
+def _read_manifest(path: Path) -> dict[str, Any] | None:
+    """The sweep folder's manifest, or None when there is none or it cannot be read (then rewritten)."""
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return old if isinstance(old, dict) else None
+
+
+def check_resume(sw: Sweep, notes: list[str]) -> list[int]:
+    """Points still to compute; unreadable point files and a corrupt manifest are noted, not trusted.
+
+    A point file is trusted when Parquet can read its footer and it holds this point's factor values
+    (so a folder whose manifest was lost cannot mix in another design's points); anything else is
+    deleted and computed again.
+    """
+    import pyarrow.parquet as pq
+
+    man = sw.out / "manifest.json"
+    if man.exists() and _read_manifest(man) is None:
+        notes.append(f"{man}: unreadable (corrupt?); rewritten, finished points checked against the design")
+        man.unlink()
+    conv = _factor_columns(sw.points)
+    todo = []
+    for k, point in enumerate(sw.points):
+        f = point_file(sw.out, k)
+        if not f.exists():
+            todo.append(k)
+            continue
+        try:
+            table = pq.read_table(f, columns=list(point))
+            ok = table.num_rows > 0 and all(table.column(n)[0].as_py() == conv[n](v) for n, v in point.items())
+        except Exception:
+            ok = False
+        if not ok:
+            notes.append(f"{f}: unreadable or from another design; point {k} is computed again")
+            f.unlink()
+            todo.append(k)
+    return todo
 
 
 def _factor_columns(points: list[dict[str, Any]]) -> dict[str, Callable[[Any], Any]]:
@@ -304,15 +351,45 @@ def run_points(scenarios: Sequence[Scenario], seeds: Sequence[int], replications
             close()
 
 
+def check_resources(sw: Sweep, max_memory_gb: float | None = None, max_cpu_hours: float | None = None) -> None:
+    """Refuse a sweep whose largest point needs more memory, or whose points together need more CPU time,
+    than the limits of :mod:`contactsim.resources` (estimated for up to 2,000 points spread over the design)."""
+    from contactsim import resources
+
+    n = len(sw.scenarios)
+    picked = sorted({round(i * (n - 1) / 1999) for i in range(2000)}) if n > 2000 else range(n)
+    ests = [resources.estimate(sw.scenarios[k], sw.replications[k], keep_records=False) for k in picked]
+    worst = max(range(len(ests)), key=lambda i: ests[i].memory_bytes)
+    cpu = sum(e.cpu_seconds for e in ests) * n / len(ests)
+    mem_limit = (resources.DEFAULT_MEMORY_GB if max_memory_gb is None else max_memory_gb) * 1e9
+    cpu_limit = (resources.DEFAULT_CPU_HOURS if max_cpu_hours is None else max_cpu_hours) * 3600.0
+    issues = []
+    if ests[worst].memory_bytes > mem_limit:
+        issues.append(Issue(f"point {list(picked)[worst]}", f"estimated memory {ests[worst].memory_bytes / 1e9:,.1f} "
+                            f"GB per process is over the limit of {mem_limit / 1e9:,.1f} GB ({ests[worst].describe()})",
+                            None, "narrow the factors or raise the limit with --max-memory-gb"))
+    if cpu > cpu_limit:
+        issues.append(Issue("<file>", f"estimated CPU time {cpu / 3600:,.1f} h for {n:,} points is over the limit "
+                            f"of {cpu_limit / 3600:,.1f} h", None,
+                            "use fewer points or replications, or raise the limit with --max-cpu-hours"))
+    if issues:
+        raise SweepError(str(sw.file), issues)
+
+
 def run_sweep(path: str | Path, out: str | Path | None = None, backend: str = "process", workers: int | None = None,
-              scheduler: str | None = None, progress: Callable[[int, int], None] | None = None) -> Path:
+              scheduler: str | None = None, progress: Callable[[int, int], None] | None = None,
+              notes: list[str] | None = None, max_memory_gb: float | None = None,
+              max_cpu_hours: float | None = None) -> Path:
     """Run (or resume) a sweep file; returns the output folder.
 
     ``progress(done, total)`` counts runs (point x replication), finished ones from earlier included.
+    ``notes`` receives what a resume found and repaired (corrupt files recomputed).
     """
     sw = load_sweep(path, out)
+    io.check_writable_dir(sw.out, "sweep output folder")
+    check_resources(sw, max_memory_gb, max_cpu_hours)
     (sw.out / "points").mkdir(parents=True, exist_ok=True)
-    todo = [k for k in range(len(sw.points)) if not point_file(sw.out, k).exists()]
+    todo = check_resume(sw, notes if notes is not None else [])
     _write_manifest(sw, len(sw.points) - len(todo), complete=not todo)
     conv = _factor_columns(sw.points)
     total = sum(sw.replications)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from helpers import mmc_dict
+from helpers import examples, mmc_dict
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -122,7 +122,7 @@ def _assert_clean(err: ScenarioError, file: str) -> None:
         assert issue.path and issue.message and issue.fix, issue
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=mutated())
 def test_mutated_scenarios_validate_cleanly(data: dict) -> None:
     try:
@@ -163,7 +163,7 @@ def corrupted_text(draw: st.DrawFn) -> str:
     return text
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=corrupted_text())
 def test_corrupted_yaml_text_fails_cleanly(text: str) -> None:
     try:
@@ -195,7 +195,7 @@ def plausible(draw: st.DrawFn) -> dict:
     return data
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=plausible())
 def test_valid_mutations_simulate(data: dict) -> None:
     try:

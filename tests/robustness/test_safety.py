@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -113,7 +114,7 @@ def test_the_schema_refuses_names_that_are_not_simple(name: str) -> None:
     assert e.value.issues[0].path == "name"
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(name=st.one_of(st.sampled_from(HOSTILE_NAMES), st.text(max_size=40)))
 def test_safe_name_is_always_one_harmless_path_component(name: str) -> None:
     safe = io.safe_name(name)

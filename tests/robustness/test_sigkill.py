@@ -9,6 +9,7 @@ must be a hidden ``.*.partial`` folder that ``read_run`` refuses.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -128,3 +129,62 @@ def test_killed_runs_never_leave_a_folder_that_looks_complete(tmp_path: Path) ->
             assert v.proc.returncode == 0 and len(visible) == 1 and len(entries) == 1
     # the test must really have interrupted some runs in the middle of writing their folder
     assert interrupted_while_writing >= 2, [(v.name, v.killed, v.proc.returncode) for v in victims]
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (from /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited; only its exit status waits to be collected
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux)")
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_workers_exit_when_the_parent_is_killed(command: str, tmp_path: Path) -> None:
+    """SIGKILL the main process of `run -w 2` / `sweep --backend process -w 2`: no worker survives 5 s."""
+    if command == "run":
+        cmd = [sys.executable, "-m", "contactsim.cli", "run", str(BANK), "--results", str(tmp_path), "-n", "40",
+               "-w", "2", "--no-report"]
+    else:
+        base = yaml.safe_load(BANK.read_text())
+        (tmp_path / "bank.yaml").write_text(yaml.safe_dump(base, sort_keys=False))  # pool order matters
+        (tmp_path / "s.yaml").write_text(yaml.safe_dump({"name": "s", "base": "bank.yaml", "replications": 20,
+                                                         "factors": {"run.seed": [1, 2, 3]}}))
+        cmd = [sys.executable, "-m", "contactsim.cli", "sweep", str(tmp_path / "s.yaml"), "--out",
+               str(tmp_path / "out"), "--backend", "process", "-w", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        workers: list[int] = []
+        while len(workers) < 2:
+            assert time.monotonic() < deadline and proc.poll() is None, "workers never started"
+            time.sleep(0.1)
+            workers = [p for p in _children(proc.pid) if _alive(p)]
+        time.sleep(0.5)  # let them pick up tasks
+        workers = [p for p in _children(proc.pid) if _alive(p)]
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        time.sleep(5)
+        survivors = [p for p in workers if _alive(p)]
+    finally:
+        for p in _children(proc.pid):
+            with contextlib.suppress(OSError):
+                os.kill(p, signal.SIGKILL)
+        proc.kill()
+        proc.communicate(timeout=30)  # would block for ever while a worker held the pipes
+    assert len(workers) >= 2
+    assert survivors == []

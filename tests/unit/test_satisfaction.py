@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from helpers import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -37,7 +38,7 @@ def test_more_effort_never_lowers_the_effort_score(a: float, b: float) -> None:
     assert s.csat(P, 10, 20, True, hi, 1, False) <= s.csat(P, 10, 20, True, lo, 1, False)
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(w=st.floats(0, 1e7), e=st.floats(0.001, 1e7), r=st.booleans(), steps=st.floats(0, 1e4),
        fit=st.floats(0, 1), ab=st.booleans(), value=st.floats(0, 1e7))
 def test_always_in_range(w: float, e: float, r: bool, steps: float, fit: float, ab: bool, value: float) -> None:

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from helpers import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -102,7 +103,7 @@ def test_welford_is_stable_with_large_offset_and_skips_nan() -> None:
     assert single.mean == 2.0 and math.isnan(single.variance) and math.isnan(single.ci().half_width)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=2, max_size=40), st.integers(0, 40))
 def test_welford_property(values: list[float], split: int) -> None:
     x = np.asarray(values)

@@ -20,6 +20,12 @@ def register(app: typer.Typer) -> None:
         report: Annotated[bool, typer.Option("--report/--no-report", help="Write report.html")] = True,
         images: Annotated[bool, typer.Option("--images", help="Also write PNG and SVG of every figure")] = False,
         results_root: Annotated[Path, typer.Option("--results")] = Path("results"),
+        force: Annotated[bool, typer.Option(
+            "--force", help="Replace an existing --out folder written by contactsim (refused otherwise)")] = False,
+        max_memory_gb: Annotated[float | None, typer.Option(
+            "--max-memory-gb", min=0.1, help="Raise the memory limit of the up-front estimate")] = None,
+        max_cpu_hours: Annotated[float | None, typer.Option(
+            "--max-cpu-hours", min=0.001, help="Raise the CPU-time limit of the up-front estimate")] = None,
     ) -> None:
         """Run scenarios on the same customers (common random numbers) and report paired differences."""
         from contactsim.cli import _progress, err, out, print_differences
@@ -29,7 +35,19 @@ def register(app: typer.Typer) -> None:
 
         if len(scenarios) < 2:
             raise typer.BadParameter("give at least two scenario files")
+        from contactsim import io, resources
+        from contactsim.cli import check_not_sweep
+
+        for p in scenarios:
+            check_not_sweep(p)
         scs = [load_scenario(p) for p in scenarios]
+        if out_dir is not None:
+            out_dir = io.check_new_dir(out_dir, force)
+        else:
+            io.check_writable_dir(results_root, "results folder", "--results")
+        for p, sc in zip(scenarios, scs, strict=True):
+            resources.check(sc, replications=replications, keep_records=records, max_memory_gb=max_memory_gb,
+                            max_cpu_hours=max_cpu_hours, source=str(p))
         with _progress() as prog:
             tasks: dict[str, int] = {}
 
@@ -40,7 +58,7 @@ def register(app: typer.Typer) -> None:
 
             cmp = run_compare(scs, seed=seed, replications=replications, workers=workers or None, keep_records=records,
                               progress=tick)
-        folder = write_comparison(cmp, out_dir, results_root)
+        folder = write_comparison(cmp, out_dir, results_root, replace=force)
         if report:
             from contactsim.report.html import write_comparison_report
 

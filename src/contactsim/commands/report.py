@@ -28,9 +28,15 @@ def register(app: typer.Typer) -> None:
         """Rebuild report.html (and with --images the PNG/SVG figures) from the results on disk."""
         import time
 
+        from contactsim import io
         from contactsim.cli import err, out
         from contactsim.report.html import write_report
 
+        if out_file is not None:
+            if out_file.is_dir():
+                raise typer.BadParameter(f"{out_file} is a folder; give a file name such as report.html",
+                                         param_hint="--out")
+            io.check_writable_dir(out_file.parent, "report", "--out")
         t0 = time.perf_counter()
         with err.status("building the report" + (" and drawing every figure as PNG and SVG" if images else "")):
             path = write_report(results_dir, images=images, out=out_file)

@@ -34,12 +34,16 @@ def register(app: typer.Typer) -> None:
         import yaml
         from rich.table import Table
 
-        from contactsim import io
-        from contactsim.cli import _progress, out
+        from contactsim import io, resources
+        from contactsim.cli import _progress, check_not_sweep, out
         from contactsim.scenario.load import load_scenario
         from contactsim.staffing import Targets, optimise_staffing, plan_wide
 
+        check_not_sweep(scenario)
         sc = load_scenario(scenario)
+        resources.check(sc, replications=replications, keep_records=False, source=str(scenario))
+        folder = io.check_writable_dir(out_dir or Path("results") / io.safe_name(sc.name) / "staffing",
+                                       "staffing folder")
         targets = Targets(max_asa_s=max_asa, max_abandon=max_abandon,
                           max_occupancy=None if max_occupancy >= 1 else max_occupancy, min_agents=min_agents)
         with _progress() as prog:
@@ -51,7 +55,6 @@ def register(app: typer.Typer) -> None:
             res = optimise_staffing(sc, replications=replications, seed=seed, workers=workers or None,
                                     targets=targets, rounds=rounds, min_offered=min_offered, pools=pools,
                                     progress=tick)
-        folder = out_dir or Path("results") / io.safe_name(sc.name) / "staffing"
         io.write_csv(folder / "staffing.csv", res.table)
         io.write_csv(folder / "plan.csv", plan_wide(sc, res.plan))
         io.write_text(folder / "scenario.staffed.yaml",

@@ -19,6 +19,10 @@ def register(app: typer.Typer) -> None:
         scheduler: Annotated[str | None, typer.Option(
             help="Dask scheduler address, e.g. tcp://host:8786 (default: a LocalCluster)")] = None,
         workers: Annotated[int, typer.Option("--workers", "-w", min=0, help="Workers (0 = all cores)")] = 0,
+        max_memory_gb: Annotated[float | None, typer.Option(
+            "--max-memory-gb", min=0.1, help="Raise the per-process memory limit of the up-front estimate")] = None,
+        max_cpu_hours: Annotated[float | None, typer.Option(
+            "--max-cpu-hours", min=0.001, help="Raise the CPU-time limit of the up-front estimate")] = None,
     ) -> None:
         """Run a sweep; run the same command again to resume: finished points are kept, only missing ones run."""
         from contactsim.cli import _progress, err, out
@@ -35,14 +39,18 @@ def register(app: typer.Typer) -> None:
                 else:
                     prog.update(task, completed=done, total=total)
 
+            notes: list[str] = []
             try:
                 folder = run_sweep(sweep_file, out_dir, backend=backend, workers=workers or None,
-                                   scheduler=scheduler, progress=tick)
+                                   scheduler=scheduler, progress=tick, notes=notes, max_memory_gb=max_memory_gb,
+                                   max_cpu_hours=max_cpu_hours)
             except KeyboardInterrupt:
                 done = prog.tasks[0].completed if prog.tasks else 0
                 err.print(f"interrupted after {done:.0f} runs: every finished point is kept; run the same command "
                           "again to compute only the missing ones")
                 raise
+        for note in notes:
+            err.print(f"note: {note}", markup=False, highlight=False)
         if start and start[0]:
             out.print(f"resumed: {start[0]} runs were already done and kept")
         print_sweep_table(folder)

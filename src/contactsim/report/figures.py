@@ -154,12 +154,51 @@ def segments_in(values: Sequence[str] | pd.Series) -> list[str]:
     return sorted({str(v) for v in values}, key=lambda s: (s == ALL, s))
 
 
+MAX_PANELS = 8
+"""Rows of small multiples drawn per figure (segments, pools, channels); larger scenarios show the largest
+ones and say how many are left out (all of them stay in summary.csv). Keeps figures readable and within
+plotly's subplot spacing limits at the schema's maxima (200 segments, 200 pools, 50 channels)."""
+MAX_BARS = 16
+"""Segments drawn side by side in a bar panel."""
+
+
+def _largest(keys: Sequence[str], weight: Mapping[str, float], n: int, keep_first: str | None = ALL) -> list[str]:
+    """At most ``n`` of ``keys``: ``keep_first`` (the total) if present, then the largest by ``weight``,
+    shown in their original order."""
+    if len(keys) <= n:
+        return list(keys)
+    head = [k for k in keys if k == keep_first]
+    rest = [k for k in keys if k != keep_first]
+    chosen = set(sorted(rest, key=lambda k: (-float(weight.get(k, 0.0) or 0.0), k))[: n - len(head)])
+    return head + [k for k in rest if k in chosen]
+
+
+def _weights(summary: pd.DataFrame, metric: str, by: str) -> dict[str, float]:
+    """Size of each segment / pool / channel for choosing the largest: the metric's interval-'all' mean."""
+    rows = summary[(summary["metric"] == metric) & (summary["interval"] == ALL)]
+    for other in ("segment", "channel", "pool"):
+        if other != by and other in rows.columns:
+            rows = rows[rows[other] == ALL]
+    return rows.groupby(by)["mean"].sum().to_dict() if not rows.empty else {}
+
+
+def _left_out(shown: int, total: int, what: str, by: str, has_all: bool = False) -> str:
+    shown, total = shown - has_all, total - has_all  # the 'all' total row is not one of them
+    return (f"<br><sup>showing the {shown} largest of {total} {what} (by {by}); every one is in summary.csv</sup>"
+            if total > shown else "")
+
+
+def _spacing(rows: int, wanted: float) -> float:
+    """Vertical spacing plotly accepts for ``rows`` subplot rows (it must be at most 1 / (rows - 1))."""
+    return 0.0 if rows <= 1 else min(wanted, 0.5 / (rows - 1))
+
+
 def _base_layout(fig: go.Figure, title: str, height: int) -> go.Figure:
     fig.update_layout(
         template=TEMPLATE,
         title={"text": title, "x": 0.01, "xanchor": "left"},
         height=height,
-        margin={"l": 70, "r": 30, "t": 90, "b": 60},
+        margin={"l": 70, "r": 30, "t": 90 + 18 * max(title.count("<br>") - 1, 0), "b": 60},  # room for notes
         legend={"title": {"text": "scenario"}},
         font={"size": 12},
     )
@@ -272,6 +311,8 @@ def kpi_comparison(
     segments = segments_in(
         pd.concat([_select(summary, m, segment=None, channel=c)["segment"] for m, c in specs])
     )
+    n_segments = len(segments)
+    segments = _largest(segments, _weights(summary, "offered", "segment"), MAX_BARS)
     x_labels = [segment_label(s) for s in segments]
     cols = 2 if len(specs) > 2 else 1
     rows = -(-len(specs) // cols)
@@ -280,7 +321,7 @@ def kpi_comparison(
         rows=rows,
         cols=cols,
         subplot_titles=titles,
-        vertical_spacing=min(0.12, 0.35 / rows) if rows > 1 else 0.1,
+        vertical_spacing=_spacing(rows, min(0.12, 0.35 / rows)),
         horizontal_spacing=0.1,
     )
     for i, (m, ch) in enumerate(specs):
@@ -364,7 +405,10 @@ def kpi_comparison(
     note = "bars: mean over replications, whiskers: 95% CI"
     if baseline:
         note += f"; * = differs from baseline {baseline} (paired 95% CI excludes 0)"
-    return _base_layout(fig, f"KPIs per customer segment<br><sup>{note}</sup>", 300 * rows + 110)
+    title = f"KPIs per customer segment<br><sup>{note}</sup>"
+    return _base_layout(fig, title + _left_out(len(segments), n_segments, "segments", "offered contacts",
+                                               ALL in segments),
+                        300 * rows + 110)
 
 
 def ci_text(metric: str, low: float, high: float, signed: bool = False) -> str:
@@ -676,11 +720,15 @@ def _intraday_panels(
 ) -> go.Figure:
     grid = _interval_grid(summary)
     ordered, x, axis = _time_axis(grid)
+    total = len(rows_of)
+    rows_of = _largest(rows_of, _weights(summary, "offered" if by == "segment" else "busy_hours", by), MAX_PANELS)
+    title += _left_out(len(rows_of), total, "segments" if by == "segment" else "pools",
+                       "offered contacts" if by == "segment" else "busy hours", ALL in rows_of)
     fig = make_subplots(
         rows=len(rows_of),
         cols=1,
         shared_xaxes=True,
-        vertical_spacing=0.06 if len(rows_of) > 1 else 0,
+        vertical_spacing=_spacing(len(rows_of), 0.06),
         subplot_titles=[segment_label(r) if by == "segment" else r for r in rows_of],
     )
     for i, key in enumerate(rows_of):
@@ -819,6 +867,12 @@ def wait_ecdf(
         return _empty("Waiting-time distribution", "no handled contacts in the records")
     segs = segments_in(w["segment"])
     chans = sorted(set(w["channel"].astype(str)))
+    n_segs, n_chans = len(segs), len(chans)
+    segs = _largest(segs, w["segment"].astype(str).value_counts().to_dict(), MAX_PANELS)
+    chans = _largest(chans, w["channel"].astype(str).value_counts().to_dict(), MAX_PANELS // 2, keep_first=None)
+    w = w[w["segment"].astype(str).isin(segs) & w["channel"].astype(str).isin(chans)]
+    note = _left_out(len(segs), n_segs, "segments", "handled contacts", ALL in segs).removeprefix("<br>") + (
+        f" <sup>showing the {len(chans)} busiest of {n_chans} channels</sup>" if n_chans > len(chans) else "")
     probs = np.linspace(0.0, 1.0, points)
     fig = make_subplots(
         rows=len(segs),
@@ -827,8 +881,8 @@ def wait_ecdf(
         shared_xaxes="columns",
         column_titles=chans,
         row_titles=[segment_label(s) for s in segs],
-        horizontal_spacing=0.04,
-        vertical_spacing=0.05 if len(segs) > 1 else 0,
+        horizontal_spacing=min(0.04, 0.5 / max(len(chans) - 1, 1)),
+        vertical_spacing=_spacing(len(segs), 0.05),
     )
     shown: set[str] = set()
     groups = w.groupby(["segment", "channel"], observed=True)
@@ -873,7 +927,7 @@ def wait_ecdf(
         fig,
         "Waiting time of handled contacts per segment and channel (cumulative distribution)"
         "<br><sup>share of handled contacts that waited at most x; dotted red: service-level "
-        "threshold</sup>",
+        "threshold</sup>" + (f"<br>{note}" if note.strip() else ""),
         140 + 210 * len(segs),
     )
 
@@ -908,11 +962,13 @@ def staffing_vs_load(
         return _empty("Staffing against offered load", "no per-interval offered or staffing rows")
     agents = _select(summary, "agents", segment=None, pool=None, interval=None)
     agents = agents[(agents["pool"] != ALL) & (agents["interval"] != ALL)]
+    n_chans = len(chans)
+    chans = _largest(chans, _weights(summary, "offered", "channel"), MAX_PANELS, keep_first=None)
     fig = make_subplots(
         rows=len(chans),
         cols=1,
         shared_xaxes=True,
-        vertical_spacing=0.06 if len(chans) > 1 else 0,
+        vertical_spacing=_spacing(len(chans), 0.06),
         subplot_titles=[_channel_title(c, pool_channels, concurrency) for c in chans],
     )
     for i, ch in enumerate(chans):
@@ -971,7 +1027,7 @@ def staffing_vs_load(
         fig,
         "Staffed agents against offered load per interval and channel"
         "<br><sup>solid: agents on duty (mean); dotted: offered load = offered contacts x AHT "
-        "/ interval length, in Erlangs</sup>",
+        "/ interval length, in Erlangs</sup>" + _left_out(len(chans), n_chans, "channels", "offered contacts"),
         150 + 220 * len(chans),
     )
 
@@ -979,7 +1035,8 @@ def staffing_vs_load(
 def _channel_title(
     ch: str, pool_channels: Mapping[str, Sequence[str]], concurrency: Mapping[str, int] | None
 ) -> str:
-    pools = ", ".join(p for p, cs in pool_channels.items() if ch in cs)
+    serving = [p for p, cs in pool_channels.items() if ch in cs]
+    pools = ", ".join(serving[:4]) + (f" and {len(serving) - 4} more" if len(serving) > 4 else "")
     k = (concurrency or {}).get(ch, 1) or 1
     extra = f"; load ÷ {k} concurrent contacts" if k > 1 else ""
     return f"{ch} (pools: {pools}{extra})"

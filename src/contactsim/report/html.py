@@ -189,6 +189,10 @@ def difference_sentences(
     return out
 
 
+MAX_SENTENCES = 12
+"""Segments described in a run's summary; beyond that the worst-served ones (all are in summary.csv)."""
+
+
 def run_sentences(
     summary: pd.DataFrame,
     targets: dict[str, float],
@@ -205,7 +209,14 @@ def run_sentences(
     def get(seg: str, m: str, ch: str = F.ALL) -> pd.Series | None:
         return k.loc[(seg, m, ch)] if (seg, m, ch) in k.index else None
 
-    for seg in F.segments_in(k.index.get_level_values("segment")):
+    segments = F.segments_in(k.index.get_level_values("segment"))
+    left_out = 0
+    if len(segments) > MAX_SENTENCES + 1:  # at the schema's maxima: the total and the worst-served segments
+        named = [s for s in segments if s != F.ALL and get(s, "service_level") is not None]
+        worst = set(sorted(named, key=lambda s: (float(get(s, "service_level")["mean"]), s))[:MAX_SENTENCES])
+        left_out = len(named) - len(worst)
+        segments = [s for s in segments if s in worst or s == F.ALL]
+    for seg in segments:
         sl = get(seg, "service_level")
         if sl is None:
             continue
@@ -235,6 +246,9 @@ def run_sentences(
         if ab is not None:
             text += f"; abandonment {F.fmt_value('abandon_rate', ab['mean'])}"
         lines.append((cls, text + "."))
+    if left_out:
+        lines.append(("", f"... and {left_out} more segments (the {MAX_SENTENCES} with the lowest service level "
+                          "are shown; every segment is in summary.csv)."))
     cost, cpr = get(F.ALL, "cost"), get(F.ALL, "cost_per_resolved_need")
     if cost is not None:
         text = f"Total cost {currency} {cost['mean']:,.0f} {per}"

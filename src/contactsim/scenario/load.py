@@ -30,6 +30,11 @@ MAX_ALIASES = 2_000
 MAX_DEPTH = 40
 MAX_NODES = 1_000_000
 """Values in the file once every alias is expanded: the guard against alias bombs (billion laughs)."""
+MAX_ITEMS = 100_000
+"""Items in one list or mapping (the longest field, an empirical distribution, allows 100,000 values):
+longer ones are refused by length while reading, before any item is validated."""
+PER_FIELD = 5
+"""Problems shown per field (list items counted together); the rest are summarised as 'N more'."""
 
 _FIXES = {
     "extra_forbidden": "remove this key or check its spelling (see `contactsim schema` for the allowed keys)",
@@ -59,6 +64,9 @@ _FIXES = {
     "string_type": "write text",
     "value_error": "",
 }
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader where PyYAML was built with it: ~15x faster than the pure-Python parser, which
+matters for refusing a hostile 5 MB file quickly (same safe constructors, same resolver)."""
 _DEFAULT_FIX = "check the value against the field's description (`contactsim schema` lists every field)"
 _DIST_TAGS = {"exponential", "lognormal", "gamma", "deterministic", "uniform", "empirical"}
 
@@ -148,6 +156,9 @@ def issues_from_validation(err: ValidationError) -> list[Issue]:
         for bound, words in (("ge", "at least"), ("gt", "above"), ("le", "at most"), ("lt", "below")):
             if bound in ctx and kind != "finite_number":
                 fix = f"use a value {words} {ctx[bound]}"
+        if kind in ("int_parsing", "float_parsing") and value in ("true", "false"):  # see schema._unbool
+            msg, fix = "true/false where a number belongs", ("write the number; YAML reads unquoted "
+                                                             "yes/no/on/off/true/false as true or false")
         if kind == "string_pattern_mismatch":
             msg = "must be a simple name"
         elif kind == "string_type":
@@ -155,6 +166,25 @@ def issues_from_validation(err: ValidationError) -> list[Issue]:
             if is_key:
                 msg = "names must be text"
         out.append(Issue(path, msg, _shown(value), fix))
+    return cap_per_field(out)
+
+
+def cap_per_field(issues: list[Issue], per_field: int = PER_FIELD) -> list[Issue]:
+    """At most ``per_field`` problems per field (items of one list count as one field), then one line saying
+    how many more there are: 200,000 unknown names must not print 200,000 lines."""
+    import re
+
+    seen: dict[str, int] = {}
+    out: list[Issue] = []
+    for issue in issues:
+        field = re.sub(r"\[\d+\]", "[*]", issue.path)
+        seen[field] = seen.get(field, 0) + 1
+        if seen[field] <= per_field:
+            out.append(issue)
+    for field, n in seen.items():
+        if n > per_field:
+            out.append(Issue(field, f"... and {n - per_field:,} more problems like these", None,
+                             "fix the ones shown first; the rest are of the same kind"))
     return out
 
 
@@ -199,7 +229,7 @@ def _check_events(text: str, file: str, kind: str = "scenario") -> None:
 
     bomb_fix = "write the values out instead of repeating anchors (&name) through aliases (*name)"
     try:
-        for ev in yaml.parse(text, Loader=yaml.SafeLoader):
+        for ev in yaml.parse(text, Loader=_LOADER):
             if isinstance(ev, yaml.DocumentStartEvent):
                 documents += 1
                 if documents == 2:
@@ -245,6 +275,12 @@ def _check_events(text: str, file: str, kind: str = "scenario") -> None:
             elif top is not None:
                 top.index += 1
                 here = _where(stack, f"[{top.index}]")
+                if top.index >= MAX_ITEMS:
+                    raise refuse(f"the list at {_where(stack, '')[:-1] or '<top>'} has more than {MAX_ITEMS:,} "
+                                 "items: refused before reading them", "no scenario field takes that many values")
+            if top is not None and top.mapping and len(top.keys) > MAX_ITEMS:
+                raise refuse(f"the mapping at {_where(stack, '')[:-1] or '<top>'} has more than {MAX_ITEMS:,} "
+                             "keys: refused before reading them", "no scenario field takes that many entries")
             tag = getattr(ev, "tag", None)
             if tag is not None and tag not in _PLAIN_TAGS:
                 issues.append(Issue(here, f"YAML tag '{_tag(tag)}' at line {line} is not allowed: a {kind} file "
@@ -261,6 +297,9 @@ def _check_events(text: str, file: str, kind: str = "scenario") -> None:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        if "nesting depth" in problem:  # libyaml's own depth limit, met while scanning ahead
+            raise refuse(f"nested deeper than {MAX_DEPTH} levels",
+                         "a scenario is a few levels deep; check the indentation") from None
         raise refuse(f"not valid YAML{where}: {problem}",
                      "check indentation (spaces, not tabs) and quoting near that line") from None
     if issues:
@@ -309,7 +348,7 @@ def parse_yaml_text(text: str, file: str = "<string>", *, kind: str = "scenario"
         raise refuse("the file is empty", f"start from a bundled example in scenarios/ ({kind} files are YAML)")
     _check_events(text, file, kind)
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as e:  # pragma: no cover - _check_events already parsed and vetted it
         raise refuse(f"not valid YAML: {str(e).splitlines()[0]}", "fix the syntax") from None
     if data is None:
@@ -324,6 +363,11 @@ def parse_yaml_text(text: str, file: str = "<string>", *, kind: str = "scenario"
     return data
 
 
+def looks_like_sweep(data: Any) -> bool:
+    """A sweep file (``base:`` and ``factors:``, no ``horizon:``) given where a scenario belongs."""
+    return isinstance(data, dict) and "base" in data and "factors" in data and "horizon" not in data
+
+
 def parse_scenario(data: dict[str, Any], file: str = "<scenario>") -> Scenario:
     """Validate a mapping into a :class:`Scenario`, collecting structural and cross-field problems."""
     try:
@@ -335,7 +379,7 @@ def parse_scenario(data: dict[str, Any], file: str = "<scenario>") -> Scenario:
                                          "simplify the file")]) from None
     problems = rules.check(sc)
     if problems:
-        raise ScenarioError(file, problems)
+        raise ScenarioError(file, cap_per_field(problems))
     return sc
 
 
@@ -370,7 +414,11 @@ def _merge(base: Any, own: Any) -> Any:
 
 def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
     """Read (resolving ``extends``), override (dotted paths) and validate a scenario file."""
-    data = resolve_extends(read_yaml(path), path)
+    data = read_yaml(path)
+    if looks_like_sweep(data):
+        raise ScenarioError(str(path), [Issue("<file>", "this is a sweep file (it has 'base' and 'factors'), not a "
+                                              "scenario", None, f"run it with: contactsim sweep {path}")])
+    data = resolve_extends(data, path)
     if overrides:
         data = apply_overrides(data, overrides, file=str(path))
     return parse_scenario(_files_beside(data, Path(path).parent), str(path))

@@ -426,9 +426,12 @@ def check(sc: Scenario) -> list[Issue]:
         issues += _unknown(tier.channels, sc.channels, f"{path}.channels", "channel")
         issues += _unknown(tier.promise_channels, sc.channels, f"{path}.promise_channels", "channel")
     for i, rule in enumerate(pol.steering):
-        issues += _class_issues(rule.applies_to, sc, f"policies.steering[{i}].applies_to")
-        issues += _unknown(rule.offered_channels or [], sc.channels, f"policies.steering[{i}].offered_channels",
-                           "channel")
+        rule_issues = _class_issues(rule.applies_to, sc, f"policies.steering[{i}].applies_to")
+        rule_issues += _unknown(rule.offered_channels or [], sc.channels,
+                                f"policies.steering[{i}].offered_channels", "channel")
+        issues += rule_issues
+        if not rule_issues:
+            issues += _steering_coverage(sc, i)
     if pol.callback:
         issues += _unknown(pol.callback.channels, sc.channels, "policies.callback.channels", "channel")
     if pol.ivr:
@@ -530,6 +533,64 @@ def _coverage(sc: Scenario, used_channels: set[str], windows: dict[str, list[tup
     return issues
 
 
+def _steering_coverage(sc: Scenario, i: int) -> list[Issue]:
+    """A steering rule's offered channels must have a pool for every contact the rule can send there.
+
+    Mirrors the funnel: a complying contact keeps the offered channels it would use anyway, or, when it
+    would use none of them, is spread over all offered channels. Each (segment, reason) the rule matches
+    must then find a pool on each channel it can land on (members also count members-only pools).
+    """
+    rule = sc.policies.steering[i]
+    if rule.offered_channels is None:
+        return []
+    offered = [ch for ch in sc.channels if ch in rule.offered_channels]
+    prem = sc.policies.premium
+    missing: dict[str, list[str]] = {}
+    for sname, seg in sc.segments.items():
+        if not ((seg.share or 0.0) > 0 or (seg.customers or 0) > 0):
+            continue
+        memberships = [False] + ([True] if prem is not None and prem.take_up.get(sname, 0.0) > 0 else [])
+        for premium in memberships:
+            pref = {ch: w for ch, w in seg.channel_preference.items() if w > 0}
+            if prem is not None and not premium:
+                pref = {ch: w for ch, w in pref.items() if ch not in prem.channels}
+            kept = [ch for ch in offered if ch in pref]
+            reach = kept or offered
+            for rname, reason in sc.reasons.items():
+                if reason.segment_mix.get(sname, 1.0) <= 0:
+                    continue
+                if not class_matches(rule.applies_to, sc, sname, rname, premium):
+                    continue
+                for ch in reach:
+                    if not eligible_pools(sc, sname, rname, ch, premium):
+                        missing.setdefault(ch, [])
+                        item = f"{rname} ({sname}{', members' if premium else ''})"
+                        if item not in missing[ch]:
+                            missing[ch].append(item)
+    issues = []
+    for ch, items in missing.items():
+        shown = ", ".join(items[:8]) + (f" and {len(items) - 8} more" if len(items) > 8 else "")
+        issues.append(Issue(f"policies.steering[{i}].offered_channels",
+                            f"steers contacts to {ch}, but no pool serves these reasons there: {shown}", None,
+                            f"add {ch} to a pool serving those reasons, narrow the rule with applies_to "
+                            "(segments, reasons), or offer a channel that has a pool for them"))
+    return issues
+
+
+def class_matches(cls: ContactClass, sc: Scenario, seg: str, reason: str, premium: bool) -> bool:
+    """Whether a contact class (discipline, reserve, steering) matches this segment, reason and membership."""
+    s = sc.segments[seg]
+    r = sc.reasons[reason]
+    return (
+        (not cls.segments or seg in cls.segments)
+        and (not cls.reasons or reason in cls.reasons)
+        and (not cls.tiers or s.tier in cls.tiers)
+        and (cls.min_urgency is None or r.urgency >= cls.min_urgency)
+        and (cls.premium is None or cls.premium == premium)
+        and (cls.min_value_per_year is None or s.value_per_year >= cls.min_value_per_year)
+    )
+
+
 def _matches_pool(pool, sname: str, rname: str, ch: str, premium: bool) -> bool:
     return (
         ch in pool.channels
@@ -571,12 +632,12 @@ def expected_needs(sc: Scenario) -> float:
     """Expected needs per replication (before the funnel), for the memory guard and progress bars."""
     days = sc.horizon.days if sc.horizon.days is not None else (
         (sc.horizon.steady_state_hours or 0.0) + sc.horizon.warmup_hours) / 24.0
-    customers = sum(s.customers or 0 for s in sc.segments.values())
     per_day = 0.0
     for r in sc.reasons.values():
         if r.volume_per_day is not None:
             per_day += r.volume_per_day
-        else:
+        else:  # as arrivals.daily_volume: customers x segment_mix x rate
+            customers = sum((s.customers or 0) * r.segment_mix.get(name, 1.0) for name, s in sc.segments.items())
             per_day += (r.per_customer_per_year or 0.0) * customers / 365.0
     extra = sum(i.extra_needs for i in sc.incidents)
     return per_day * days + extra

@@ -9,7 +9,9 @@ Cross-field rules (a reason no pool serves, shares that do not sum to one, ...) 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+import types
+import typing
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -25,10 +27,92 @@ NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 Money = Annotated[float, Field(ge=0.0, le=1e9, allow_inf_nan=False)]
 Seconds = Annotated[float, Field(gt=0.0, le=1e7, allow_inf_nan=False)]
 MAX_NEEDS_PER_DAY = 5_000_000
+MAX_CHANNELS, MAX_SEGMENTS, MAX_REASONS, MAX_POOLS, MAX_SHIFTS = 50, 200, 500, 200, 1000
+"""The schema's maxima for the main collections."""
+
+
+def _admits_bool(tp: Any) -> bool:
+    """Whether a field type accepts true/false as such (bool, a Literal of bools, or a union with one)."""
+    if tp is bool or tp is Any:
+        return True
+    origin = typing.get_origin(tp)
+    if origin is Annotated:
+        return _admits_bool(typing.get_args(tp)[0])
+    if origin is Literal:
+        return any(isinstance(a, bool) for a in typing.get_args(tp))
+    if origin in (Union, types.UnionType):
+        return any(_admits_bool(a) for a in typing.get_args(tp))
+    return False
+
+
+def _numeric(tp: Any) -> bool:
+    """Whether a field type is a number (or a union of numbers and None), where a bool would be coerced."""
+    origin = typing.get_origin(tp)
+    if origin is Annotated:
+        return _numeric(typing.get_args(tp)[0])
+    if origin in (Union, types.UnionType):
+        return any(_numeric(a) for a in typing.get_args(tp))  # pydantic would pick the number for a bool
+    return tp in (int, float)
+
+
+def _numeric_list(tp: Any) -> bool:
+    origin = typing.get_origin(tp)
+    if origin is Annotated:
+        return _numeric_list(typing.get_args(tp)[0])
+    return origin is list and _numeric(typing.get_args(tp)[0])
+
+
+def _unannotated(tp: Any) -> Any:
+    return _unannotated(typing.get_args(tp)[0]) if typing.get_origin(tp) is Annotated else tp
+
+
+def _unbool(value: Any, tp: Any) -> Any:
+    """Turn true/false where a number belongs into the text 'true'/'false', which then fails as a number.
+
+    pydantic would silently read ``agents: true`` as one agent; as text it is refused with the field's
+    path and the usual 'write a number' fix.
+    """
+    if _admits_bool(tp):
+        return value
+    if isinstance(value, bool):
+        return str(value).lower() if _numeric(tp) else value
+    origin = typing.get_origin(tp)
+    if origin is Annotated:
+        return _unbool(value, typing.get_args(tp)[0])
+    if origin in (Union, types.UnionType) and isinstance(value, list | dict):
+        kind = list if isinstance(value, list) else dict
+        same = [a for a in typing.get_args(tp) if typing.get_origin(_unannotated(a)) is kind]
+        return _unbool(value, same[0]) if same else value
+    if origin is list and isinstance(value, list) and _numeric(typing.get_args(tp)[0]):
+        return [str(v).lower() if isinstance(v, bool) else v for v in value]
+    if origin is dict and isinstance(value, dict):
+        vt = typing.get_args(tp)[1]
+        return {k: _unbool(v, vt) for k, v in value.items()} if not _admits_bool(vt) else value
+    return value
+
+
+_BOOL_PLANS: dict[type, dict[str, Any]] = {}
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, use_attribute_docstrings=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, data: Any) -> Any:
+        """Refuse true/false for numbers: ``agents: true`` must not quietly mean one agent."""
+        if isinstance(data, dict):
+            plan = _BOOL_PLANS.get(cls)
+            if plan is None:  # fields that cannot take a bool (computed once per model)
+                plan = _BOOL_PLANS[cls] = {n: f.annotation for n, f in cls.model_fields.items()
+                                           if not _admits_bool(f.annotation)}
+            for name, tp in plan.items():
+                value = data.get(name)
+                if isinstance(value, bool | list | dict):
+                    fixed = _unbool(value, tp)
+                    if fixed is not value:
+                        data = {**data, name: fixed}
+        return data
 
 
 # --- distributions -------------------------------------------------------------------------------------
@@ -36,32 +120,45 @@ class ExponentialSpec(Model):
     """Memoryless; the textbook choice for patience and the Erlang models."""
 
     dist: Literal["exponential"]
+    """Distribution family: exponential."""
     mean: Seconds
+    """Mean in seconds."""
 
 
 class LogNormalSpec(Model):
     """Right-skewed handle times; parameterised by mean and coefficient of variation (CV = sd/mean)."""
 
     dist: Literal["lognormal"]
+    """Distribution family: lognormal."""
     mean: Seconds
+    """Mean in seconds."""
     cv: Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)]
+    """Coefficient of variation (standard deviation / mean)."""
 
 
 class GammaSpec(Model):
     dist: Literal["gamma"]
+    """Distribution family: gamma."""
     mean: Seconds
+    """Mean in seconds."""
     cv: Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)]
+    """Coefficient of variation (standard deviation / mean)."""
 
 
 class DeterministicSpec(Model):
     dist: Literal["deterministic"]
+    """Distribution family: a fixed value."""
     value: Annotated[float, Field(ge=0.0, le=1e7, allow_inf_nan=False)]
+    """The value, in seconds."""
 
 
 class UniformSpec(Model):
     dist: Literal["uniform"]
+    """Distribution family: uniform between low and high."""
     low: Annotated[float, Field(ge=0.0, le=1e7, allow_inf_nan=False)]
+    """Lower bound in seconds."""
     high: Annotated[float, Field(ge=0.0, le=1e7, allow_inf_nan=False)]
+    """Upper bound in seconds (at least low)."""
 
     @model_validator(mode="after")
     def _ordered(self) -> UniformSpec:
@@ -74,9 +171,11 @@ class EmpiricalSpec(Model):
     """Observed values resampled with equal weight."""
 
     dist: Literal["empirical"]
+    """Distribution family: observed values resampled with equal weight."""
     values: Annotated[
         list[Annotated[float, Field(ge=0.0, le=1e7, allow_inf_nan=False)]], Field(min_length=1, max_length=100_000)
     ]
+    """Observed values in seconds (1 to 100,000 of them)."""
 
 
 DistSpec = Annotated[
@@ -89,7 +188,9 @@ class ServiceLevelTarget(Model):
     """'share' of contacts answered within 'seconds' (e.g. 80/20)."""
 
     seconds: Annotated[float, Field(ge=0.0, le=1e7, allow_inf_nan=False)] = 20.0
+    """Answer-time threshold in seconds."""
     share: Probability = 0.8
+    """Share of contacts to answer within 'seconds' (0-1)."""
 
 
 # --- time ----------------------------------------------------------------------------------------------
@@ -97,13 +198,18 @@ class Horizon(Model):
     """Either whole days on the calendar (profiles apply) or a steady-state run with warm-up."""
 
     days: Annotated[int, Field(ge=1, le=3660)] | None = None
+    """Calendar run: number of whole days simulated (intraday and weekly profiles apply)."""
     start_weekday: Weekday = "mon"
+    """Weekday of the first day of a calendar run."""
     start_date: dt.date | None = None
     """Calendar date of day 1 (on ``start_weekday``): dated inputs (``arrivals.forecast_file``,
     ``pools.*.staffing_file``) are matched to the run's days through it."""
     steady_state_hours: Annotated[float, Field(gt=0, le=24 * 3660, allow_inf_nan=False)] | None = None
+    """Steady-state run: hours measured after the warm-up, at constant average rates."""
     warmup_hours: Annotated[float, Field(ge=0, le=24 * 366, allow_inf_nan=False)] = 0.0
+    """Hours simulated before measuring starts (steady-state runs), so queues start loaded."""
     interval_minutes: Literal[5, 15, 30, 60] = 30
+    """Length of a KPI and staffing interval: 15, 30 or 60 minutes."""
     drain_hours: Annotated[float, Field(ge=0, le=24 * 14, allow_inf_nan=False)] = 48.0
     """After the horizon the model keeps running this long (staffed as scheduled, no new needs) so contacts
     in queue and backlogs (e-mail over a weekend) finish; only arrivals inside the horizon are measured."""
@@ -165,6 +271,7 @@ class Arrivals(Model):
 # --- channels, segments, reasons -----------------------------------------------------------------------
 class Channel(Model):
     kind: ChannelKind
+    """What the channel is: phone, chat, messaging, email, store, callback or social."""
     opening_hours: dict[str, str] | Literal["24/7"] = "24/7"
     """e.g. ``{"mon-fri": "08:00-20:00", "sat": "09:00-17:00"}``; days not named are closed."""
     service_level: ServiceLevelTarget | None = None
@@ -176,6 +283,7 @@ class Channel(Model):
     cost_per_minute: Money = 0.0
     """Telephony / platform cost per minute the contact is connected (wait + talk)."""
     cost_per_contact: Money = 0.0
+    """Fixed cost per handled contact (platform fee, postage)."""
     abandonment: bool = True
     """False for e-mail and web forms: they wait in a backlog and never abandon."""
     sla_hours: Annotated[float, Field(gt=0, le=24 * 30, allow_inf_nan=False)] | None = None
@@ -194,8 +302,11 @@ class Retrial(Model):
     """A customer who abandons may try again after a delay."""
 
     probability: Probability
+    """Probability that a customer who abandoned tries again."""
     delay: DistSpec
+    """Time from abandoning to the retrial, in seconds."""
     max_attempts: Annotated[int, Field(ge=1, le=10)] = 3
+    """Most attempts per contact, the first one included."""
 
 
 class Population(Model):
@@ -225,9 +336,14 @@ class Segment(Model):
     share: Probability | None = None
     """Share of demand; give either share for all segments or customers for all segments."""
     customers: Annotated[int, Field(ge=0, le=1_000_000_000)] | None = None
+    """Number of customers in the segment; give it for every segment (instead of share) to use
+    per_customer_per_year volumes."""
     value_per_year: Money = 0.0
+    """Yearly value of a customer (revenue or margin); used by value-based classes and the value at risk."""
     tier: Name = "standard"
+    """Loyalty tier (e.g. silver, gold); disciplines and steering can match on it."""
     tenure_years: Annotated[float, Field(ge=0, le=200, allow_inf_nan=False)] = 0.0
+    """Average customer tenure in years (descriptive; classes can match segments instead)."""
     channel_preference: dict[Name, Probability]
     """Probability of each assisted channel for this segment's contacts; sums to 1."""
     patience: dict[Name, DistSpec] = Field(default_factory=dict)
@@ -237,6 +353,7 @@ class Segment(Model):
     self_service_propensity: Probability = 0.0
     """Probability that this segment tries self-service first for a suitable reason."""
     retrial: Retrial | None = None
+    """Whether and when this segment's customers try again after abandoning (default: never)."""
     wait_expectation_s: dict[Name, Annotated[float, Field(gt=0, le=1e7)]] = Field(default_factory=dict)
     """Wait this segment finds acceptable per channel (drives the CSAT proxy); default: the SL target."""
     population: Population | None = None
@@ -262,29 +379,39 @@ class Segment(Model):
 
 class Prevention(Model):
     share: Probability = 0.0
+    """Share of this reason's needs prevented before they arise (fixed cause, predictive fix)."""
     by_segment: dict[Name, Probability] = Field(default_factory=dict)
+    """Prevented share per segment (overrides 'share')."""
     cost_per_prevented: Money = 0.0
+    """Cost per prevented need."""
     fixed_cost_per_day: Money = 0.0
+    """Fixed cost per day of the prevention measure."""
 
 
 class AgentOutreach(Model):
     """Proactive outreach by an agent (an outbound call, a chat opened for a stuck shopper)."""
 
     pool: Name
+    """Pool whose agents make the outreach contact."""
     share: Probability
     """Share of notified needs that also get an agent contact."""
     handle_time: DistSpec
+    """Handle time of an outreach contact, in seconds."""
 
 
 class Proactive(Model):
     detected_share: Probability
     """Share of this reason's needs the organisation detects and notifies before the customer asks."""
     channel: Literal["push", "sms", "email"] = "push"
+    """Channel of the notification: push, sms or email."""
     cost_per_notification: Money = 0.0
+    """Cost per notification sent."""
     lead_time_s: Annotated[float, Field(ge=0, le=1e7)] = 900.0
+    """Seconds by which the notification precedes the moment the customer would have made contact."""
     satisfied_probability: Probability = 0.5
     """Probability a notified customer needs no contact at all."""
     agent_outreach: AgentOutreach | None = None
+    """Optionally, an agent also contacts a share of the notified customers."""
     question_probability: Probability = 0.0
     """Share of the customers the notification satisfied who still contact about the message itself
     (contacts created by the notification); they are handled like other contacts of this reason."""
@@ -297,18 +424,26 @@ class SelfService(Model):
     containment: Probability
     """Probability a self-service attempt resolves the need."""
     containment_by_segment: dict[Name, Probability] = Field(default_factory=dict)
+    """Containment per segment (overrides 'containment')."""
     duration: DistSpec = Field(default_factory=lambda: ExponentialSpec(dist="exponential", mean=240.0))
+    """Time spent in self-service, in seconds (before an assisted contact if it fails)."""
     cost_per_session: Money = 0.0
+    """Cost per self-service session."""
     failed_handle_time_factor: Annotated[float, Field(ge=0.5, le=5)] = 1.0
+    """Handle time multiplier after failed self-service (the problem is harder)."""
     failed_patience_factor: Annotated[float, Field(ge=0.05, le=2)] = 1.0
+    """Patience multiplier after failed self-service (the customer is less patient)."""
 
 
 class Repeat(Model):
     """Unresolved needs come back as repeat contacts."""
 
     probability: Probability = 1.0
+    """Probability that an unresolved need comes back as a repeat contact."""
     delay: DistSpec = Field(default_factory=lambda: ExponentialSpec(dist="exponential", mean=86400.0))
+    """Time from the unresolved contact to the repeat contact, in seconds."""
     max_repeats: Annotated[int, Field(ge=0, le=5)] = 2
+    """Most repeat contacts per need."""
 
 
 class Reason(Model):
@@ -317,17 +452,25 @@ class Reason(Model):
     per_customer_per_year: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)] | None = None
     """Needs per customer per year (requires segment customer counts)."""
     urgency: Annotated[int, Field(ge=0, le=10)] = 0
+    """Urgency 0-10 (e.g. a stolen card is high); classes can match on min_urgency."""
     handle_time: dict[Name, DistSpec]
     """Handle time per assisted channel."""
-    segment_mix: dict[Name, NonNegative] = Field(default_factory=dict)
-    """Relative propensity of each segment to have this reason (default 1)."""
+    segment_mix: dict[Name, Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)]] = Field(
+        default_factory=dict, max_length=MAX_SEGMENTS)
+    """Relative propensity of each segment to have this reason (default 1; at most 1e6)."""
     intraday: list[Annotated[float, Field(ge=0.0, allow_inf_nan=False)]] | None = None
+    """This reason's own intraday profile (overrides arrivals.intraday); shares per interval from 00:00,
+    summing to 1."""
     fcr: dict[Name, Probability] = Field(default_factory=dict)
     """First-contact resolution per channel (default 1: every handled contact resolves the need)."""
     repeat: Repeat = Field(default_factory=Repeat)
+    """What unresolved needs of this reason do: come back as repeat contacts."""
     prevention: Prevention | None = None
+    """Funnel level 1: the share of needs prevented."""
     proactive: Proactive | None = None
+    """Funnel level 2: needs detected and notified before the customer asks."""
     self_service: SelfService | None = None
+    """Funnel level 3: needs customers try to solve themselves."""
 
     @model_validator(mode="after")
     def _one_volume(self) -> Reason:
@@ -340,10 +483,15 @@ class Incident(Model):
     """An outage or disruption: extra needs of one reason in a time window (where proactive pays off)."""
 
     reason: Name
+    """Reason of the extra needs."""
     day: Annotated[int, Field(ge=1, le=3660)] = 1
+    """Day of the run the incident starts on (1 = first day)."""
     start: str = "10:00"
+    """Start time, HH:MM (quoted)."""
     duration_minutes: Annotated[float, Field(gt=0, le=7 * 1440)] = 120.0
+    """Minutes over which the extra needs arrive (uniformly)."""
     extra_needs: Annotated[float, Field(ge=0, le=MAX_NEEDS_PER_DAY)]
+    """Expected number of extra needs (Poisson)."""
     segments: list[Name] = Field(default_factory=list)
     """Affected segments (default: all, by share)."""
 
@@ -366,7 +514,9 @@ class ContactClass(CustomerCriteria):
     criteria must hold. Criteria about the customer match only contacts identified at the front door."""
 
     reasons: list[Name] = Field(default_factory=list)
+    """Match contacts of these reasons (empty: any)."""
     min_urgency: Annotated[int, Field(ge=0, le=10)] | None = None
+    """Match contacts whose reason's urgency is at least this."""
     premium: bool | None = None
     """Members of any paid tier (true) or of none (false)."""
     paid_tiers: list[Name] = Field(default_factory=list)
@@ -385,8 +535,11 @@ class Discipline(Model):
     """
 
     type: Literal["fcfs", "priority", "weighted"] = "fcfs"
+    """fcfs, priority or weighted (see the discipline's description)."""
     classes: list[ContactClass] = Field(default_factory=list)
+    """Contact classes, highest priority first (priority) or in the order of 'weights' (weighted)."""
     ageing_s: Annotated[float, Field(gt=0, le=1e6)] | None = None
+    """For priority: a class ranks ahead of the next by this many seconds of waiting, instead of strictly."""
     weights: list[Annotated[float, Field(gt=0, le=1e6, allow_inf_nan=False)]] = Field(default_factory=list)
     """For ``weighted``: one weight per class plus one for the contacts no class matches."""
 
@@ -410,7 +563,9 @@ class Reserve(Model):
     than ``agents`` agents are free."""
 
     agents: Annotated[int, Field(ge=1, le=100_000)]
+    """Idle agents kept back for the class."""
     for_class: ContactClass
+    """The contacts the reserved agents are kept for."""
 
 
 class Proficiency(Model):
@@ -445,9 +600,13 @@ class Break(Model):
 
 class Shift(Model):
     days: str = "mon-sun"
+    """Days the shift runs, e.g. mon-fri, sat, or mon,wed,fri."""
     start: str
+    """Start time, HH:MM (quoted)."""
     end: str
+    """End time, HH:MM (quoted), after the start (split overnight shifts)."""
     agents: Annotated[int, Field(ge=0, le=100_000)]
+    """Agents on this shift (shifts that overlap add up)."""
     breaks: list[Break] = Field(default_factory=list, max_length=10)
     """Breaks and lunch (off duty, still paid)."""
     overnight: bool = False
@@ -456,8 +615,11 @@ class Shift(Model):
 
 class Pool(Model):
     channels: list[Name] = Field(min_length=1)
+    """Channels this pool's agents serve (of one concurrency kind)."""
     reasons: list[Name] | Literal["all"] = "all"
+    """Reasons served, or 'all'."""
     segments: list[Name] | Literal["all"] = "all"
+    """Segments served, or 'all'."""
     members_only: bool = False
     """Serve only premium members (policies.premium): a dedicated line or team for the paid tier."""
     serves: ContactClass | None = None
@@ -478,7 +640,9 @@ class Pool(Model):
     """CSV or Parquet of agents per date x interval (``date, interval_start, agents[, pool]``): overrides
     ``staffing`` on the dates it lists (needs ``horizon.start_date``)."""
     shifts: list[Shift] | None = None
+    """Agents on duty as shifts (instead of 'staffing')."""
     hourly_cost: Money = 0.0
+    """Cost of one paid agent hour."""
     shrinkage: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
     """Share of paid time not available for contacts (breaks, training); paid = on-duty / (1 - shrinkage)."""
     absence: Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)] = 0.0
@@ -487,13 +651,16 @@ class Pool(Model):
     """Share of on-duty time agents are available as scheduled: capacity = scheduled x (1 - absence) x
     adherence (rounded per shift), paid = scheduled."""
     after_contact_work: DistSpec | None = None
+    """Wrap-up time after each contact, in seconds (agent busy, customer gone)."""
     handle_time_factor: Annotated[float, Field(gt=0, le=10)] = 1.0
     """Multiplies handle times in this pool (less-skilled overflow agents > 1)."""
     takes_overflow_after_s: Annotated[float, Field(ge=0, le=1e7)] | None = 0.0
     """For contacts whose first eligible pool is another: join this pool's queue after this wait.
     0 = at once (multi-skilled), null = never (dedicated to its own contacts)."""
     discipline: Discipline = Field(default_factory=Discipline)
+    """Order in which free agents take waiting contacts."""
     reserve: Reserve | None = None
+    """Agents kept idle for one class of contacts."""
 
     @model_validator(mode="after")
     def _one_staffing(self) -> Pool:
@@ -510,11 +677,15 @@ class Premium(Model):
     via ``premium: true``."""
 
     name: Name = "plus"
+    """Name of the paid tier (e.g. plus)."""
     take_up: dict[Name, Probability]
     """Share of each segment's customers who are members."""
     fee_per_month: Money = 0.0
+    """Membership fee per member per month (revenue)."""
     fee_per_contact: Money = 0.0
+    """Fee per assisted contact of a member (revenue)."""
     promise: ServiceLevelTarget | None = None
+    """The service promise made to members (share answered within seconds)."""
     promise_channels: list[Name] = Field(default_factory=list)
     """Channels the promise covers (default: all); KPIs promise_level / promise_met measure it."""
     channels: list[Name] = Field(default_factory=list)
@@ -529,11 +700,15 @@ class SteeringRule(Model):
     """Which channels a class of contacts is offered, and how many comply."""
 
     applies_to: ContactClass = Field(default_factory=ContactClass)
+    """The contacts this rule steers (default: all)."""
     offered_channels: list[Name] | None = None
+    """Channels offered to them (default: unchanged); customers keep their preferred ones among these."""
     self_service_first: bool = False
+    """Send them to self-service first (where the reason is suitable)."""
     compliance: Probability = 1.0
     """Probability the customer follows the steering; the rest keep their preferred channel."""
     effort_penalty: Annotated[float, Field(ge=0, le=10)] = 1.0
+    """Effort steps added to the CSAT proxy of a customer who ignores the steering."""
     fixed_cost_per_month: Money = 0.0
     """Cost of running this rule (data, channel design): a cost of differentiating."""
 
@@ -542,8 +717,11 @@ class Callback(Model):
     """Offer a callback when the predicted wait exceeds a limit; the customer keeps its place virtually."""
 
     offer_when_wait_exceeds_s: Annotated[float, Field(ge=0, le=1e7)]
+    """Offer a callback when the predicted wait exceeds this many seconds."""
     acceptance: Probability = 0.5
+    """Probability that a customer accepts the offer."""
     channels: list[Name] = Field(default_factory=lambda: ["phone"])
+    """Channels on which callbacks are offered."""
     hours: dict[str, str] | Literal["24/7"] | None = None
     """When callbacks are made (opening-hours syntax); default the channel's opening hours. A callback is
     offered only when the predicted wait ends inside these hours, before they close."""
@@ -558,10 +736,15 @@ class Callback(Model):
 
 class Ivr(Model):
     duration: DistSpec
+    """Time in the IVR menu before queueing, in seconds."""
     misroute_probability: Probability = 0.0
+    """Probability that the IVR sends the caller to the wrong pool (transferred after the first talk)."""
     transfer_time_s: Annotated[float, Field(ge=0, le=3600)] = 30.0
+    """Seconds a transfer after a misroute takes."""
     cost_per_minute: Money = 0.0
+    """Cost per IVR minute."""
     channels: list[Name] = Field(default_factory=lambda: ["phone"])
+    """Channels that pass through the IVR."""
 
 
 class DifferentiationCost(Model):
@@ -575,8 +758,11 @@ class Policies(Model):
     premium: Premium | list[Premium] | None = None
     """One paid tier, or several (each with its own fee, take-up and promise; a customer joins at most one)."""
     steering: list[SteeringRule] = Field(default_factory=list)
+    """Channel steering rules, first matching rule applies."""
     callback: Callback | None = None
+    """Callback offers when the predicted wait is long."""
     ivr: Ivr | None = None
+    """An IVR in front of the queues (duration, misroutes)."""
     differentiation_costs: list[DifferentiationCost] = Field(default_factory=list)
 
     @property
@@ -654,21 +840,32 @@ class Webcare(Model):
     """Unresolved or badly served customers who complain on social media; a small team answers."""
 
     pool: Name | None = None
+    """Pool that answers complaints on social media (default: none, counted only)."""
     complaint_probability_unresolved: Probability = 0.05
+    """Probability that a customer with an unresolved need complains publicly."""
     complaint_probability_abandoned: Probability = 0.02
+    """Probability that a customer who abandoned complains publicly."""
     handle_time: DistSpec = Field(default_factory=lambda: ExponentialSpec(dist="exponential", mean=600.0))
+    """Handle time of a webcare case, in seconds."""
     cost_per_case: Money = 0.0
+    """Cost per webcare case (on top of agent time)."""
 
 
 class Csat(Model):
     """Parameters of the CSAT proxy (1-5); see :mod:`contactsim.satisfaction`."""
 
     base: Annotated[float, Field(ge=1, le=5)] = 4.6
+    """Score of a contact with no wait, resolved, no extra effort, in the preferred channel."""
     speed_weight: Annotated[float, Field(ge=0, le=4)] = 1.2
+    """Score lost as the wait grows past the expectation."""
     resolution_weight: Annotated[float, Field(ge=0, le=4)] = 1.4
+    """Score lost when the need is not resolved."""
     effort_weight: Annotated[float, Field(ge=0, le=4)] = 0.25
+    """Score lost per effort step (repeat, transfer, channel switch, ignored steering)."""
     channel_fit_weight: Annotated[float, Field(ge=0, le=4)] = 0.3
+    """Score lost when served outside the preferred channel."""
     abandoned_score: Annotated[float, Field(ge=1, le=5)] = 1.5
+    """Score of a contact that abandoned."""
     own_advisor_effort_credit: Annotated[float, Field(ge=0, le=5)] = 1.0
     """Effort steps fewer (not below 0) when the customer's own account manager serves: no need to explain
     who they are and what went before (seed 004: a long-term relationship; seed 001: no 'blind date')."""
@@ -678,19 +875,27 @@ class Churn(Model):
     """Churn proxy: yearly leave probability rises with a bad experience (logistic in CSAT)."""
 
     baseline: Probability = 0.08
+    """Yearly leave probability of a satisfied customer."""
     max_extra: Probability = 0.25
+    """Largest extra yearly leave probability after a bad experience."""
     midpoint_csat: Annotated[float, Field(ge=1, le=5)] = 2.5
+    """CSAT at which half the extra applies."""
     steepness: Annotated[float, Field(gt=0, le=20)] = 2.0
+    """How fast the extra rises as CSAT falls (logistic slope)."""
 
 
 class Satisfaction(Model):
     csat: Csat = Field(default_factory=Csat)
+    """Parameters of the CSAT proxy."""
     churn: Churn = Field(default_factory=Churn)
+    """Parameters of the churn proxy."""
 
 
 class Run(Model):
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 1
+    """Seed of the random streams (same seed: same customers, whatever the worker count)."""
     replications: Annotated[int, Field(ge=1, le=100_000)] = 10
+    """Independent replications; KPIs are their means with 95% confidence intervals."""
     record_contacts: bool = True
     """Keep per-contact and per-need records (in memory, written to Parquet). Off for long studies."""
     interval_kpis: Literal["auto", "absolute", "time_of_week"] = "auto"
@@ -730,21 +935,36 @@ class Scenario(Model):
     """A complete description of a contact centre to simulate."""
 
     schema_version: Literal[1] = SCHEMA_VERSION
+    """Version of the scenario file format (1)."""
     name: Name
+    """Short name, used in result folder names."""
     description: str = Field(default="", max_length=20_000)
+    """Free text: what the scenario shows and where its numbers come from."""
     currency: Annotated[str, Field(min_length=1, max_length=8)] = "EUR"
+    """Currency of every money field (e.g. EUR)."""
     run: Run = Field(default_factory=Run)
+    """Seed, replications and what to record."""
     horizon: Horizon
+    """What period is simulated: calendar days or a steady state."""
     arrivals: Arrivals = Field(default_factory=Arrivals)
-    channels: dict[Name, Channel] = Field(min_length=1, max_length=50)
-    segments: dict[Name, Segment] = Field(min_length=1, max_length=200)
-    reasons: dict[Name, Reason] = Field(min_length=1, max_length=500)
-    pools: dict[Name, Pool] = Field(min_length=1, max_length=200)
+    """Intraday and weekly profiles and day-to-day variation of demand."""
+    channels: dict[Name, Channel] = Field(min_length=1, max_length=MAX_CHANNELS)
+    """Assisted channels by name."""
+    segments: dict[Name, Segment] = Field(min_length=1, max_length=MAX_SEGMENTS)
+    """Customer segments by name."""
+    reasons: dict[Name, Reason] = Field(min_length=1, max_length=MAX_REASONS)
+    """Contact reasons by name: volume, handle times and the funnel."""
+    pools: dict[Name, Pool] = Field(min_length=1, max_length=MAX_POOLS)
+    """Agent pools by name, first choice first."""
     incidents: list[Incident] = Field(default_factory=list, max_length=1000)
+    """Outages or disruptions that add needs in a time window."""
     policies: Policies = Field(default_factory=Policies)
+    """Differentiation policies: premium tier, steering, callbacks, IVR."""
     relationships: Relationships = Field(default_factory=Relationships)
     webcare: Webcare | None = None
+    """Complaints on social media and the team answering them."""
     satisfaction: Satisfaction = Field(default_factory=Satisfaction)
+    """Parameters of the CSAT and churn proxies."""
     kpis: KpiDefinitions = Field(default_factory=KpiDefinitions)
 
     @field_validator("description")
