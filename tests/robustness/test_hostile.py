@@ -362,28 +362,6 @@ def test_bundled_scenarios_are_well_within_the_limits(path: Path) -> None:
     est = estimate(load_scenario(path))
     assert est.memory_bytes < 2e9 and est.cpu_seconds < 1800, est
 
-
-def test_every_schema_field_has_a_description() -> None:
-    """Editors show the JSON Schema's descriptions as help: every field of a scenario file has one."""
-    from contactsim.scenario.schema import Scenario
-
-    missing = []
-
-    def walk(node: object, path: str) -> None:
-        if isinstance(node, dict):
-            for name, prop in (node.get("properties") or {}).items():
-                if not prop.get("description"):
-                    missing.append(f"{path}.{name}")
-            for k, v in node.items():
-                walk(v, f"{path}.{k}" if k != "properties" else path)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v, path)
-
-    walk(Scenario.model_json_schema(), "")
-    assert missing == []
-
-
 def test_sweep_and_staff_check_the_estimate_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     f = tmp_path / "rush.yaml"
     f.write_text(yaml.safe_dump(_pathological("one_interval_rush")))
