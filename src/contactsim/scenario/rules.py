@@ -430,8 +430,6 @@ def check(sc: Scenario) -> list[Issue]:
         rule_issues += _unknown(rule.offered_channels or [], sc.channels,
                                 f"policies.steering[{i}].offered_channels", "channel")
         issues += rule_issues
-        if not rule_issues:
-            issues += _steering_coverage(sc, i)
     if pol.callback:
         issues += _unknown(pol.callback.channels, sc.channels, "policies.callback.channels", "channel")
     if pol.ivr:
@@ -531,64 +529,6 @@ def _coverage(sc: Scenario, used_channels: set[str], windows: dict[str, list[tup
                                 f"staff a pool serving {ch} ({', '.join(serving)}) during the opening hours, or "
                                 "change the opening hours"))
     return issues
-
-
-def _steering_coverage(sc: Scenario, i: int) -> list[Issue]:
-    """A steering rule's offered channels must have a pool for every contact the rule can send there.
-
-    Mirrors the funnel: a complying contact keeps the offered channels it would use anyway, or, when it
-    would use none of them, is spread over all offered channels. Each (segment, reason) the rule matches
-    must then find a pool on each channel it can land on (members also count members-only pools).
-    """
-    rule = sc.policies.steering[i]
-    if rule.offered_channels is None:
-        return []
-    offered = [ch for ch in sc.channels if ch in rule.offered_channels]
-    prem = sc.policies.premium
-    missing: dict[str, list[str]] = {}
-    for sname, seg in sc.segments.items():
-        if not ((seg.share or 0.0) > 0 or (seg.customers or 0) > 0):
-            continue
-        memberships = [False] + ([True] if prem is not None and prem.take_up.get(sname, 0.0) > 0 else [])
-        for premium in memberships:
-            pref = {ch: w for ch, w in seg.channel_preference.items() if w > 0}
-            if prem is not None and not premium:
-                pref = {ch: w for ch, w in pref.items() if ch not in prem.channels}
-            kept = [ch for ch in offered if ch in pref]
-            reach = kept or offered
-            for rname, reason in sc.reasons.items():
-                if reason.segment_mix.get(sname, 1.0) <= 0:
-                    continue
-                if not class_matches(rule.applies_to, sc, sname, rname, premium):
-                    continue
-                for ch in reach:
-                    if not eligible_pools(sc, sname, rname, ch, premium):
-                        missing.setdefault(ch, [])
-                        item = f"{rname} ({sname}{', members' if premium else ''})"
-                        if item not in missing[ch]:
-                            missing[ch].append(item)
-    issues = []
-    for ch, items in missing.items():
-        shown = ", ".join(items[:8]) + (f" and {len(items) - 8} more" if len(items) > 8 else "")
-        issues.append(Issue(f"policies.steering[{i}].offered_channels",
-                            f"steers contacts to {ch}, but no pool serves these reasons there: {shown}", None,
-                            f"add {ch} to a pool serving those reasons, narrow the rule with applies_to "
-                            "(segments, reasons), or offer a channel that has a pool for them"))
-    return issues
-
-
-def class_matches(cls: ContactClass, sc: Scenario, seg: str, reason: str, premium: bool) -> bool:
-    """Whether a contact class (discipline, reserve, steering) matches this segment, reason and membership."""
-    s = sc.segments[seg]
-    r = sc.reasons[reason]
-    return (
-        (not cls.segments or seg in cls.segments)
-        and (not cls.reasons or reason in cls.reasons)
-        and (not cls.tiers or s.tier in cls.tiers)
-        and (cls.min_urgency is None or r.urgency >= cls.min_urgency)
-        and (cls.premium is None or cls.premium == premium)
-        and (cls.min_value_per_year is None or s.value_per_year >= cls.min_value_per_year)
-    )
 
 
 def _matches_pool(pool, sname: str, rname: str, ch: str, premium: bool) -> bool:
