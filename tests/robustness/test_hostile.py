@@ -378,3 +378,24 @@ def test_full_disk_during_a_sweep(tmp_path: Path, capsys: pytest.CaptureFixture[
     rc = main(["sweep", str(f), "--out", str(tmp_path / "out"), "--backend", "serial"])
     assert "No space left on device" in _one_line_error(capsys, rc)
     assert not list((tmp_path / "out").rglob("*.parquet"))
+
+
+def test_every_schema_field_has_a_description() -> None:
+    """Editors show the JSON Schema's descriptions as help: every field of a scenario file has one."""
+    from contactsim.scenario.schema import Scenario
+
+    missing = []
+
+    def walk(node: object, path: str) -> None:
+        if isinstance(node, dict):
+            for name, prop in (node.get("properties") or {}).items():
+                if not prop.get("description"):
+                    missing.append(f"{path}.{name}")
+            for k, v in node.items():
+                walk(v, f"{path}.{k}" if k != "properties" else path)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v, path)
+
+    walk(Scenario.model_json_schema(), "")
+    assert missing == []

@@ -259,6 +259,7 @@ class Arrivals(Model):
     reason: within-day overdispersion on top of the day level; 0 means none."""
     intraday_by_weekday: dict[Weekday, list[Annotated[float, Field(ge=0.0, allow_inf_nan=False)]]] = Field(
         default_factory=dict)
+    """Intraday profile per weekday where it differs from ``intraday`` (same length, sums to 1)."""
     forecast_file: str | None = None
     """A WFM forecast, CSV or Parquet: expected needs per date x interval (``date, interval_start, volume``,
     optional ``reason``/``queue`` and ``segment``; rows without a segment split by segment share). On the dates
@@ -319,9 +320,11 @@ class Population(Model):
     size: Annotated[int, Field(ge=1, le=2_000_000)] | None = None
     """Customers simulated; default: the segment's ``customers``. Needs are spread over them uniformly."""
     tenure_years: DistSpec | None = None
+    """Distribution of the customers' tenure in years (default: the segment's)."""
     products: DistSpec | None = None
     """Number of products or policies (rounded up, at least 1)."""
     value_per_year: DistSpec | None = None
+    """Distribution of the customers' yearly value (default: the segment's)."""
     potential: DistSpec | None = None
     """Extra yearly value the customer could bring (cross-sell potential)."""
 
@@ -416,6 +419,7 @@ class Proactive(Model):
     """Share of the customers the notification satisfied who still contact about the message itself
     (contacts created by the notification); they are handled like other contacts of this reason."""
     question_handle_time_factor: Annotated[float, Field(gt=0, le=5, allow_inf_nan=False)] = 0.5
+    """Handle time of such a question relative to the reason's handle time."""
 
 
 class SelfService(Model):
@@ -502,11 +506,17 @@ class CustomerCriteria(Model):
     population, else the segment's); all given criteria must hold."""
 
     segments: list[Name] = Field(default_factory=list)
+    """Match customers of these segments (empty: any)."""
     tiers: list[Name] = Field(default_factory=list)
+    """Match customers of segments with these tiers (empty: any)."""
     min_value_per_year: Money | None = None
+    """Match customers with at least this yearly value."""
     min_tenure_years: Annotated[float, Field(ge=0, le=200, allow_inf_nan=False)] | None = None
+    """Match customers with at least this tenure in years."""
     min_products: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    """Match customers with at least this many products or policies."""
     min_potential: Money | None = None
+    """Match customers with at least this yearly cross-sell potential."""
 
 
 class ContactClass(CustomerCriteria):
@@ -522,6 +532,7 @@ class ContactClass(CustomerCriteria):
     paid_tiers: list[Name] = Field(default_factory=list)
     """Members of one of these paid tiers (policies.premium names)."""
     identified: bool | None = None
+    """Match contacts identified at the front door (true) or anonymous ones (false); unset: both."""
 
 
 class Discipline(Model):
@@ -572,6 +583,7 @@ class Proficiency(Model):
     """Skill depth of a pool on one reason (multi-skill with depth, seed 003)."""
 
     handle_time_factor: Annotated[float, Field(gt=0, le=10, allow_inf_nan=False)] = 1.0
+    """Handle time of this pool on this reason relative to the reason's handle time."""
     fcr: Probability | None = None
     """First-contact resolution of this pool on this reason (default: the reason's per channel)."""
 
@@ -580,8 +592,11 @@ class Escalation(Model):
     """First line to second line: a share of this pool's contacts of the given reasons is handed on."""
 
     to_pool: Name
+    """Second-line pool the contacts are handed on to."""
     probability: Probability
+    """Share of the matching contacts that is escalated."""
     reasons: list[Name] | Literal["all"] = "all"
+    """Reasons that can be escalated, or 'all'."""
     transfer_time_s: Annotated[float, Field(ge=0, le=3600, allow_inf_nan=False)] = 30.0
     """Time the first-line agent spends on the hand-over (the customer is on hold meanwhile)."""
     handle_time_factor: Annotated[float, Field(gt=0, le=10, allow_inf_nan=False)] = 1.0
@@ -592,7 +607,9 @@ class Break(Model):
     """A break or lunch inside a shift: its agents are off the phones for ``minutes`` from ``start``."""
 
     start: str
+    """Start time of the break, HH:MM (quoted)."""
     minutes: Annotated[float, Field(gt=0, le=240, allow_inf_nan=False)]
+    """Length of the break in minutes."""
     spread_minutes: Annotated[float, Field(ge=0, le=480, allow_inf_nan=False)] = 0.0
     """Stagger: the agents split into equal groups whose breaks start one break-length apart over this
     window (0: everyone at once)."""
@@ -630,6 +647,7 @@ class Pool(Model):
     """Most contacts that may wait for this pool; an arriving contact that finds it full balks (leaves at
     once: 'all our agents are busy'). null: no cap."""
     escalation: Escalation | None = None
+    """First line to second line: a share of this pool's contacts is handed on."""
     staffing: (Annotated[int, Field(ge=0, le=100_000)] | list[Annotated[int, Field(ge=0, le=100_000)]]
                | dict[str, Annotated[int, Field(ge=0, le=100_000)] | list[Annotated[int, Field(ge=0, le=100_000)]]]
                | None) = None
@@ -751,7 +769,9 @@ class DifferentiationCost(Model):
     """A fixed cost of differentiating not tied to one rule (seed 000: a more complex organisation)."""
 
     name: Name
+    """What the cost is for."""
     per_month: Money
+    """Cost per month."""
 
 
 class Policies(Model):
@@ -764,6 +784,7 @@ class Policies(Model):
     ivr: Ivr | None = None
     """An IVR in front of the queues (duration, misroutes)."""
     differentiation_costs: list[DifferentiationCost] = Field(default_factory=list)
+    """Fixed costs of differentiating not tied to one rule (per month)."""
 
     @property
     def paid_tiers(self) -> list[Premium]:
@@ -777,13 +798,17 @@ class AccountManager(Model):
     """A named advisor per customer: the advisors are the agents of ``pool``."""
 
     pool: Name
+    """Pool whose agents are the advisors."""
     customers_per_advisor: Annotated[int, Field(ge=1, le=1_000_000)] = 250
+    """Customers assigned to each advisor."""
     continuity: Literal["wait", "message", "fallback"] = "fallback"
     """wait: only the own advisor serves (the customer may abandon); message: the customer leaves a
     message and the own advisor calls back (no abandonment); fallback: after ``fallback_after_s`` the
     contact may also be served by the other pools that serve it."""
     fallback_after_s: Annotated[float, Field(ge=0, le=1e7)] = 120.0
+    """With continuity fallback: seconds after which other pools may serve."""
     fixed_cost_per_month: Money = 0.0
+    """Fixed cost of the account-manager programme per month."""
 
 
 class Community(Model):
@@ -792,12 +817,17 @@ class Community(Model):
     share: Probability = 0.35
     """Share of the segment's needs posted on the forum instead of contacting."""
     reasons: list[Name] | Literal["all"] = "all"
+    """Reasons customers post on the forum, or 'all'."""
     answer_delay: DistSpec = Field(default_factory=lambda: ExponentialSpec(dist="exponential", mean=4 * 3600.0))
+    """Time until a post is answered, in seconds."""
     wrong_answer_share: Probability = 0.15
     """Share of posts answered wrongly or not at all: the customer contacts the organisation after the delay."""
     moderator_minutes_per_post: Annotated[float, Field(ge=0, le=600)] = 3.0
+    """Moderator time per post, in minutes."""
     moderator_hourly_cost: Money = 35.0
+    """Cost of one moderator hour."""
     fixed_cost_per_month: Money = 0.0
+    """Fixed cost of the forum per month."""
 
 
 class Automated(Model):
@@ -806,34 +836,46 @@ class Automated(Model):
     straight_through: Probability = 0.6
     """Share of the segment's needs of the given reasons completed without anyone's help."""
     reasons: list[Name] | Literal["all"] = "all"
+    """Reasons that can be completed automatically, or 'all'."""
     cost_per_transaction: Money = 0.05
+    """Cost per automated transaction."""
     fixed_cost_per_month: Money = 0.0
+    """Fixed cost of the automation per month."""
 
 
 class CoCreation(Model):
     """Customers improve the service with the organisation; modelled as needs prevented over time."""
 
     prevented_share_per_month: Probability = 0.01
+    """Share of needs prevented per month the programme runs."""
     max_prevented_share: Probability = 0.15
+    """Largest share of needs the programme can prevent."""
     months_running: Annotated[float, Field(ge=0, le=600)] = 12.0
     """How long the programme has run at the start of the run (the effect builds up)."""
     programme_cost_per_month: Money = 2000.0
+    """Cost of the programme per month."""
 
 
 class SelfServiceMode(Model):
     """Self-service as the relationship: suitable needs are sent to self-service first."""
 
     compliance: Probability = 0.8
+    """Share of customers who follow the self-service-first routing."""
 
 
 class Relationships(Model):
     """Parameters of the relationship modes segments use (``segments.*.relationship``)."""
 
     account_manager: AccountManager | None = None
+    """A named advisor per customer."""
     community: Community = Field(default_factory=Community)
+    """A moderated customer forum."""
     automated: Automated = Field(default_factory=Automated)
+    """Straight-through processing."""
     co_creation: CoCreation = Field(default_factory=CoCreation)
+    """Customers improving the service."""
     self_service: SelfServiceMode = Field(default_factory=SelfServiceMode)
+    """Self-service as the relationship."""
 
 
 class Webcare(Model):
@@ -908,6 +950,7 @@ class ResolutionTarget(Model):
     across retrials, repeats and channels."""
 
     hours: Annotated[float, Field(gt=0, le=24 * 366, allow_inf_nan=False)]
+    """Hours from the first contact within which a need should be resolved."""
     share: Probability = 0.8
     """Share of needs to resolve within ``hours``."""
     reasons: dict[Name, Annotated[float, Field(gt=0, le=24 * 366, allow_inf_nan=False)]] = Field(default_factory=dict)
@@ -921,11 +964,13 @@ class KpiDefinitions(Model):
     """Abandoned contacts in the service level: counted against it, excluded, or excluded when shorter
     than ``short_abandon_s``."""
     short_abandon_s: Annotated[float, Field(ge=0, le=3600, allow_inf_nan=False)] = 5.0
+    """Abandons shorter than this many seconds are excluded (abandons: short_excluded)."""
     service_level_interval: Literal["arrival", "answer"] = "arrival"
     """Interval a contact counts in: the one it arrived in, or the one it was answered (or abandoned) in."""
     backlog_clock: Literal["calendar", "business_hours"] = "calendar"
     """Backlog SLAs (e-mail, webcare) on the calendar or only inside ``business_hours``."""
     business_hours: dict[str, str] | Literal["24/7"] = Field(default_factory=lambda: {"mon-fri": "08:00-18:00"})
+    """Opening-hours syntax: the clock of backlog SLAs with backlog_clock: business_hours."""
     resolution_targets: dict[Name, ResolutionTarget] = Field(default_factory=dict)
     """Time-to-resolution target per segment."""
 
@@ -961,11 +1006,13 @@ class Scenario(Model):
     policies: Policies = Field(default_factory=Policies)
     """Differentiation policies: premium tier, steering, callbacks, IVR."""
     relationships: Relationships = Field(default_factory=Relationships)
+    """Parameters of the relationship modes segments use."""
     webcare: Webcare | None = None
     """Complaints on social media and the team answering them."""
     satisfaction: Satisfaction = Field(default_factory=Satisfaction)
     """Parameters of the CSAT and churn proxies."""
     kpis: KpiDefinitions = Field(default_factory=KpiDefinitions)
+    """How ACD-style KPIs are defined (abandons in the service level, business-hours clocks)."""
 
     @field_validator("description")
     @classmethod
