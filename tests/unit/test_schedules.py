@@ -90,3 +90,13 @@ def test_per_weekday_staffing_with_a_key_naming_no_weekday_is_refused() -> None:
         build(d)
     d["pools"]["agents"]["staffing"] = {"mon-sun": 3}
     assert build(d).pools["agents"].staffing == {"mon-sun": 3}
+
+
+@pytest.mark.parametrize("staffing", [{"thu": []}, [], {"mon-fri": [1, 2, 3]}])
+def test_empty_or_odd_staffing_list_is_a_validation_error_not_a_crash(staffing) -> None:
+    """Regression (found by the explore Hypothesis profile): ``staffing: {thu: []}`` passed the length check's
+    issue but then crashed the coverage check with a ZeroDivisionError."""
+    d = mmc_dict(20, 300, 1)
+    d["pools"]["agents"] = {"channels": ["phone"], "staffing": staffing}
+    with pytest.raises(ContactsimError, match=r"pools\.agents\.staffing"):
+        build(d)

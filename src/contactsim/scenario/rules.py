@@ -375,7 +375,10 @@ def check(sc: Scenario) -> list[Issue]:
                     bad_shifts.add(pname)
                     issues.append(Issue(where, str(err), key, "name weekdays, e.g. mon-fri or sat"))
             if isinstance(level, list):
-                issues += _length_issue(len(level), n_int, where, "values")
+                bad_length = _length_issue(len(level), n_int, where, "values")
+                if bad_length:  # an empty or odd-length list has no timeline to check coverage on
+                    bad_shifts.add(pname)
+                issues += bad_length
         for i, sh in enumerate(pool.shifts or []):
             try:
                 parse_days(sh.days)
