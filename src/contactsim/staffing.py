@@ -342,23 +342,9 @@ def plan_shifts(sc: Scenario, agents: np.ndarray) -> list[dict]:
     Weekdays with the same plan share a block list (``mon-fri``); consecutive intervals with the same
     number of agents form one block.
     """
-    W, K, step = _grid(sc)
-    groups: list[tuple[list[int], np.ndarray]] = []
-    for w in range(W):
-        for days, row in groups:
-            if np.array_equal(row, agents[w]):
-                days.append(w)
-                break
-        else:
-            groups.append(([w], agents[w]))
+    _, K, step = _grid(sc)
     out = []
-    for days, row in groups:
-        if not row.any():
-            continue
-        if days == list(range(days[0], days[-1] + 1)) and len(days) > 1:
-            label = f"{WEEKDAYS[days[0]]}-{WEEKDAYS[days[-1]]}"
-        else:
-            label = ",".join(WEEKDAYS[d] for d in days)
+    for label, row in _weekday_groups(agents):
         k = 0
         while k < K:
             if row[k] == 0:
@@ -389,6 +375,12 @@ def scheduled(sc: Scenario, pool: str, agents: np.ndarray) -> np.ndarray:
 
 def weekday_staffing(sc: Scenario, agents: np.ndarray) -> dict[str, list[int] | int]:
     """A weekday x interval plan as ``staffing: {mon-fri: [...], sat: [...]}`` (days with nobody left out)."""
+    return {label: int(row[0]) if (row == row[0]).all() else [int(a) for a in row]
+            for label, row in _weekday_groups(agents)}
+
+
+def _weekday_groups(agents: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """Weekdays with the same (non-empty) plan row, labelled as planners write them (``mon-fri``, ``sat,sun``)."""
     groups: list[tuple[list[int], np.ndarray]] = []
     for w in range(agents.shape[0]):
         if not agents[w].any():
@@ -399,12 +391,8 @@ def weekday_staffing(sc: Scenario, agents: np.ndarray) -> dict[str, list[int] | 
                 break
         else:
             groups.append(([w], agents[w]))
-    out: dict[str, list[int] | int] = {}
-    for days, row in groups:
-        label = (f"{WEEKDAYS[days[0]]}-{WEEKDAYS[days[-1]]}" if len(days) > 1 and days == list(
-            range(days[0], days[-1] + 1)) else ",".join(WEEKDAYS[d] for d in days))
-        out[label] = int(row[0]) if (row == row[0]).all() else [int(a) for a in row]
-    return out
+    return [((f"{WEEKDAYS[days[0]]}-{WEEKDAYS[days[-1]]}" if len(days) > 1 and days == list(
+        range(days[0], days[-1] + 1)) else ",".join(WEEKDAYS[d] for d in days)), row) for days, row in groups]
 
 
 def with_plan(sc: Scenario, plan: Plan) -> Scenario:
