@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
         from contactsim.calibration.backtest import METRICS
         from contactsim.calibration.backtest import backtest as run_backtest
         from contactsim.calibration.report import write_backtest_report
-        from contactsim.cli import out as console
+        from contactsim.console import out as console
         from contactsim.scenario.load import load_scenario
 
         sc = load_scenario(scenario)

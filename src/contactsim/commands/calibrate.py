@@ -29,8 +29,8 @@ def register(app: typer.Typer) -> None:
 
         from contactsim.calibration import calibrate as run_calibration
         from contactsim.calibration import parse_columns
-        from contactsim.cli import err
-        from contactsim.cli import out as console
+        from contactsim.console import err
+        from contactsim.console import out as console
         from contactsim.errors import ContactsimError, Issue
 
         if interval is not None and interval not in (5, 15, 30, 60):

@@ -28,15 +28,15 @@ def register(app: typer.Typer) -> None:
             "--max-cpu-hours", min=0.001, help="Raise the CPU-time limit of the up-front estimate")] = None,
     ) -> None:
         """Run scenarios on the same customers (common random numbers) and report paired differences."""
-        from contactsim.cli import _progress, err, out, print_differences
         from contactsim.compare import compare as run_compare
         from contactsim.compare import write_comparison
+        from contactsim.console import err, out, print_differences, progress_bar
         from contactsim.scenario.load import load_scenario
 
         if len(scenarios) < 2:
             raise typer.BadParameter("give at least two scenario files")
         from contactsim import io, resources
-        from contactsim.cli import check_not_sweep
+        from contactsim.console import check_not_sweep
 
         for p in scenarios:
             check_not_sweep(p)
@@ -48,7 +48,7 @@ def register(app: typer.Typer) -> None:
         for p, sc in zip(scenarios, scs, strict=True):
             resources.check(sc, replications=replications, keep_records=records, max_memory_gb=max_memory_gb,
                             max_cpu_hours=max_cpu_hours, source=str(p))
-        with _progress() as prog:
+        with progress_bar() as prog:
             tasks: dict[str, int] = {}
 
             def tick(name: str, done: int, total: int) -> None:

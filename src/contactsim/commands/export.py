@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write contactsim.xlsx (summary, intervals, staffing, ACD KPIs) and intervals_wide.csv (one row per
         interval x channel x segment with day, weekday, start and end columns and each pool's agents)."""
-        from contactsim.cli import err, out
+        from contactsim.console import err, out
         from contactsim.errors import ContactsimError, Issue
         from contactsim.export import write_exports
 

@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
         import time
 
         from contactsim import io
-        from contactsim.cli import err, out
+        from contactsim.console import err, out
         from contactsim.report.html import write_report
 
         if out_file is not None:

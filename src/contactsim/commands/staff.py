@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         from contactsim import io, resources
-        from contactsim.cli import _progress, check_not_sweep, out
+        from contactsim.console import check_not_sweep, out, progress_bar
         from contactsim.scenario.load import load_scenario
         from contactsim.staffing import Targets, optimise_staffing, plan_wide
 
@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
                                        "staffing folder")
         targets = Targets(max_asa_s=max_asa, max_abandon=max_abandon,
                           max_occupancy=None if max_occupancy >= 1 else max_occupancy, min_agents=min_agents)
-        with _progress() as prog:
+        with progress_bar() as prog:
             task = prog.add_task(f"staffing {sc.name}", total=rounds + 2)
 
             def tick(stage: str, done: int, total: int) -> None:

@@ -25,11 +25,11 @@ def register(app: typer.Typer) -> None:
             "--max-cpu-hours", min=0.001, help="Raise the CPU-time limit of the up-front estimate")] = None,
     ) -> None:
         """Run a sweep; run the same command again to resume: finished points are kept, only missing ones run."""
-        from contactsim.cli import _progress, err, out
+        from contactsim.console import err, out, progress_bar
         from contactsim.sweep import run_sweep
 
         start: list[int] = []
-        with _progress() as prog:
+        with progress_bar() as prog:
             task = prog.add_task(f"sweep {sweep_file.name} (runs)", total=None)
 
             def tick(done: int, total: int) -> None:
@@ -64,7 +64,7 @@ def print_sweep_table(folder) -> None:
     import pandas as pd
     from rich.table import Table
 
-    from contactsim.cli import out
+    from contactsim.console import out
 
     path = Path(folder) / "sweep_summary.csv"
     if not path.exists():
