@@ -20,7 +20,7 @@ from scipy import stats as st
 
 from contactsim import io
 from contactsim.experiment import RunResult, simulate
-from contactsim.metrics import KEYS
+from contactsim.metrics import INTERVAL_COLUMNS, KEYS, interval_table, with_interval_columns
 from contactsim.scenario.schema import Scenario
 
 
@@ -65,6 +65,8 @@ def paired_differences(base: pd.DataFrame, other: pd.DataFrame, base_name: str, 
     out["baseline_mean"], out["scenario_mean"] = base_mean, other_mean
     out["diff_mean"], out["ci_low"], out["ci_high"], out["n"] = mean, mean - half, mean + half, n
     out["significant"] = (out["ci_low"] > 0) | (out["ci_high"] < 0)
+    if all(k in base.columns for k in INTERVAL_COLUMNS):
+        out = with_interval_columns(out, interval_table(base))
     return out
 
 

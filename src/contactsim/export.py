@@ -7,32 +7,43 @@ instead of one text label, so a spreadsheet can filter and pivot on them.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from contactsim import io
+from contactsim.metrics import interval_table
 
 WIDE_METRICS = ["offered", "handled", "abandoned", "service_level", "sl_target_met", "asa_s", "mean_wait_s",
                 "wait_p90_s", "abandon_rate", "aht_s", "fcr", "csat", "cost_per_contact"]
 """Per interval x channel x segment columns of the wide export, in this order."""
-_LABEL = re.compile(r"^(?:d(\d+)|(\d+)) (\w{3}) (\d{2}):(\d{2})$")
 
 
-def clock_columns(labels: pd.Series, interval_minutes: int) -> pd.DataFrame:
-    """'d03 Wed 08:30' (or '3 Wed 08:30' per week slot) -> day, weekday, start, end columns."""
-    rows = []
-    for lab in labels.astype(str):
-        m = _LABEL.match(lab)
-        if m is None:
-            rows.append((None, None, None, None))
-            continue
-        day = int(m[1] or m[2])
-        start = int(m[4]) * 60 + int(m[5])
-        end = start + interval_minutes
-        rows.append((day, m[3], f"{m[4]}:{m[5]}", f"{end // 60 % 24:02d}:{end % 60:02d}" if end < 1440 else "24:00"))
-    return pd.DataFrame(rows, columns=["day", "weekday", "start", "end"], index=labels.index)
+def clock_columns(rows: pd.DataFrame, interval_minutes: int) -> pd.DataFrame:
+    """day, weekday, start, end columns of per-interval rows, from their numeric interval columns
+    (``interval_start_s``, ``weekday``): day 1 is the first day of the run (of the week for
+    time-of-week rows)."""
+    start_s = rows["interval_start_s"].to_numpy(dtype=float)
+    known = np.isfinite(start_s)
+    day = np.where(known, start_s // 86400 + 1, np.nan)
+    minute = np.where(known, start_s % 86400 // 60, 0).astype(int)
+    end = minute + interval_minutes
+
+    def clock(m: int) -> str:
+        return f"{m // 60 % 24:02d}:{m % 60:02d}" if m < 1440 else "24:00"
+
+    return pd.DataFrame({
+        "day": pd.array([int(d) if k else None for d, k in zip(day, known, strict=True)], dtype="Int64"),
+        "weekday": [w if k else None for w, k in zip(rows["weekday"], known, strict=True)],
+        "start": [clock(m) if k else None for m, k in zip(minute, known, strict=True)],
+        "end": [clock(e) if k else None for e, k in zip(end, known, strict=True)],
+    }, index=rows.index)
+
+
+def _interval_rows(frame: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
+    """The numeric interval columns of ``summary`` for each row of ``frame`` (by its interval label)."""
+    return interval_table(summary).reindex(frame["interval"]).set_axis(frame.index)
 
 
 def wide_intervals(summary: pd.DataFrame, interval_minutes: int) -> pd.DataFrame:
@@ -54,7 +65,7 @@ def wide_intervals(summary: pd.DataFrame, interval_minutes: int) -> pd.DataFrame
     for col in ("asa_s", "mean_wait_s", "wait_p90_s"):
         if col in wide:
             wide.loc[mixed, col] = float("nan")
-    clock = clock_columns(wide["interval"], interval_minutes)
+    clock = clock_columns(_interval_rows(wide, summary), interval_minutes)
     wide = pd.concat([clock, wide], axis=1)
     order = {"all": 0}
     wide = wide.sort_values(["day", "start", "channel", "segment"],
@@ -70,7 +81,7 @@ def staffing_sheet(summary: pd.DataFrame, interval_minutes: int) -> pd.DataFrame
         return pd.DataFrame()
     w = s.pivot_table(index="interval", columns="pool", values="mean", aggfunc="first", observed=True)
     w = w.reset_index()
-    return pd.concat([clock_columns(w["interval"], interval_minutes), w], axis=1)
+    return pd.concat([clock_columns(_interval_rows(w, summary), interval_minutes), w], axis=1)
 
 
 def write_exports(folder: Path, excel: bool = True, csv: bool = True) -> list[Path]:

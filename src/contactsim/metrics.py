@@ -46,9 +46,14 @@ import pandas as pd
 from scipy import stats as st
 
 from contactsim.scenario.compiled import Compiled
+from contactsim.scenario.timespec import WEEKDAYS
 
 ALL = "all"
 KEYS = ["segment", "channel", "pool", "interval"]
+INTERVAL_COLUMNS = ("interval_start_s", "weekday")
+"""Numeric columns beside every ``interval`` label of KPI rows, so nothing parses labels: the interval's start
+in seconds from the start of the horizon (per-interval-of-the-week rows, ``run.interval_kpis: time_of_week``:
+from Monday 00:00) and its weekday (Mon..Sun); empty on ``all`` rows."""
 COUNT_METRICS = {"offered", "handled", "abandoned", "unserved", "paid_hours", "busy_hours", "agents",
                  "needs", "cost", "revenue", "net_cost", "value_at_risk", "complaints", "repeat_contacts",
                  "staff_cost", "callbacks", "balked", "escalations", "needs_automated", "community_posts",
@@ -63,6 +68,33 @@ FIELDS = ("offered", "handled", "abandoned", "unserved", "waited", "in_sl", "wai
 F = {name: i for i, name in enumerate(FIELDS)}
 FINE_EDGES = np.concatenate([[0.0, 1e-9], 0.5 * 1.01 ** np.arange(0, 1590)])
 COARSE_EDGES = np.concatenate([[0.0, 1e-9], 0.5 * 1.1 ** np.arange(0, 166)])
+
+
+def interval_columns(labels: list[str], starts: np.ndarray, weekdays: list[str]) -> pd.DataFrame:
+    """The lookup from an interval label to its numeric columns (``INTERVAL_COLUMNS``), indexed by label."""
+    return pd.DataFrame({"interval_start_s": np.asarray(starts, dtype=float), "weekday": weekdays},
+                        index=pd.Index(labels, name="interval"))
+
+
+def with_interval_columns(frame: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with ``INTERVAL_COLUMNS`` right after its ``interval`` column, looked up in ``table``
+    (``interval_columns``); empty for ``all`` and for labels the table does not know."""
+    frame = frame.drop(columns=[k for k in INTERVAL_COLUMNS if k in frame.columns])
+    at = table.index.get_indexer(frame["interval"].astype(object))
+    known = at >= 0
+    pos = frame.columns.get_loc("interval") + 1
+    for k, col in enumerate(INTERVAL_COLUMNS):
+        src = table[col].to_numpy()
+        vals = np.full(len(frame), np.nan, dtype=float if src.dtype.kind == "f" else object)
+        vals[known] = src[at[known]]
+        frame.insert(pos + k, col, vals)
+    return frame
+
+
+def interval_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The label -> numeric columns lookup carried by a frame of KPI rows (first row of each label)."""
+    rows = frame.loc[frame["interval"] != ALL, ["interval", *INTERVAL_COLUMNS]]
+    return rows.drop_duplicates("interval").set_index("interval")
 
 
 def measured_intervals(c: Compiled) -> np.ndarray:
@@ -107,12 +139,18 @@ class KpiAccumulator:
             self.slot = np.full(c.n_intervals, -1)
             self.slot[abs_idx] = np.arange(self.I)
             self.labels = [c.interval_label(int(k)) for k in abs_idx]
+            starts = abs_idx * c.interval_s
+            days = abs_idx // c.per_day + c.start_weekday
         else:
             week = 7 * c.per_day
             self.I = week
             self.slot = np.full(c.n_intervals, -1)
             self.slot[abs_idx] = (abs_idx + c.start_weekday * c.per_day) % week
             self.labels = [c.week_slot_label(k) for k in range(week)]
+            starts = np.arange(week) * c.interval_s
+            days = np.arange(week) // c.per_day
+        self.interval_columns = interval_columns(self.labels, starts, [WEEKDAYS[d % 7].capitalize() for d in days])
+        """The numeric columns beside each interval label of this replication's KPI rows."""
         S, C, I, P = self.S, self.C, self.I, self.P  # noqa: E741 - I for intervals, as in the docs
         self.stats = np.zeros((len(FIELDS), S * C * I))
         self.busy = np.zeros((S * C * I, P))
@@ -435,6 +473,7 @@ class KpiAccumulator:
                          ignore_index=True)
         long = long.dropna(subset=["value"])
         long.insert(0, "replication", replication)
+        long = with_interval_columns(long, self.interval_columns)
         wf = self.waterfall(rate, fixed_cost)
         wf.insert(0, "replication", replication)
         by_reason = self.reason_frame(rate)
@@ -551,4 +590,7 @@ def summarise(kpis: pd.DataFrame, confidence: float = 0.95, scenario: str = "",
     with np.errstate(invalid="ignore"):
         out["mean"], out["ci_low"], out["ci_high"], out["n"] = (mean, np.maximum(mean - half, lo),
                                                                 np.minimum(mean + half, hi), n)
-    return out.sort_values(["metric", *keys], kind="stable").reset_index(drop=True)
+    out = out.sort_values(["metric", *keys], kind="stable").reset_index(drop=True)
+    if "interval" in keys and all(k in kpis.columns for k in INTERVAL_COLUMNS):
+        out = with_interval_columns(out, interval_table(kpis))
+    return out

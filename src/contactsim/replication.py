@@ -18,7 +18,7 @@ import pandas as pd
 from contactsim import arrivals, costs, customers, satisfaction
 from contactsim.engine import Engine, Flushed
 from contactsim.funnel import ASSISTED, FunnelResult, run_funnel
-from contactsim.metrics import KpiAccumulator
+from contactsim.metrics import KEYS, KpiAccumulator
 from contactsim.records import (
     FINAL_TO_TERMINAL,
     LEVELS,
@@ -247,7 +247,7 @@ def _run_replication(c: Compiled, seed: int, rep: int, keep_records: bool) -> Re
     fixed = costs.fixed_cost_breakdown(c)
     kpis, wf, by_reason = run.acc.finish(rep, sum(fixed.values()), revenue, expected_needs=run.expected)
     extra = pd.DataFrame([(rep, "all", "all", "all", "all", f"fixed_cost_{k}", v) for k, v in fixed.items()],
-                         columns=kpis.columns)
+                         columns=["replication", *KEYS, "metric", "value"])
     kpis = pd.concat([kpis, extra], ignore_index=True)
     _, rate = run.acc.pool_frame()
     contacts, needs = run.records(rate)

@@ -4,8 +4,10 @@ Layout of ``results/<scenario>/<run-id>/``::
 
     manifest.json           scenario hash, seed, replications, versions, timings, argv
     scenario.resolved.yaml  the scenario with every default filled in
-    summary.csv             tidy: scenario, segment, channel, pool, interval, metric, mean, ci_low, ci_high, n
-    kpis.parquet            tidy per replication: replication, segment, channel, pool, interval, metric, value
+    summary.csv             tidy: scenario, segment, channel, pool, interval, interval_start_s, weekday, metric,
+                            mean, ci_low, ci_high, n (interval_start_s, weekday: metrics.INTERVAL_COLUMNS)
+    kpis.parquet            tidy per replication: replication, segment, channel, pool, interval, interval_start_s,
+                            weekday, metric, value
                             (Parquet: machine-read, ~10x smaller and faster than CSV; CSV where a person reads)
     waterfall.csv           volume and cost per funnel level: mean and CI over replications
     by_reason.csv           KPIs by contact reason: scenario, segment, reason, channel, metric, mean, CI, n
@@ -20,16 +22,18 @@ import datetime as dt
 import importlib.metadata as md
 import json
 import platform
+import re
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
 from contactsim import io
 from contactsim.experiment import RunResult
 from contactsim.kpis import acd_kpis
-from contactsim.metrics import summarise
+from contactsim.metrics import INTERVAL_COLUMNS, interval_columns, summarise, with_interval_columns
 from contactsim.scenario.load import scenario_hash
 from contactsim.scenario.schema import Scenario
 
@@ -110,17 +114,42 @@ def write_run(result: RunResult, out: Path | None = None, results_root: Path = P
     return published[0]
 
 
+_OLD_LABEL = re.compile(r"^d?(\d+) (\w{3}) (\d\d):(\d\d)$")
+"""Interval labels of run folders written before KPI rows carried ``INTERVAL_COLUMNS``: 'd03 Wed 08:30' (day
+of the run) or '3 Wed 08:30' (day of the week)."""
+
+
+def with_interval_columns_of_old_folder(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table read from a run folder written before the numeric interval columns, with them derived once from
+    its labels (the only place a label is parsed); tables that have them are returned as they are."""
+    if "interval" not in frame.columns or all(k in frame.columns for k in INTERVAL_COLUMNS):
+        return frame
+    labels = pd.unique(frame["interval"].astype(str))
+    starts, weekdays = [], []
+    for lab in labels:
+        m = _OLD_LABEL.match(lab)
+        starts.append((int(m[1]) - 1) * 86400.0 + int(m[3]) * 3600.0 + int(m[4]) * 60.0 if m else np.nan)
+        weekdays.append(m[2] if m else None)
+    return with_interval_columns(frame, interval_columns(list(labels), np.array(starts), weekdays))
+
+
 def read_run(folder: Path) -> dict:
-    """Read a run folder back (manifest, summary, kpis, waterfall; records lazily by path)."""
+    """Read a run folder back (manifest, summary, kpis, waterfall; records lazily by path).
+
+    Folders written before KPI rows carried their numeric interval columns get them here, derived from the
+    labels (:func:`with_interval_columns_of_old_folder`), so every reader sees the same columns.
+    """
     folder = Path(folder)
     man = folder / "manifest.json"
     if not man.exists():
         raise FileNotFoundError(f"{folder}: not a complete contactsim run (no manifest.json)")
     return {
         "manifest": json.loads(man.read_text()),
-        "summary": pd.read_csv(folder / "summary.csv", keep_default_na=False, na_values=[""]),
-        "kpis": (pd.read_parquet(folder / "kpis.parquet") if (folder / "kpis.parquet").exists()
-                 else pd.read_csv(folder / "kpis.csv", keep_default_na=False, na_values=[""])),
+        "summary": with_interval_columns_of_old_folder(
+            pd.read_csv(folder / "summary.csv", keep_default_na=False, na_values=[""])),
+        "kpis": with_interval_columns_of_old_folder(
+            pd.read_parquet(folder / "kpis.parquet") if (folder / "kpis.parquet").exists()
+            else pd.read_csv(folder / "kpis.csv", keep_default_na=False, na_values=[""])),
         "waterfall": pd.read_csv(folder / "waterfall.csv", keep_default_na=False, na_values=[""]),
         "scenario": Scenario.model_validate(yaml.safe_load((folder / "scenario.resolved.yaml").read_text())),
         "folder": folder,

@@ -38,6 +38,7 @@ import pandas as pd
 from contactsim import erlang
 from contactsim.errors import ContactsimError, Issue
 from contactsim.experiment import RunResult, simulate
+from contactsim.metrics import interval_table, with_interval_columns
 from contactsim.scenario.load import parse_scenario
 from contactsim.scenario.rules import eligible_pools
 from contactsim.scenario.schedules import available_share
@@ -422,14 +423,13 @@ def plan_cost(sc: Scenario, plan: Plan) -> float:
 
 
 # -- verification -----------------------------------------------------------------------------------------
-def _cell_of(labels: pd.Series, sc: Scenario) -> tuple[np.ndarray, np.ndarray]:
-    """Interval labels ('d03 Wed 08:30' or '3 Wed 08:30') -> (weekday, interval of the day)."""
+def _cell_of(rows: pd.DataFrame, sc: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """(weekday, interval of the day) of per-interval KPI rows, from their numeric interval columns."""
     if sc.horizon.steady_state:
-        return np.zeros(len(labels), dtype=int), np.zeros(len(labels), dtype=int)
-    s = labels.astype(str)
-    wd = s.str[-9:-6].str.lower().map({d: i for i, d in enumerate(WEEKDAYS)}).to_numpy(dtype=int)
-    minutes = s.str[-5:-3].astype(int) * 60 + s.str[-2:].astype(int)
-    return wd, (minutes // sc.horizon.interval_minutes).to_numpy(dtype=int)
+        return np.zeros(len(rows), dtype=int), np.zeros(len(rows), dtype=int)
+    wd = rows["weekday"].str.lower().map({d: i for i, d in enumerate(WEEKDAYS)}).to_numpy(dtype=int)
+    start = rows["interval_start_s"].to_numpy(dtype=float)
+    return wd, ((start % DAY_S) // (sc.horizon.interval_minutes * 60.0)).astype(int)
 
 
 def _pooled(res: RunResult, sc: Scenario) -> pd.DataFrame:
@@ -443,7 +443,7 @@ def _pooled(res: RunResult, sc: Scenario) -> pd.DataFrame:
     for col in want:
         if col not in w:
             w[col] = 0.0
-    w["wd"], w["slot"] = _cell_of(w["interval"], sc)
+    w["wd"], w["slot"] = _cell_of(with_interval_columns(w, interval_table(k)), sc)
     w["in_sl"] = w["service_level"] * w["offered"]
     w["wait_h"] = w["asa_s"] * w["handled"]
     w["ab"] = w["abandon_rate"] * w["offered"]
@@ -457,7 +457,7 @@ def _pool_occupancy(res: RunResult, sc: Scenario) -> pd.DataFrame:
     k = k[k["interval"] == "all"] if sc.horizon.steady_state else k[k["interval"] != "all"]
     w = k.pivot_table(index=["replication", "pool", "interval"], columns="metric", values="value",
                       observed=True).reset_index().fillna(0.0)
-    w["wd"], w["slot"] = _cell_of(w["interval"], sc)
+    w["wd"], w["slot"] = _cell_of(with_interval_columns(w, interval_table(k)), sc)
     shrink = {p: sc.pools[p].shrinkage for p in sc.pools}
     conc = {p: max(sc.channels[c].concurrency for c in sc.pools[p].channels) for p in sc.pools}
     w["duty"] = w["paid_hours"] * (1 - w["pool"].map(shrink).astype(float)) * w["pool"].map(conc).astype(float)

@@ -24,12 +24,17 @@ def srow(
     interval: str = "all",
     n: int = 5,
 ) -> dict:
+    day, weekday, clock = interval.split() if interval != "all" else ("", None, "")
     return {
         "scenario": scenario,
         "segment": segment,
         "channel": channel,
         "pool": pool,
         "interval": interval,
+        # the numeric columns summaries carry beside the label (metrics.INTERVAL_COLUMNS)
+        "interval_start_s": ((int(day[1:]) - 1) * 86400 + int(clock[:2]) * 3600 + int(clock[3:]) * 60
+                             if interval != "all" else float("nan")),
+        "weekday": weekday,
         "metric": metric,
         "mean": mean,
         "ci_low": mean - half,

@@ -40,7 +40,7 @@ ALLOWED: dict[str, set[str]] = {
     "resources": {"errors", "scenario"},
     "sequential": {"experiment", "metrics", "scenario", "stats", "errors"},
     "kpis": {"metrics", "scenario"},
-    "export": {"io", "results"},
+    "export": {"io", "metrics", "results"},
     "results": {"experiment", "io", "kpis", "metrics", "scenario"},
     "compare": {"experiment", "io", "metrics", "results", "scenario"},
     "sweep": {"errors", "experiment", "io", "metrics", "replication", "resources", "results", "scenario", "stats",

@@ -17,7 +17,7 @@ import pandas as pd
 
 from contactsim import io
 from contactsim.errors import ContactsimError, Issue
-from contactsim.results import read_run
+from contactsim.results import read_run, with_interval_columns_of_old_folder
 from contactsim.scenario.compiled import compile_scenario
 from contactsim.scenario.schema import Scenario
 
@@ -170,6 +170,7 @@ def load_comparison(folder: Path) -> ComparisonData:
             ]
         )
     )
+    diffs = with_interval_columns_of_old_folder(diffs)
     if "significant" in diffs.columns:
         diffs["significant"] = diffs["significant"].astype(str).str.lower().isin(["true", "1"])
     return ComparisonData(manifest=man, runs=runs, differences=diffs)

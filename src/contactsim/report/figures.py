@@ -10,7 +10,6 @@ Names from files go into figures as plotly text, which plotly renders as text (i
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -18,6 +17,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+from contactsim.metrics import INTERVAL_COLUMNS
 
 ALL = "all"
 ALL_LABEL = "all customers"
@@ -45,7 +46,6 @@ NAME_COLUMNS = (
     "level",
     "terminal",
 )
-_INTERVAL = re.compile(r"^d(\d+) (\w+) (\d\d):(\d\d)$")
 
 
 @dataclass(frozen=True)
@@ -214,28 +214,21 @@ def _empty(title: str, message: str) -> go.Figure:
 
 
 # --- time axis -----------------------------------------------------------------------------------------
-def interval_hours(labels: Sequence[str]) -> np.ndarray | None:
-    """Hours from the start of the run for labels like 'd01 Mon 08:30'; None if any label differs."""
-    out = np.empty(len(labels))
-    for i, lab in enumerate(labels):
-        m = _INTERVAL.match(str(lab))
-        if m is None:
-            return None
-        out[i] = (int(m[1]) - 1) * 24 + int(m[3]) + int(m[4]) / 60
-    return out
-
-
-def _time_axis(labels: Sequence[str]) -> tuple[list[str], np.ndarray | list[str], dict]:
-    """(labels in time order, x values, axis settings): hours with a tick per day, else the labels."""
-    hours = interval_hours(labels)
-    if hours is None or not len(labels):
+def _time_axis(grid: pd.DataFrame) -> tuple[list[str], np.ndarray | list[str], dict]:
+    """(labels in time order, x values, axis settings) for the intervals of ``_interval_grid``: hours from the
+    start of the run (of the week for time-of-week rows) with a tick per day, from the rows' numeric
+    ``interval_start_s`` and ``weekday``; the labels as categories where those are missing."""
+    labels = list(grid.index)
+    start = grid["interval_start_s"].to_numpy(dtype=float) if "interval_start_s" in grid else np.array([np.nan])
+    if not len(labels) or not np.isfinite(start).all():
         ordered = sorted(labels)
         return ordered, ordered, {"type": "category", "title": {"text": "interval"}}
-    order = np.argsort(hours, kind="stable")
+    order = np.argsort(start, kind="stable")
     ordered = [labels[i] for i in order]
-    hours = hours[order]
+    hours = start[order] / 3600.0
+    weekdays = grid["weekday"].to_numpy(dtype=object)[order]
     days = sorted({int(h // 24) for h in hours})
-    day_name = {int(h // 24): _INTERVAL.match(str(lab))[2] for h, lab in zip(hours, ordered, strict=True)}
+    day_name = {int(h // 24): str(w) for h, w in zip(hours, weekdays, strict=True)}
     axis = {
         "tickvals": [d * 24 for d in days],
         "ticktext": [f"d{d + 1:02d} {day_name[d]}" for d in days],
@@ -259,9 +252,13 @@ def _time_axis(labels: Sequence[str]) -> tuple[list[str], np.ndarray | list[str]
     return ordered, hours, axis
 
 
-def _interval_grid(summary: pd.DataFrame) -> list[str]:
-    """Every interval label present anywhere in the summary (pool rows cover each measured interval)."""
-    return [str(x) for x in pd.unique(summary["interval"].astype(str)) if x != ALL]
+def _interval_grid(summary: pd.DataFrame) -> pd.DataFrame:
+    """Every interval present anywhere in the summary (pool rows cover each measured interval), indexed by
+    its label, with its numeric columns (``INTERVAL_COLUMNS``) where the summary has them."""
+    rows = summary[summary["interval"].astype(str) != ALL]
+    rows = rows.drop_duplicates("interval")
+    cols = [c for c in INTERVAL_COLUMNS if c in rows.columns]
+    return rows[cols].set_axis(pd.Index(rows["interval"].astype(str), name="interval"))
 
 
 # --- KPI comparison ------------------------------------------------------------------------------------
