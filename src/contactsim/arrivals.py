@@ -14,7 +14,7 @@ import numpy as np
 
 from contactsim.rng import stream
 from contactsim.scenario.compiled import Compiled
-from contactsim.scenario.timespec import DAY_S, WEEKDAYS, parse_clock
+from contactsim.scenario.timespec import DAY_S
 
 PURPOSES = (
     "channel", "patience", "handle", "acw", "fcr", "prevent", "proactive_detect", "proactive_satisfied",
@@ -33,10 +33,7 @@ X = {name: i for i, name in enumerate(EXTRA_PURPOSES)}
 
 def uses_extra(c: Compiled) -> bool:
     """Whether the scenario needs the second uniform matrix."""
-    sc = c.scenario
-    return any(s.population is not None or s.identified_share < 1.0
-               or s.relationship in ("automated", "community") for s in sc.segments.values()) or any(
-        r.proactive is not None and r.proactive.question_probability > 0 for r in sc.reasons.values())
+    return c.arrivals.uses_extra
 
 
 @dataclass
@@ -61,21 +58,8 @@ class Needs:
 
 
 def daily_volume(c: Compiled) -> np.ndarray:
-    """Needs per average day, [segment, reason]."""
-    sc = c.scenario
-    shares = np.array([s.share if s.share is not None else 0.0 for s in sc.segments.values()])
-    customers = np.array([s.customers or 0 for s in sc.segments.values()], dtype=float)
-    if shares.sum() == 0:
-        shares = customers / customers.sum()
-    out = np.zeros((len(c.segments), len(c.reasons)))
-    for j, r in enumerate(sc.reasons.values()):
-        mix = np.array([r.segment_mix.get(s, 1.0) for s in c.segments])
-        if r.volume_per_day is not None:
-            w = shares * mix
-            out[:, j] = r.volume_per_day * w / w.sum() if w.sum() > 0 else 0.0
-        else:
-            out[:, j] = customers * mix * (r.per_customer_per_year or 0.0) / 365.0
-    return out
+    """Needs per average day, [segment, reason] (computed at compilation)."""
+    return c.arrivals.volume
 
 
 BLOCK_S = DAY_S
@@ -92,7 +76,7 @@ def _day_factor(c: Compiled, seed: int, rep: int, block: int) -> float:
     The AR(1) chain is built from its own stream's first ``block + 1`` normals, so a day's level does
     not depend on how many days the run has, and the gamma stream of independent days never shifts.
     """
-    a = c.scenario.arrivals
+    a = c.arrivals
     cv = a.overdispersion_cv
     if cv <= 0:
         return 1.0
@@ -110,7 +94,7 @@ def _day_factor(c: Compiled, seed: int, rep: int, block: int) -> float:
 
 def _interval_factors(c: Compiled, seed: int, rep: int, block: int) -> np.ndarray | None:
     """Gamma multipliers (mean 1) per interval of the day, shared by all groups: within-day overdispersion."""
-    cv = c.scenario.arrivals.interval_overdispersion_cv
+    cv = c.arrivals.interval_overdispersion_cv
     if cv <= 0 or c.steady_state:
         return None
     k = 1.0 / cv**2
@@ -144,7 +128,7 @@ def _group(c: Compiled, rng: np.random.Generator, mean_per_day: float, profile: 
     if forecast is not None:
         profile, mean_per_day, weekly = forecast, 1.0 / 7.0, 1.0
     else:
-        weekly = c.scenario.arrivals.weekly[weekday]
+        weekly = c.arrivals.weekly[weekday]
     if noise is not None:
         profile, noise = _on_grid(profile, noise)
         profile = profile * noise
@@ -161,13 +145,10 @@ def generate(c: Compiled, seed: int, rep: int, block: int = 0) -> Needs:
     Every segment x reason x day has its own stream, so a day's customers do not depend on the days
     before it, nor on how the horizon is split.
     """
-    sc = c.scenario
     vol = daily_volume(c)
     day_mult = _day_factor(c, seed, rep, block) if not c.steady_state else 1.0
     noise = _interval_factors(c, seed, rep, block)
-    by_day = sc.arrivals.intraday_by_weekday.get(WEEKDAYS[(c.start_weekday + block) % 7])
-    base_prof = by_day if by_day is not None and not c.steady_state else sc.arrivals.intraday
-    base = np.asarray(base_prof, dtype=float) if base_prof is not None else None
+    base = c.arrivals.intraday[(c.start_weekday + block) % 7]
     parts_t, parts_s, parts_r, parts_u, parts_i, parts_k, parts_x = [], [], [], [], [], [], []
     extra = uses_extra(c)
     for i, sname in enumerate(c.segments):
@@ -176,8 +157,8 @@ def generate(c: Compiled, seed: int, rep: int, block: int = 0) -> Needs:
             if vol[i, j] <= 0 and fc is None:
                 continue
             rng = stream(seed, rep, f"needs/{sname}/{rname}/{block}")
-            prof = sc.reasons[rname].intraday
-            profile = np.asarray(prof, dtype=float) if prof is not None else base
+            prof = c.arrivals.reason_intraday[j]
+            profile = prof if prof is not None else base
             t = _group(c, rng, vol[i, j], profile if profile is not None else np.ones(1), block, day_mult, noise, fc)
             parts_t.append(t)
             parts_s.append(np.full(t.size, i, dtype=np.int16))
@@ -189,21 +170,20 @@ def generate(c: Compiled, seed: int, rep: int, block: int = 0) -> Needs:
                 parts_x.append(stream(seed, rep, f"needs-extra/{sname}/{rname}/{block}").random(
                     (t.size, len(EXTRA_PURPOSES))))
     shares = vol.sum(axis=1) / max(vol.sum(), 1e-300)
-    for k, inc in enumerate(sc.incidents):
-        start = (inc.day - 1) * DAY_S + parse_clock(inc.start)
+    for k, inc in enumerate(c.arrivals.incidents):
+        start = inc.start_s
         if int(start // BLOCK_S) != block:
             continue
         rng = stream(seed, rep, f"incident/{k}")
         n = rng.poisson(inc.extra_needs)
         t = start + rng.random(n) * inc.duration_minutes * 60.0
-        w = np.array([shares[i] if (not inc.segments or s in inc.segments) else 0.0
-                      for i, s in enumerate(c.segments)])
+        w = np.where(inc.segments, shares, 0.0)
         w = w / w.sum() if w.sum() > 0 else np.full(len(w), 1 / len(w))
         seg = np.minimum(np.searchsorted(np.cumsum(w), rng.random(n), side="right"), len(w) - 1)
         keep = t < c.horizon_s
         parts_t.append(t[keep])
         parts_s.append(seg[keep].astype(np.int16))
-        parts_r.append(np.full(int(keep.sum()), c.reasons.index(inc.reason), dtype=np.int16))
+        parts_r.append(np.full(int(keep.sum()), inc.reason, dtype=np.int16))
         parts_u.append(rng.random((n, len(PURPOSES)), dtype=np.float32)[keep])
         parts_i.append(np.ones(int(keep.sum()), dtype=bool))
         parts_k.append(rng.integers(0, 2**63, n, dtype=np.uint64)[keep])

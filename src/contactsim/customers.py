@@ -17,11 +17,9 @@ import numpy as np
 
 from contactsim.arrivals import Needs, U, X
 from contactsim.rng import stream
-from contactsim.scenario.compiled import Compiled, sampler
-from contactsim.scenario.rules import population_size
-from contactsim.scenario.schema import CustomerCriteria, Scenario
+from contactsim.scenario.compiled import Compiled
+from contactsim.scenario.tables import ATTRIBUTES
 
-ATTRIBUTES = ("value_per_year", "tenure_years", "products", "potential")
 NO_ADVISOR = -1
 
 
@@ -38,72 +36,55 @@ class Population:
     """Account manager per customer (an agent index of the advisors' pool), NO_ADVISOR if none."""
 
 
-def criteria_mask(crit: CustomerCriteria | None, sc: Scenario, seg: str, attrs: dict[str, np.ndarray]) -> np.ndarray:
-    """Which of these customers (attribute arrays of one segment) meet the criteria."""
-    n = attrs["value_per_year"].size
-    if crit is None:
-        return np.ones(n, dtype=bool)
-    s = sc.segments[seg]
-    if (crit.segments and seg not in crit.segments) or (crit.tiers and s.tier not in crit.tiers):
-        return np.zeros(n, dtype=bool)
-    ok = np.ones(n, dtype=bool)
-    for field, attr in (("min_value_per_year", "value_per_year"), ("min_tenure_years", "tenure_years"),
-                        ("min_products", "products"), ("min_potential", "potential")):
-        v = getattr(crit, field)
-        if v is not None:
-            ok &= attrs[attr] >= v
-    return ok
-
-
-def choose_tier(sc: Scenario, seg: str, attrs: dict[str, np.ndarray], u: np.ndarray) -> np.ndarray:
+def choose_tier(c: Compiled, seg: int, attrs: dict[str, np.ndarray], u: np.ndarray) -> np.ndarray:
     """Paid tier from one uniform: tier k when u falls in its take-up slice and the customer is eligible.
 
     With one tier and no eligibility this is ``u < take_up``, the rule before customers had identity.
     """
     tier = np.zeros(u.size, dtype=np.int64)
     lo = 0.0
-    for k, t in enumerate(sc.policies.paid_tiers, start=1):
-        hi = lo + t.take_up.get(seg, 0.0)
-        tier[(u >= lo) & (u < hi) & criteria_mask(t.eligible, sc, seg, attrs)] = k
+    for k, t in enumerate(c.paid_tiers, start=1):
+        hi = lo + float(t.take_up[seg])
+        eligible = t.eligible.mask(seg, attrs) if t.eligible is not None else np.ones(u.size, dtype=bool)
+        tier[(u >= lo) & (u < hi) & eligible] = k
         lo = hi
     return tier
 
 
-def _segment_attrs(sc: Scenario, seg: str, n: int) -> dict[str, np.ndarray]:
-    s = sc.segments[seg]
-    return {"value_per_year": np.full(n, s.value_per_year), "tenure_years": np.full(n, s.tenure_years),
+def _segment_attrs(c: Compiled, seg: int, n: int) -> dict[str, np.ndarray]:
+    t = c.customers
+    return {"value_per_year": np.full(n, t.value_per_year[seg]), "tenure_years": np.full(n, t.tenure_years[seg]),
             "products": np.ones(n), "potential": np.zeros(n)}
 
 
 def draw_population(c: Compiled, seed: int, rep: int) -> Population:
     """The replication's customers, one named stream per segment (independent of the scenario's policies,
     so two scenarios with the same seed have the same customers)."""
-    sc = c.scenario
-    sizes = np.array([population_size(sc, s) for s in c.segments], dtype=np.int64)
+    ct = c.customers
+    sizes = ct.population_size
     offset = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
     attrs = {a: np.zeros(int(sizes.sum())) for a in ATTRIBUTES}
     tier = np.zeros(int(sizes.sum()), dtype=np.int64)
     advisor = np.full(int(sizes.sum()), NO_ADVISOR, dtype=np.int64)
-    am = sc.relationships.account_manager
     am_rank = 0
     for i, name in enumerate(c.segments):
-        pop = sc.segments[name].population
+        pop = ct.population[i]
         n = int(sizes[i])
         if pop is None or n == 0:
             continue
         u = stream(seed, rep, f"population/{name}").random((n, len(ATTRIBUTES) + 1))
-        own = _segment_attrs(sc, name, n)
+        own = _segment_attrs(c, i, n)
         for k, a in enumerate(ATTRIBUTES):
-            spec = getattr(pop, a)
-            if spec is not None:
-                own[a] = sampler(spec).ppf(u[:, k])
+            smp = pop[a]
+            if smp is not None:
+                own[a] = smp.ppf(u[:, k])
         own["products"] = np.maximum(np.ceil(own["products"] - 1e-9), 1.0)
         sl = slice(int(offset[i]), int(offset[i]) + n)
         for a in ATTRIBUTES:
             attrs[a][sl] = own[a]
-        tier[sl] = choose_tier(sc, name, own, u[:, len(ATTRIBUTES)])
-        if am is not None and sc.segments[name].relationship == "account_manager":
-            advisor[sl] = (am_rank + np.arange(n)) // am.customers_per_advisor
+        tier[sl] = choose_tier(c, i, own, u[:, len(ATTRIBUTES)])
+        if ct.advisor_segment[i]:
+            advisor[sl] = (am_rank + np.arange(n)) // ct.customers_per_advisor
             am_rank += n
     return Population(offset, sizes, attrs, tier, advisor)
 
@@ -124,14 +105,13 @@ class NeedCustomers:
 
 def assign(c: Compiled, pop: Population, needs: Needs) -> NeedCustomers:
     """Give each need its customer, attributes, tier, identification and profile (vectorised)."""
-    sc = c.scenario
     n = len(needs)
     seg = needs.segment.astype(np.int64)
     customer = np.full(n, -1, dtype=np.int64)
     attrs = {a: np.zeros(n) for a in ATTRIBUTES}
     tier = np.zeros(n, dtype=np.int64)
     advisor = np.full(n, NO_ADVISOR, dtype=np.int64)
-    for i, name in enumerate(c.segments):
+    for i in range(len(c.segments)):
         sel = np.flatnonzero(seg == i)
         if sel.size == 0:
             continue
@@ -145,11 +125,11 @@ def assign(c: Compiled, pop: Population, needs: Needs) -> NeedCustomers:
             tier[sel] = pop.tier[cid]
             advisor[sel] = pop.advisor[cid]
         else:
-            own = _segment_attrs(sc, name, sel.size)
+            own = _segment_attrs(c, i, sel.size)
             for a in ATTRIBUTES:
                 attrs[a][sel] = own[a]
-            tier[sel] = choose_tier(sc, name, own, needs.u[sel, U["premium"]])
-    share = np.array([s.identified_share for s in sc.segments.values()])
+            tier[sel] = choose_tier(c, i, own, needs.u[sel, U["premium"]])
+    share = c.customers.identified_share
     identified = np.ones(n, dtype=bool) if needs.u2 is None else needs.u2[:, X["identified"]] < share[seg]
     mask = np.zeros(n, dtype=np.int64)
     for b, (attr, threshold) in enumerate(c.profiles.atoms):
@@ -161,7 +141,7 @@ def assign(c: Compiled, pop: Population, needs: Needs) -> NeedCustomers:
 def member_shares(c: Compiled, pop: Population) -> dict[str, list[float]]:
     """Per segment with a population: the share of its customers in each paid tier (for fee revenue)."""
     out = {}
-    n_tiers = len(c.scenario.policies.paid_tiers)
+    n_tiers = len(c.paid_tiers)
     for i, name in enumerate(c.segments):
         n = int(pop.size[i])
         if n > 0 and n_tiers:

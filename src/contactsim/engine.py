@@ -81,7 +81,6 @@ for _state, _code in OUTCOME_OF_STATE.items():
 class Engine:
     def __init__(self, c: Compiled, seed: int, rep: int) -> None:
         self.c = c
-        self.sc = c.scenario
         self.kernel = Kernel()
         self.env = self.kernel.env
         self.pools = [AgentPool(cp, make_discipline(cp, self._expired)) for cp in c.pool_defs]
@@ -95,8 +94,8 @@ class Engine:
         self.factors = build_follow_up_factors(c)
         self.switch = build_channel_switch(
             c, lambda i, j, k: (j, k) in c.handle and bool(c.routes.get((i, j, k, 1))))
-        am = self.sc.relationships.account_manager
-        self.am_pool = c.pools.index(am.pool) if am is not None else -1
+        am = c.rules.account_manager
+        self.am_pool = c.rules.account_manager_pool
         self.am_message = am is not None and am.continuity == "message"
         self.abandons = c.channel_abandons
         self.handle = c.handle
@@ -110,8 +109,8 @@ class Engine:
         self.callback = Callback(c, [closing_lookup(c, k) for k in range(len(c.channels))])
         self.misroute = Misroute(c)
         self.cb_channels = self.callback.channels
-        wc = self.sc.webcare
-        cb = self.sc.policies.callback
+        wc = c.rules.webcare
+        cb = c.rules.callback
         self.next_id = 0
         self.arrivals: list[Contact] = []
         """Fed contacts sorted by arrival; ``next_arrival`` is the next to arrive."""
@@ -131,7 +130,7 @@ class Engine:
         # moment a caller hangs up except that it is no longer in the queue; so instead of an event per
         # queued contact, its deadline is checked whenever an agent looks at the queue (exact: the same
         # contacts are served at the same times, and the abandonment time is the deadline itself).
-        simple = wc is None and cb is None and self.sc.policies.ivr is None
+        simple = wc is None and cb is None and c.rules.ivr is None
         self._open_fns = [opening_lookup(c, k) for k in range(len(c.channels))]
         simple = simple and not self.caps.any  # a cap needs the true queue length
         self.lazy_abandon = [simple and r is None for r in self.retrial.rules]

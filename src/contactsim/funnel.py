@@ -14,7 +14,7 @@ import numpy as np
 
 from contactsim import customers
 from contactsim.arrivals import Needs, U, X
-from contactsim.scenario.compiled import Compiled, class_table, sampler
+from contactsim.scenario.compiled import Compiled
 from contactsim.scenario.timespec import DAY_S, WEEK_S
 
 # terminal stages of a need (the engine fills in the assisted ones)
@@ -125,11 +125,9 @@ def next_opening(c: Compiled, k: int, t: np.ndarray) -> np.ndarray:
     return base + nxt
 
 
-def _mode_mask(c: Compiled, seg: np.ndarray, rea: np.ndarray, mode: str, reasons: list[str] | str) -> np.ndarray:
+def _mode_mask(c: Compiled, seg: np.ndarray, rea: np.ndarray, mode: str) -> np.ndarray:
     """Needs of segments in relationship ``mode`` and of the mode's reasons."""
-    in_mode = np.array([s.relationship == mode for s in c.scenario.segments.values()])
-    ok_reason = np.array([reasons == "all" or r in reasons for r in c.reasons])
-    return in_mode[seg] & ok_reason[rea]
+    return c.funnel.mode[mode][seg, rea]
 
 
 def servable(c: Compiled) -> np.ndarray:
@@ -145,23 +143,23 @@ def servable(c: Compiled) -> np.ndarray:
 def co_creation_share(c: Compiled, t: np.ndarray) -> np.ndarray:
     """Share of a co-creating segment's needs prevented at time t: it builds up month by month while the
     programme runs (an assumption: improvements customers suggest remove causes of contact), up to a cap."""
-    cc = c.scenario.relationships.co_creation
+    cc = c.funnel.relationships.co_creation
     months = cc.months_running + t / MONTH_S
     return np.minimum(cc.max_prevented_share, cc.prevented_share_per_month * months)
 
 
 def run_funnel(c: Compiled, needs: Needs, pop: customers.Population | None = None) -> FunnelResult:
-    sc = c.scenario
+    ft = c.funnel
     n = len(needs)
     u = needs.u
     u2 = needs.u2
     seg, rea = needs.segment.astype(np.int64), needs.reason.astype(np.int64)
-    n_seg, n_rea = len(c.segments), len(c.reasons)
+    n_seg = len(c.segments)
     stage = np.full(n, ASSISTED, dtype=np.int8)
 
     # customers: identity, paid tier, identification at the front door
     if pop is None:
-        if any(s.population for s in sc.segments.values()):
+        if ft.has_population:
             raise ValueError("this scenario has customer populations: pass the replication's population "
                              "(customers.draw_population)")
         pop = customers.Population(np.zeros(n_seg, np.int64), np.zeros(n_seg, np.int64), {},
@@ -171,35 +169,27 @@ def run_funnel(c: Compiled, needs: Needs, pop: customers.Population | None = Non
     profile = nc.profile
 
     # 1. preventive (co-creation prevents a growing share of its segments' needs)
-    p_prev = np.zeros((n_seg, n_rea))
-    for j, r in enumerate(sc.reasons.values()):
-        if r.prevention:
-            p_prev[:, j] = [r.prevention.by_segment.get(s, r.prevention.share) for s in c.segments]
-    p_need = p_prev[seg, rea]
-    cocreate = _mode_mask(c, seg, rea, "co_creation", "all")
+    p_need = ft.prevent[seg, rea]
+    cocreate = _mode_mask(c, seg, rea, "co_creation")
     if cocreate.any():
         p_need = np.where(cocreate, 1.0 - (1.0 - p_need) * (1.0 - co_creation_share(c, needs.arrival_at)), p_need)
     stage[u[:, U["prevent"]] < p_need] = PREVENTED
 
     # 2. proactive
-    detect = np.array([r.proactive.detected_share if r.proactive else 0.0 for r in sc.reasons.values()])
-    satisfied = np.array([r.proactive.satisfied_probability if r.proactive else 0.0 for r in sc.reasons.values()])
+    detect, satisfied, question = ft.detect, ft.satisfied, ft.question
     notified = (stage == ASSISTED) & (u[:, U["proactive_detect"]] < detect[rea])
     satisfied_n = notified & (u[:, U["proactive_satisfied"]] < satisfied[rea])
-    question = np.array([r.proactive.question_probability if r.proactive else 0.0 for r in sc.reasons.values()])
     about_notification = np.zeros(n, dtype=bool)
     if u2 is not None and question.any():
         about_notification = satisfied_n & (u2[:, X["question"]] < question[rea])
     stage[satisfied_n & ~about_notification] = PROACTIVE_RESOLVED
     out_need, out_at, out_pool, out_h = [], [], [], []
-    for j, r in enumerate(sc.reasons.values()):
-        if r.proactive and r.proactive.agent_outreach:
-            o = r.proactive.agent_outreach
-            sel = np.flatnonzero(notified & (rea == j) & (u[:, U["outreach"]] < o.share))
-            out_need.append(sel)
-            out_at.append(np.maximum(needs.arrival_at[sel] - r.proactive.lead_time_s, 0.0))
-            out_pool.append(np.full(sel.size, c.pools.index(o.pool)))
-            out_h.append(sampler(o.handle_time).ppf(u[sel, U["handle"]]))
+    for o in ft.outreach:
+        sel = np.flatnonzero(notified & (rea == o.reason) & (u[:, U["outreach"]] < o.share))
+        out_need.append(sel)
+        out_at.append(np.maximum(needs.arrival_at[sel] - o.lead_time_s, 0.0))
+        out_pool.append(np.full(sel.size, o.pool))
+        out_h.append(o.handle.ppf(u[sel, U["handle"]]))
 
     # relationship modes before steering: automated service completes needs straight through; on a
     # community forum customers answer each other, and wrong answers come back as contacts later
@@ -209,39 +199,36 @@ def run_funnel(c: Compiled, needs: Needs, pop: customers.Population | None = Non
     solved = np.zeros(n, dtype=bool)
     contact_delay = np.zeros(n)
     wrong = np.zeros(n, dtype=bool)
-    rel = sc.relationships
+    rel = ft.relationships
     if u2 is not None:
-        auto = _mode_mask(c, seg, rea, "automated", rel.automated.reasons) & (stage == ASSISTED)
+        auto = _mode_mask(c, seg, rea, "automated") & (stage == ASSISTED)
         automated = auto & (u2[:, X["automated"]] < rel.automated.straight_through)
         stage[automated] = SELF_SERVED
-        com = _mode_mask(c, seg, rea, "community", rel.community.reasons) & (stage == ASSISTED)
+        com = _mode_mask(c, seg, rea, "community") & (stage == ASSISTED)
         posted = com & (u2[:, X["community"]] < rel.community.share)
         solved = posted & (u2[:, X["community_wrong"]] >= rel.community.wrong_answer_share)
         stage[solved] = SELF_SERVED
         wrong = posted & ~solved
-        contact_delay[wrong] = sampler(rel.community.answer_delay).ppf(u2[wrong, X["community_delay"]])
+        contact_delay[wrong] = ft.community_delay.ppf(u2[wrong, X["community_delay"]])
 
     # steering: restricts offered channels and can send a class to self-service first
     ok = servable(c)[seg, rea, profile]  # [need, channel]: a pool and a handle time there (no dead ends)
     base_pref = c.reason_preference[seg, rea]
     pref = base_pref.copy()
-    member_channels = {ch for t in sc.policies.paid_tiers for ch in t.channels}
-    if member_channels:
-        members_only = np.array([ch in member_channels for ch in c.channels])
-        pref[np.ix_(~premium, members_only)] = 0.0
+    if ft.members_only is not None:
+        pref[np.ix_(~premium, ft.members_only)] = 0.0
     ss_first = np.zeros(n, dtype=bool)
     steered = np.zeros(n, dtype=bool)
     noncompliant = np.zeros(n, dtype=bool)
     steering_effort = np.zeros(n)
-    for rule in sc.policies.steering:
-        table = class_table(rule.applies_to, sc, c.segments, c.reasons)
-        applies = table[seg, rea, profile] & (stage == ASSISTED) & ~steered & ~noncompliant
+    for rule in ft.steering:
+        applies = rule.table[seg, rea, profile] & (stage == ASSISTED) & ~steered & ~noncompliant
         comply = applies & (u[:, U["steer"]] < rule.compliance)
         ignored = applies & ~comply
         noncompliant |= ignored
         steering_effort[ignored] = rule.effort_penalty
-        if rule.offered_channels is not None:
-            offered = np.array([ch in rule.offered_channels for ch in c.channels])
+        if rule.offered is not None:
+            offered = rule.offered
             before = pref[comply].argmax(axis=1)
             new = pref[comply] * offered
             empty = new.sum(axis=1) == 0
@@ -262,25 +249,21 @@ def run_funnel(c: Compiled, needs: Needs, pop: customers.Population | None = Non
     preferred = base_pref.argmax(axis=1)
 
     # 3. self-service (24/7)
-    suit = np.array([r.self_service.suitability if r.self_service else 0.0 for r in sc.reasons.values()])
-    prop = np.array([s.self_service_propensity for s in sc.segments.values()])
+    suit, prop = ft.suitability, ft.propensity
     p_try = np.where(ss_first, suit[rea], prop[seg] * suit[rea])
-    ss_mode = _mode_mask(c, seg, rea, "self_service", "all")
+    ss_mode = _mode_mask(c, seg, rea, "self_service")
     p_try = np.where(ss_mode & ~ss_first, rel.self_service.compliance * suit[rea], p_try)
     ss_try = (stage == ASSISTED) & ~posted & (u[:, U["ss_try"]] < p_try)
-    contain = np.zeros((n_seg, n_rea))
     ss_dur = np.zeros(n)
     hfac = np.ones(n)
     pfac = np.ones(n)
-    for j, r in enumerate(sc.reasons.values()):
-        if r.self_service:
-            contain[:, j] = [r.self_service.containment_by_segment.get(s, r.self_service.containment)
-                             for s in c.segments]
+    for j, duration in enumerate(ft.ss_duration):
+        if duration is not None:
             sel = ss_try & (rea == j)
-            ss_dur[sel] = sampler(r.self_service.duration).ppf(u[sel, U["ss_duration"]])
-            hfac[sel] = r.self_service.failed_handle_time_factor
-            pfac[sel] = r.self_service.failed_patience_factor
-    ss_ok = ss_try & (u[:, U["ss_success"]] < contain[seg, rea])
+            ss_dur[sel] = duration.ppf(u[sel, U["ss_duration"]])
+            hfac[sel] = c.ss_handle_factor[j]
+            pfac[sel] = c.ss_patience_factor[j]
+    ss_ok = ss_try & (u[:, U["ss_success"]] < ft.containment[seg, rea])
     stage[ss_ok] = SELF_SERVED
     ss_failed = ss_try & ~ss_ok
 
@@ -317,18 +300,17 @@ def run_funnel(c: Compiled, needs: Needs, pop: customers.Population | None = Non
         sel = (rea[idx] == j) & (ch == k)
         if sel.any():
             handle[sel] = smp.ppf(u[idx[sel], U["handle"]])
-    seg_hfac = np.array([s.handle_time_factor for s in sc.segments.values()])
-    handle *= hfac[idx] * seg_hfac[seg[idx]]
-    q_fac = np.array([r.proactive.question_handle_time_factor if r.proactive else 1.0 for r in sc.reasons.values()])
+    handle *= hfac[idx] * ft.segment_handle_factor[seg[idx]]
+    q_fac = ft.question_handle_factor
     handle = np.where(about_notification[idx], handle * q_fac[rea[idx]], handle)
     patience *= pfac[idx] * patience_factor(c, seg[idx], t)
 
     ivr = np.zeros(idx.size)
     misrouted = np.zeros(idx.size, dtype=bool)
-    if sc.policies.ivr:
-        on = np.isin(ch, [c.channels.index(x) for x in sc.policies.ivr.channels])
-        ivr[on] = sampler(sc.policies.ivr.duration).ppf(u[idx[on], U["ivr"]])
-        misrouted = on & (u[idx, U["misroute"]] < sc.policies.ivr.misroute_probability)
+    if ft.ivr_channels is not None:
+        on = ft.ivr_channels[ch]
+        ivr[on] = ft.ivr_duration.ppf(u[idx[on], U["ivr"]])
+        misrouted = on & (u[idx, U["misroute"]] < ft.misroute_probability)
 
     cat = (lambda parts, dt: np.concatenate(parts).astype(dt) if parts else np.zeros(0, dtype=dt))  # noqa: E731
     return FunnelResult(

@@ -129,10 +129,7 @@ class KpiAccumulator:
         self.levels, self.terminals = level_names, terminal_names
         self.S, self.C, self.P = len(c.segments), len(c.channels), len(c.pools)
         self.measured = measured_intervals(c)
-        mode = c.scenario.run.interval_kpis
-        if mode == "auto":
-            mode = "absolute" if (c.horizon_s - c.warmup_s) <= 35 * 86400 + 1e-9 else "time_of_week"
-        self.mode = mode
+        mode = self.mode = c.kpi.interval_kpis
         abs_idx = np.flatnonzero(self.measured)
         if mode == "absolute":
             self.I = len(abs_idx)
@@ -176,20 +173,19 @@ class KpiAccumulator:
         self.level_counts = np.zeros(len(level_names))
         self.level_other = np.zeros(len(level_names))
         self.level_busy = np.zeros((len(level_names), P))
-        pools = c.scenario.pools.values()
+        pools = c.pool_defs
         self.optional = frozenset({"balked"} if any(p.queue_cap is not None for p in pools) else set()) | frozenset(
             {"escalations"} if any(p.escalation is not None for p in pools) else set())
         """Contact metrics only scenarios with queue caps or escalation have (no empty rows otherwise)."""
-        tiers = c.scenario.policies.paid_tiers
+        tiers = c.paid_tiers
         self.promise = any(t.promise is not None for t in tiers) or None
         # per tier (0: none): promise seconds, share and covered channels
-        self.promise_s = np.array([np.inf] + [t.promise.seconds if t.promise else np.inf for t in tiers])
-        self.promise_share = np.array([0.0] + [t.promise.share if t.promise else 0.0 for t in tiers])
+        self.promise_s = np.array([np.inf] + [t.promise[0] if t.promise else np.inf for t in tiers])
+        self.promise_share = np.array([0.0] + [t.promise[1] if t.promise else 0.0 for t in tiers])
         self.promise_channels = np.zeros((len(tiers) + 1, len(c.channels)), dtype=bool)
         for k, t in enumerate(tiers, start=1):
             if t.promise is not None:
-                covered = t.promise_channels or c.channels
-                self.promise_channels[k] = [ch in covered for ch in c.channels]
+                self.promise_channels[k] = t.promise_channels
 
     # -- feeding ---------------------------------------------------------------------------------------
     def add_contacts(self, col: dict[str, np.ndarray]) -> None:

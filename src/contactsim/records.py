@@ -23,6 +23,7 @@ from contactsim.contact import (
     UNRESOLVED,
 )
 from contactsim.funnel import ASSISTED, FunnelResult
+from contactsim.scenario import tables
 from contactsim.scenario.compiled import Compiled
 
 ENGINE_COLUMNS = (
@@ -58,9 +59,8 @@ def enrich(c: Compiled, col: dict[str, np.ndarray], expect: np.ndarray, csat_par
     fit = col["channel_fit"]
     steps = ((col["ivr_s"] > 0).astype(float) + col["transfers"] + col["self_service_failed"]
              + (col["attempt"] - 1) + (1.0 - fit) + col["steering_effort"] + (col["kind"] == ESCALATION))
-    am = c.scenario.relationships.account_manager
-    if am is not None:  # the own account manager knows the customer: fewer effort steps (no 'blind date')
-        own = (col["advisor"] >= 0) & (col["agent"] == col["advisor"]) & (col["pool"] == c.pools.index(am.pool))
+    if c.rules.account_manager_pool >= 0:  # the own account manager knows the customer: fewer steps (no 'blind date')
+        own = (col["advisor"] >= 0) & (col["agent"] == col["advisor"]) & (col["pool"] == c.rules.account_manager_pool)
         steps = np.where(own, np.maximum(steps - csat_params.own_advisor_effort_credit, 0.0), steps)
     outreach = ~col["customer"]
     col["effort"] = np.where(outreach, np.nan, satisfaction.effort_score(steps))
@@ -76,7 +76,7 @@ TERMINAL_STATES = ["prevented", "proactive_resolved", "self_served", "resolved",
                    "unserved", "censored"]
 """``censored``: the need's next retrial or repeat would come after the end of the drain (not observed)."""
 FINAL_TO_TERMINAL = {RESOLVED: 3, UNRESOLVED: 4, NEED_ABANDONED: 5, NEED_UNSERVED: 6, NEED_CENSORED: 7}
-DIGITAL_KINDS = {"chat", "messaging", "email", "social"}
+DIGITAL_KINDS = tables.DIGITAL_KINDS
 
 
 def _cat(codes: np.ndarray, names: list[str]) -> pd.Categorical:
@@ -86,7 +86,7 @@ def _cat(codes: np.ndarray, names: list[str]) -> pd.Categorical:
 def need_levels(c: Compiled, f: FunnelResult) -> np.ndarray:
     """Funnel level code per need (index into LEVELS): the stage, or the assisted channel's kind."""
     level = np.minimum(f.stage.astype(np.int8), 2)
-    digital = np.array([c.scenario.channels[ch].kind in DIGITAL_KINDS for ch in c.channels])
+    digital = c.kpi.digital
     ch = np.zeros(len(f.stage), dtype=np.int64)
     ch[f.contact_need] = f.channel
     assisted = f.stage == ASSISTED

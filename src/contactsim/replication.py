@@ -86,10 +86,8 @@ class _Run:
         """Needs arriving in the measured window, per segment (the conservation check)."""
         self.n_needs = 0
         self.n_contacts = 0
-        self.csat_params = c.scenario.satisfaction.csat
-        sc = c.scenario
-        self.expect = np.array([[sc.segments[s].wait_expectation_s.get(k, c.sl_seconds[i, j])
-                                 for j, k in enumerate(c.channels)] for i, s in enumerate(c.segments)])
+        self.csat_params = c.kpi.csat
+        self.expect = c.kpi.expected_wait
 
     def add_block(self, b: int, needs: arrivals.Needs) -> None:
         """Pass a day's needs through the funnel and feed the engine its contacts a few hours at a time,
@@ -133,7 +131,7 @@ class _Run:
             self.acc.add_overtime(fl.overtime)
         if len(col["contact_id"]):
             enrich(c, col, self.expect, self.csat_params)
-            if c.scenario.policies.paid_tiers:
+            if c.paid_tiers:
                 arr = col["arrival_at"]
                 counted = col["customer"] & (arr >= c.warmup_s) & (arr < c.horizon_s)
                 self.fees += np.bincount(col["segment"].astype(np.int64), costs.contact_fees(c, col["tier"], counted),
@@ -177,14 +175,13 @@ class _Run:
         csat[f.automated] = p.base  # straight through: no effort at all, unlike self-service
         value = f.customers.attrs["value_per_year"]  # the customer's own value (the segment's without a population)
         var = np.where(np.isnan(csat), 0.0, satisfaction.value_at_risk(
-            c.scenario.satisfaction.churn, np.nan_to_num(csat, nan=5.0), value))
+            c.kpi.churn, np.nan_to_num(csat, nan=5.0), value))
         other = costs.need_costs(c, blk.needs.reason, blk.terminal == 0, f.notified, f.ss_attempted, blk.complained,
                                  f.automation_tried, f.community_posted)
         self.acc.add_need_flags(blk.needs.segment, blk.needs.arrival_at, {
             "needs_automated": f.automated, "community_posts": f.community_posted,
             "community_solved": f.community_solved, "notification_contacts": f.about_notification,
-            "moderator_hours": f.community_posted * (c.scenario.relationships.community.moderator_minutes_per_post
-                                                    / 60.0),
+            "moderator_hours": f.community_posted * (c.kpi.moderator_minutes_per_post / 60.0),
         })
         self.acc.add_needs(blk.needs.segment, blk.needs.reason, blk.level, blk.terminal, blk.needs.arrival_at, other,
                            blk.repeats, blk.complained, csat, var)

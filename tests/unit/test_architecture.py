@@ -163,3 +163,32 @@ def test_no_import_cycles() -> None:
     tops = [frozenset(".".join(m.split(".")[:2]) for m in comp) for comp in cycles]
     unknown = [sorted(c) for c, t in zip(cycles, tops, strict=True) if t not in KNOWN_CYCLES]
     assert unknown == [], f"import cycles: {unknown}"
+
+
+COMPILED_ONLY = ("arrivals", "customers", "funnel", "contact", "kernel", "policies", "pools", "engine", "records",
+                 "metrics", "costs", "satisfaction", "replication", "kpis")
+"""Simulation and KPI modules: they read the compiled scenario (scenario/compiled.py, scenario/tables.py), never
+the raw one."""
+
+
+def test_simulation_and_kpi_modules_never_read_the_raw_scenario() -> None:
+    """Compilation is total (issue 14): ``Compiled`` carries no raw scenario, and no simulation or KPI module
+    reaches for one (``x.scenario``) or takes a whole ``Scenario`` (kpis.py reads the scenario's KPI
+    definitions from the run folder's layer and may name the type)."""
+    from dataclasses import fields
+
+    from contactsim.scenario.compiled import Compiled
+
+    assert "scenario" not in {f.name for f in fields(Compiled)}
+    problems = []
+    for path in sorted(SRC.rglob("*.py")):
+        if _owner(path) not in COMPILED_ONLY:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in ("scenario", "sc"):
+                problems.append(f"{path.relative_to(SRC)}:{node.lineno} reads .{node.attr}")
+            if (isinstance(node, ast.ImportFrom) and _owner(path) != "kpis"
+                    and any(a.name == "Scenario" for a in node.names)):
+                problems.append(f"{path.relative_to(SRC)}:{node.lineno} imports Scenario")
+    assert problems == []

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from contactsim.contact import OUTREACH, REPEAT, RETRIAL, UNRESOLVED, Contact
 from contactsim.rng import keyed_uniforms
-from contactsim.scenario.compiled import Compiled, sampler
+from contactsim.scenario.compiled import Compiled
 
 N_FOLLOW_UP_U = 10
 """Uniforms per follow-up contact: delay, opening spread, patience, handle, then the contact's own five
@@ -48,9 +48,8 @@ class Retrial:
     (an episode ends when a contact is answered); the retrial decision uses the contact's own uniform."""
 
     def __init__(self, c: Compiled) -> None:
-        sc = c.scenario
-        self.rules = [sc.segments[s].retrial for s in c.segments]
-        self.delay = [sampler(r.delay) if r else None for r in self.rules]
+        self.rules = list(c.rules.retrial)
+        self.delay = list(c.rules.retrial_delay)
 
     def after_abandon(self, ct: Contact, now: float) -> FollowUp | None:
         rule = self.rules[ct.seg]
@@ -64,8 +63,8 @@ class Repeat:
     """A handled contact that did not resolve the need brings a repeat contact, up to ``max_repeats``."""
 
     def __init__(self, c: Compiled) -> None:
-        self.rules = [c.scenario.reasons[r].repeat for r in c.reasons]
-        self.delay = [sampler(r.delay) for r in self.rules]
+        self.rules = list(c.rules.repeat)
+        self.delay = list(c.rules.repeat_delay)
 
     def after_unresolved(self, ct: Contact, end: float) -> FollowUp | None:
         rule = self.rules[ct.rea]
@@ -82,9 +81,9 @@ class Webcare:
     any) gets a case for it."""
 
     def __init__(self, c: Compiled) -> None:
-        self.wc = c.scenario.webcare
-        self.pool = c.pools.index(self.wc.pool) if self.wc is not None and self.wc.pool else -1
-        self.handle = sampler(self.wc.handle_time) if self.wc is not None and self.pool >= 0 else None
+        self.wc = c.rules.webcare
+        self.pool = c.rules.webcare_pool
+        self.handle = c.rules.webcare_handle
 
     def after_final(self, ct: Contact, final: int) -> Complaint | None:
         wc = self.wc
@@ -102,8 +101,8 @@ class Callback:
     made before the callback hours containing the offer end; an accepting customer keeps its place."""
 
     def __init__(self, c: Compiled, close_at: list) -> None:
-        cb = c.scenario.policies.callback
-        self.channels = {c.channels.index(x) for x in cb.channels} if cb else set()
+        cb = c.rules.callback
+        self.channels = set(c.rules.callback_channels)
         self.limit = cb.offer_when_wait_exceeds_s if cb else math.inf
         self.accept = cb.acceptance if cb else 0.0
         self.close_at = close_at
@@ -117,7 +116,7 @@ class Misroute:
     """A contact the IVR misrouted talks ``transfer_s`` with the wrong agent, then queues again (a new leg)."""
 
     def __init__(self, c: Compiled) -> None:
-        ivr = c.scenario.policies.ivr
+        ivr = c.rules.ivr
         self.transfer_s = ivr.transfer_time_s if ivr else 0.0
 
     def transfer(self, ct: Contact) -> float | None:

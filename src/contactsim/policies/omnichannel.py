@@ -52,10 +52,9 @@ class ChannelSwitch:
 def build_channel_switch(c: Compiled, usable: Callable[[int, int, int], bool]) -> ChannelSwitch | None:
     """None when no segment switches; ``usable(seg, rea, ch)`` says whether a contact can be served there
     (a handle time and a pool), so a switch never leads nowhere."""
-    sc = c.scenario
-    if not any(s.channel_switch for s in sc.segments.values()):
+    if c.rules.channel_switch is None:
         return None
-    prob = [[s.channel_switch.get(ch, 0.0) for ch in c.channels] for s in sc.segments.values()]
+    prob = [list(row) for row in c.rules.channel_switch]
     pref = c.reason_preference
     weights = [[[float(pref[i, j, k]) if usable(i, j, k) else 0.0 for k in range(len(c.channels))]
                 for j in range(len(c.reasons))] for i in range(len(c.segments))]
@@ -77,7 +76,7 @@ class FollowUpFactors:
 
 
 def build_follow_up_factors(c: Compiled) -> FollowUpFactors:
-    return FollowUpFactors([s.handle_time_factor for s in c.scenario.segments.values()], c.patience_by_hour,
+    return FollowUpFactors(list(c.rules.segment_handle_factor), c.patience_by_hour,
                            c.start_weekday)
 
 
@@ -97,4 +96,4 @@ class QueueCaps:
 
 
 def build_queue_caps(c: Compiled) -> QueueCaps:
-    return QueueCaps([p.queue_cap for p in c.scenario.pools.values()])
+    return QueueCaps([p.queue_cap for p in c.pool_defs])

@@ -31,10 +31,9 @@ class Skills:
 
 
 def build_skills(c: Compiled) -> Skills:
-    sc = c.scenario
     base = c.fcr.tolist()
     handle, fcr = [], []
-    for pool in sc.pools.values():
+    for pool in c.pool_defs:
         h_row, f_row = [], []
         for j, r in enumerate(c.reasons):
             prof = pool.proficiency.get(r)
@@ -43,7 +42,7 @@ def build_skills(c: Compiled) -> Skills:
             f_row.append([own if own is not None else base[j][k] for k in range(len(c.channels))])
         handle.append(h_row)
         fcr.append(f_row)
-    seg_f = [s.resolution_factor for s in sc.segments.values()]
+    seg_f = list(c.rules.segment_resolution_factor)
     always = all(min(f * sf, 1.0) >= 1.0 for row in fcr for cell in row for f in cell for sf in seg_f)
     return Skills(handle, fcr, seg_f, always)
 
@@ -65,7 +64,7 @@ class Escalation:
 def build_escalations(c: Compiled) -> list[Escalation | None]:
     """Per pool: its escalation rule, or None."""
     out: list[Escalation | None] = []
-    for pool in c.scenario.pools.values():
+    for pool in c.pool_defs:
         e = pool.escalation
         if e is None:
             out.append(None)

@@ -10,44 +10,35 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from contactsim.distributions import (
-    Deterministic,
-    Empirical,
-    Exponential,
-    Gamma,
-    LogNormal,
-    Sampler,
-    Uniform,
-)
+from contactsim.distributions import Sampler
 from contactsim.scenario.calendar_inputs import forecast_arrays
 from contactsim.scenario.rules import ATTRIBUTE_CRITERIA, attribute_atoms
+from contactsim.scenario.samplers import sampler
 from contactsim.scenario.schedules import paid_per_duty
-from contactsim.scenario.schema import ContactClass, CustomerCriteria, Pool, Scenario
+from contactsim.scenario.schema import ContactClass, CustomerCriteria, Escalation, Pool, Proficiency, Scenario
 from contactsim.scenario.shifts import (  # noqa: F401 - staffing_timeline, weekly_staffing re-exported
     levels_of,
     staff_events,
     staffing_timeline,
     weekly_staffing,
 )
+from contactsim.scenario.tables import (
+    ArrivalTables,
+    CompiledTier,
+    CostTables,
+    CustomerTables,
+    FunnelTables,
+    KpiTables,
+    RuleTables,
+    arrival_tables,
+    compiled_tiers,
+    cost_tables,
+    customer_tables,
+    funnel_tables,
+    kpi_tables,
+    rule_tables,
+)
 from contactsim.scenario.timespec import DAY_S, WEEK_S, WEEKDAYS, opening_windows
-
-
-def sampler(spec) -> Sampler:
-    """Build the frozen sampler for a distribution spec of the schema."""
-    match spec.dist:
-        case "exponential":
-            return Exponential(spec.mean)
-        case "lognormal":
-            return LogNormal(spec.mean, spec.cv)
-        case "gamma":
-            return Gamma(spec.mean, spec.cv)
-        case "deterministic":
-            return Deterministic(spec.value)
-        case "uniform":
-            return Uniform(spec.low, spec.high)
-        case "empirical":
-            return Empirical(tuple(spec.values))
-    raise ValueError(f"unknown distribution {spec.dist}")  # pragma: no cover - the schema forbids it
 
 
 @dataclass
@@ -83,11 +74,18 @@ class CompiledPool:
     """Scheduled (paid) agent-hours per available on-duty agent-hour (breaks, absence, adherence)."""
     expected_busy_s: float = 300.0
     """Mean agent time per contact (handle + after-contact work) before any is observed (callback predictions)."""
+    queue_cap: int | None = None
+    """Most contacts that may wait for this pool (None: no cap)."""
+    escalation: Escalation | None = None
+    """Its first-line to second-line rule, or None."""
+    proficiency: dict[str, Proficiency] = field(default_factory=dict)
+    """Reason -> skill depth of this pool (handle-time factor, own FCR)."""
 
 
 @dataclass
 class Compiled:
-    scenario: Scenario
+    """Everything the simulation and the KPIs read; built once, never the raw scenario (see tables.py)."""
+
     segments: list[str]
     reasons: list[str]
     channels: list[str]
@@ -120,6 +118,14 @@ class Compiled:
     urgency: np.ndarray
     value: np.ndarray
     tiers: list[str]
+    arrivals: ArrivalTables
+    customers: CustomerTables
+    paid_tiers: tuple[CompiledTier, ...]
+    """``policies.paid_tiers`` (tier k+1 of a customer is ``paid_tiers[k]``)."""
+    costs: CostTables
+    funnel: FunnelTables
+    rules: RuleTables
+    kpi: KpiTables
     ss_handle_factor: np.ndarray = field(default_factory=lambda: np.ones(0))
     """ss_handle_factor[reason]: handle-time factor of a need whose self-service failed (all its contacts)."""
     ss_patience_factor: np.ndarray = field(default_factory=lambda: np.ones(0))
@@ -326,7 +332,7 @@ def compile_scenario(sc: Scenario) -> Compiled:
             concurrency=max(sc.channels[c].concurrency for c in pool.channels),
             stretch=max(sc.channels[c].concurrency_stretch for c in pool.channels),
             handle_time_factor=pool.handle_time_factor,
-            acw=sampler(pool.after_contact_work) if pool.after_contact_work else None,
+            acw=acw_s,
             change_times=times,
             change_agents=agents,
             max_agents=int(agents.max()) if len(agents) else 0,
@@ -336,6 +342,9 @@ def compile_scenario(sc: Scenario) -> Compiled:
             reserve_agents=pool.reserve.agents if pool.reserve else 0,
             staff_events=events,
             expected_busy_s=mean_handle * pool.handle_time_factor + (acw_s.mean if acw_s is not None else 0.0),
+            queue_cap=pool.queue_cap,
+            escalation=pool.escalation,
+            proficiency=dict(pool.proficiency),
         )
         classes = pool.discipline.classes if pool.discipline.type != "fcfs" else []
         n_cls = len(classes)
@@ -373,7 +382,6 @@ def compile_scenario(sc: Scenario) -> Compiled:
             fcr[j, chans.index(c)] = p
 
     return Compiled(
-        scenario=sc,
         segments=segs,
         reasons=reasons,
         channels=chans,
@@ -401,6 +409,13 @@ def compile_scenario(sc: Scenario) -> Compiled:
         urgency=np.array([sc.reasons[r].urgency for r in reasons]),
         value=np.array([sc.segments[s].value_per_year for s in segs]),
         tiers=[sc.segments[s].tier for s in segs],
+        arrivals=arrival_tables(sc, segs, reasons),
+        customers=customer_tables(sc, segs),
+        paid_tiers=compiled_tiers(sc, segs, chans),
+        costs=cost_tables(sc, chans, (horizon - warmup) / 86400.0),
+        funnel=funnel_tables(sc, segs, reasons, chans, pools, class_table),
+        rules=rule_tables(sc, chans, pools),
+        kpi=kpi_tables(sc, segs, chans, sl_s, horizon, warmup),
         ss_handle_factor=np.array([r.self_service.failed_handle_time_factor if r.self_service else 1.0
                                    for r in sc.reasons.values()]),
         ss_patience_factor=np.array([r.self_service.failed_patience_factor if r.self_service else 1.0
