@@ -16,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats as st
 
 from contactsim import io
 from contactsim.experiment import RunResult, simulate
-from contactsim.metrics import INTERVAL_COLUMNS, KEYS, interval_table, with_interval_columns
+from contactsim.metrics import COUNT_METRICS, INTERVAL_COLUMNS, KEYS, interval_table, with_interval_columns
 from contactsim.scenario.schema import Scenario
+from contactsim.stats import mean_ci_rows
 
 
 @dataclass
@@ -42,22 +42,27 @@ class Comparison:
 
 def paired_differences(base: pd.DataFrame, other: pd.DataFrame, base_name: str, other_name: str,
                        confidence: float = 0.95) -> pd.DataFrame:
-    """Per-KPI paired difference (other - base) over replications present in both runs."""
+    """Per-KPI paired difference (other - base) over replications present in both runs.
+
+    As in the summary (``metrics.summarise``), a count KPI missing in a replication is 0 (nothing happened
+    in that cell), in either run; a rate or mean missing there is undefined and its pair drops out.
+    """
     idx = [*KEYS, "metric"]
     a = base.pivot_table(index=idx, columns="replication", values="value", aggfunc="first", observed=True)
     b = other.pivot_table(index=idx, columns="replication", values="value", aggfunc="first", observed=True)
-    a, b = a.align(b, join="inner", axis=0)
+    both = a.index.intersection(b.index)
+    a, b = a.align(b, join="outer", axis=0)
+    count = a.index.get_level_values("metric").isin(list(COUNT_METRICS))
+    keep = count | a.index.isin(both)
     reps = a.columns.intersection(b.columns)
-    av, bv = a[reps].to_numpy(dtype=float), b[reps].to_numpy(dtype=float)
+    a, b = a.loc[keep, reps], b.loc[keep, reps]
+    count = count[keep]
+    a.loc[count], b.loc[count] = a.loc[count].fillna(0.0), b.loc[count].fillna(0.0)
+    av, bv = a.to_numpy(dtype=float), b.to_numpy(dtype=float)
     d = bv - av
-    n = np.isfinite(d).sum(axis=1)
+    mean, half, n = mean_ci_rows(d, confidence)  # the same t-interval as every summary (stats.py)
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        mean = np.nanmean(d, axis=1)
-        sd = np.nanstd(d, axis=1, ddof=1)
-        half = st.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1)) * sd / np.sqrt(np.maximum(n, 1))
-        half = np.where(n > 1, half, np.nan)
-        half = np.where(sd == 0, 0.0, half)
         base_mean, other_mean = np.nanmean(av, axis=1), np.nanmean(bv, axis=1)
     out = a.index.to_frame(index=False)
     out.insert(0, "scenario", other_name)

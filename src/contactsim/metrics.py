@@ -39,14 +39,12 @@ number of contacts, and coarser rows (any key ``all``) are exact roll-ups. Defin
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
-from scipy import stats as st
 
 from contactsim.scenario.compiled import Compiled
 from contactsim.scenario.timespec import WEEKDAYS
+from contactsim.stats import mean_ci_rows
 
 ALL = "all"
 KEYS = ["segment", "channel", "pool", "interval"]
@@ -566,17 +564,7 @@ def summarise(kpis: pd.DataFrame, confidence: float = 0.95, scenario: str = "",
     wide = wide.reindex(columns=reps)
     is_count = wide.index.get_level_values("metric").isin(list(COUNT_METRICS))
     wide.loc[is_count] = wide.loc[is_count].fillna(0.0)
-    vals = wide.to_numpy(dtype=float)
-    n = np.isfinite(vals).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.nanmean(np.where(n[:, None] > 0, vals, 0.0), axis=1)
-        mean = np.where(n > 0, mean, np.nan)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # rows with fewer than 2 values: sd is NaN
-            sd = np.nanstd(vals, axis=1, ddof=1) if vals.shape[1] > 1 else np.full(len(n), np.nan)
-        sd = np.where(n > 1, sd, np.nan)
-        tq = st.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1))
-        half = np.where(n > 1, tq * sd / np.sqrt(np.maximum(n, 1)), np.nan)
+    mean, half, n = mean_ci_rows(wide.to_numpy(dtype=float), confidence)
     out = wide.index.to_frame(index=False)
     out.insert(0, "scenario", scenario)
     # a t-interval can leave the KPI's feasible range (an SL of 98% +- 4%): clip it to the range

@@ -11,13 +11,14 @@ and ``n`` counts only the finite ones. Pure numpy/scipy; no pandas.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats as _sps
 
-__all__ = ["CI", "Welford", "half_width_below", "mean_ci", "paired_difference_ci", "t_quantile"]
+__all__ = ["CI", "Welford", "half_width_below", "mean_ci", "mean_ci_rows", "paired_difference_ci", "t_quantile"]
 
 
 class CI(NamedTuple):
@@ -48,8 +49,31 @@ def t_quantile(confidence: float, n: int) -> float:
 def _ci_from_moments(mean: float, variance: float, n: int, confidence: float) -> CI:
     if n < 2:
         return CI(mean, math.nan, math.nan, math.nan, n)
-    half = t_quantile(confidence, n) * math.sqrt(max(variance, 0.0) / n)
+    half = t_quantile(confidence, n) * math.sqrt(max(variance, 0.0)) / math.sqrt(n)
     return CI(mean, mean - half, mean + half, half, n)
+
+
+def mean_ci_rows(values: ArrayLike, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Student-t intervals for many means at once: ``values`` is [rows, replications] (NaN: no value).
+
+    Per row (mean, half-width, n) with mean ± t_{n-1, (1+confidence)/2}·s/sqrt(n) over its finite values; the
+    half-width is NaN for n < 2 and the mean NaN for n = 0. The one implementation behind ``mean_ci``,
+    ``paired_difference_ci``, the run summaries (``metrics.summarise``) and the paired differences of
+    ``compare``.
+    """
+    confidence = _check_confidence(confidence)
+    vals = np.asarray(values, dtype=float)
+    vals = np.where(np.isfinite(vals), vals, np.nan)
+    n = np.isfinite(vals).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # rows with no (or one) value: mean or sd is NaN
+        mean = np.nanmean(np.where(n[:, None] > 0, vals, 0.0), axis=1)
+        mean = np.where(n > 0, mean, np.nan)
+        sd = np.nanstd(vals, axis=1, ddof=1) if vals.shape[1] > 1 else np.full(len(n), np.nan)
+        sd = np.where(n > 1, sd, np.nan)
+        tq = _sps.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1))
+        half = np.where(n > 1, tq * sd / np.sqrt(np.maximum(n, 1)), np.nan)
+    return mean, half, n
 
 
 def _finite(values: ArrayLike) -> np.ndarray:
@@ -64,14 +88,9 @@ def mean_ci(values: ArrayLike, confidence: float = 0.95) -> CI:
     mean is reported and low/high/half_width are nan; with n = 0 everything is nan. Constant values give a
     zero-width interval.
     """
-    confidence = _check_confidence(confidence)
-    x = _finite(values)
-    n = int(x.size)
-    if n == 0:
-        return CI(math.nan, math.nan, math.nan, math.nan, 0)
-    mean = float(x.mean())
-    variance = float(x.var(ddof=1)) if n >= 2 else math.nan
-    return _ci_from_moments(mean, variance, n, confidence)
+    x = np.asarray(values, dtype=float).ravel()
+    mean, half, n = (float(v[0]) for v in mean_ci_rows(x[None, :], confidence))
+    return CI(mean, mean - half, mean + half, half, int(n))
 
 
 def paired_difference_ci(a: ArrayLike, b: ArrayLike, confidence: float = 0.95) -> CI:
@@ -87,7 +106,7 @@ def paired_difference_ci(a: ArrayLike, b: ArrayLike, confidence: float = 0.95) -
     if xa.shape != xb.shape:
         raise ValueError(f"paired samples need equal lengths, got {xa.size} and {xb.size}")
     keep = np.isfinite(xa) & np.isfinite(xb)
-    return mean_ci(xb[keep] - xa[keep], confidence)
+    return mean_ci(np.where(keep, xb - xa, np.nan), confidence)
 
 
 def half_width_below(values: ArrayLike, target: float, confidence: float = 0.95, *, relative: bool = False) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from helpers import build, mmc_dict
 
 from contactsim.compare import compare
@@ -49,3 +50,26 @@ def test_one_more_agent_cuts_the_mean_wait_significantly() -> None:
     assert sl["diff_mean"] > 0 and sl["ci_low"] > 0
     # the same customers arrive in both runs: offered volume is identical replication by replication
     assert _row(d, "offered")["diff_mean"] == 0.0
+
+
+def test_a_count_missing_in_a_replication_is_zero_in_the_differences_as_in_the_summary() -> None:
+    """Bug (issue 14, found consolidating the confidence intervals): paired differences dropped a replication in
+    which a cell had no contacts (no ``offered`` row), while the summary counts it as 0; so the difference of
+    means disagreed with the summaries' means (and a pool only one scenario has got no difference rows)."""
+    from contactsim.compare import paired_differences
+    from contactsim.metrics import summarise
+
+    def kpis(values: dict[int, float], metric: str = "offered", pool: str = "all") -> pd.DataFrame:
+        return pd.DataFrame([{"replication": r, "segment": "all", "channel": "all", "pool": pool,
+                              "interval": "all", "metric": metric, "value": v} for r, v in values.items()]
+                            + [{"replication": r, "segment": "x", "channel": "all", "pool": "all", "interval": "all",
+                                "metric": "needs", "value": 1.0} for r in range(3)])
+
+    base, other = kpis({0: 4.0, 1: 6.0, 2: 5.0}), kpis({0: 3.0, 1: 2.0})  # replication 2: no contacts
+    d = paired_differences(base, other, "a", "b")
+    row = d[d["metric"] == "offered"].iloc[0]
+    mean = lambda k: summarise(k).set_index("metric").loc["offered", "mean"]  # noqa: E731
+    assert row["n"] == 3 and row["diff_mean"] == pytest.approx(mean(other) - mean(base)) == -10 / 3
+    assert row["baseline_mean"] == mean(base) and row["scenario_mean"] == mean(other)
+    only = paired_differences(base, pd.concat([other, kpis({0: 2.0, 1: 2.0, 2: 2.0}, "agents", "new")]), "a", "b")
+    assert only.loc[only["pool"] == "new", "diff_mean"].tolist() == [2.0]

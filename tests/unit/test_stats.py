@@ -136,3 +136,37 @@ def test_t_quantile_and_confidence_validation() -> None:
         mean_ci([1.0, 2.0], 1.0)
     with pytest.raises(ValueError):
         Welford().ci(0.0)
+
+
+def test_published_summaries_and_differences_use_this_module_exactly() -> None:
+    """Issue 14: one t-interval. ``metrics.summarise`` (summary.csv) and ``compare.paired_differences``
+    (differences.csv) give exactly what ``mean_ci`` / ``paired_difference_ci`` give, missing values included."""
+    import pandas as pd
+
+    from contactsim.compare import paired_differences
+    from contactsim.metrics import summarise
+
+    rng = np.random.default_rng(7)
+    rows, vals = [], {}
+    for m in ("aht_s", "asa_s", "cost"):
+        for seg in ("a", "b", "c", "d", "e"):
+            v = rng.gamma(2.0, 50.0, 9) * (1 + 1e-3 * rng.standard_normal(9))
+            if seg == "b":
+                v[[1, 4]] = np.nan  # undefined in two replications
+            vals[(m, seg)] = v
+            rows += [{"replication": r, "segment": seg, "channel": "all", "pool": "all", "interval": "all",
+                      "metric": m, "value": x} for r, x in enumerate(v) if not (np.isnan(x) and m == "cost")]
+    kpis = pd.DataFrame(rows)
+    s = summarise(kpis).set_index(["metric", "segment"])
+    other = kpis.assign(value=kpis["value"] * 1.01 + 0.5)
+    d = paired_differences(kpis, other, "base", "other").set_index(["metric", "segment"])
+    for (m, seg), v in vals.items():
+        w = v * 1.01 + 0.5
+        if m == "cost":  # a count missing in a replication is 0 (in both runs here)
+            v, w = np.nan_to_num(v), np.where(np.isnan(v), 0.0, w)
+        ci = mean_ci(v)
+        row = s.loc[(m, seg)]
+        assert (row["mean"], row["ci_low"], row["ci_high"], row["n"]) == (ci.mean, ci.low, ci.high, ci.n)
+        p = paired_difference_ci(v, w)
+        drow = d.loc[(m, seg)]
+        assert (drow["diff_mean"], drow["ci_low"], drow["ci_high"], drow["n"]) == (p.mean, p.low, p.high, p.n)
