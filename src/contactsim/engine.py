@@ -654,41 +654,14 @@ def _contacts_in(arg: object) -> list[Contact]:
 
 
 def opening_lookup(c: Compiled, ch: int):
-    """A fast scalar 'when is channel ch open, at or after t' for follow-up contacts."""
-    windows = sorted(c.channel_windows[ch])
-    offset = c.start_weekday * 86400.0
-    week = 7 * 86400.0
-
-    def open_at(t: float) -> float:
-        wt = (t + offset) % week
-        base = t - wt
-        for s, e in windows:
-            if wt < e:
-                return t if wt >= s else base + s
-        return base + week + windows[0][0] if windows else math.inf
-
-    return open_at
+    """A fast scalar 'when is channel ch open, at or after t' for follow-up contacts (``Compiled.opening``, the
+    table the funnel's vectorised ``next_opening`` reads too)."""
+    return c.opening.open_at(ch)
 
 
 def closing_lookup(c: Compiled, ch: int):
     """'When do callbacks on channel ch stop being made, for an offer at t': the end of the callback
     window that contains t (windows that touch across midnight count as one), or -inf when t is outside."""
-    windows = sorted(c.callback_windows[ch]) if c.callback_windows else [(0.0, 7 * 86400.0)]
-    offset = c.start_weekday * 86400.0
-    week = 7 * 86400.0
-    if windows == [(0.0, week)]:
+    if c.callback_hours is None:
         return lambda t: math.inf
-
-    def close_at(t: float) -> float:
-        wt = (t + offset) % week
-        base = t - wt
-        for s, e in windows:
-            if s <= wt < e:
-                end = e
-                # a window running to the end of the week continues into Monday's first window
-                if end >= week and windows[0][0] <= 0.0:
-                    end = week + windows[0][1]
-                return base + end
-        return -math.inf
-
-    return close_at
+    return c.callback_hours.close_at(ch)

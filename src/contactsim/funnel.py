@@ -15,7 +15,7 @@ import numpy as np
 from contactsim import customers
 from contactsim.arrivals import Needs, U, X
 from contactsim.scenario.compiled import Compiled
-from contactsim.scenario.timespec import DAY_S, WEEK_S
+from contactsim.scenario.timespec import DAY_S
 
 # terminal stages of a need (the engine fills in the assisted ones)
 PREVENTED, PROACTIVE_RESOLVED, SELF_SERVED, ASSISTED = 0, 1, 2, 3
@@ -103,26 +103,13 @@ def patience_factor(c: Compiled, seg: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 def open_mask(c: Compiled, t: np.ndarray) -> np.ndarray:
-    """[n, channels]: is each channel open at each time."""
-    week_t = (t + c.start_weekday * 86400.0) % WEEK_S
-    out = np.zeros((t.size, len(c.channels)), dtype=bool)
-    for k, windows in enumerate(c.channel_windows):
-        for s, e in windows:
-            out[:, k] |= (week_t >= s) & (week_t < e)
-    return out
+    """[n, channels]: is each channel open at each time (``Compiled.opening``)."""
+    return c.opening.open_mask(t)
 
 
 def next_opening(c: Compiled, k: int, t: np.ndarray) -> np.ndarray:
-    """Seconds from the start at which channel k next opens at or after each time."""
-    offset = c.start_weekday * 86400.0
-    starts = np.array(sorted(s for s, _ in c.channel_windows[k]))
-    if starts.size == 0:
-        return np.full(t.shape, np.inf)
-    wt = (t + offset) % WEEK_S
-    base = t - wt
-    idx = np.searchsorted(starts, wt, side="left")
-    nxt = np.where(idx < starts.size, starts[np.minimum(idx, starts.size - 1)], starts[0] + WEEK_S)
-    return base + nxt
+    """Seconds from the start at which channel k is next open at or after each time (``Compiled.opening``)."""
+    return c.opening.next_open(k, t)
 
 
 def _mode_mask(c: Compiled, seg: np.ndarray, rea: np.ndarray, mode: str) -> np.ndarray:

@@ -197,15 +197,15 @@ def sl_checks(sc: Scenario, pool: str) -> list[tuple[str, str, float, float]]:
     mine = first_choice_segments(sc, pool)
     out = []
     for ch in p.channels:
-        t = sc.channels[ch].target
+        t = sc.service_level_target(ch)
         if p.segments == "all":
             out.append(("all", ch, t.seconds, t.share))
         else:
             out += [(s, ch, t.seconds, t.share) for s in mine if ch not in sc.segments[s].service_level]
         for s in mine:
-            seg = sc.segments[s]
-            if ch in seg.service_level:
-                out.append((s, ch, seg.service_level[ch].seconds, seg.service_level[ch].share))
+            if ch in sc.segments[s].service_level:
+                own = sc.service_level_target(ch, s)
+                out.append((s, ch, own.seconds, own.share))
     return out
 
 

@@ -52,8 +52,8 @@ ALLOWED: dict[str, set[str]] = {
     "console": {"errors", "scenario"},
     "commands": {"console", "compare", "errors", "experiment", "export", "io", "report", "resources", "results",
                  "scenario", "sequential", "staffing", "sweep", "commands", "calibration"},
-    "cli": {"commands", "console", "compare", "errors", "experiment", "io", "kpis", "metrics", "report", "resources", "results",
-            "scenario", "sequential", "sweep"},
+    "cli": {"commands", "console", "compare", "errors", "experiment", "io", "kpis", "metrics", "report", "resources",
+            "results", "scenario", "sequential", "sweep"},
     "__init__": {"compare", "errors", "experiment", "scenario", "calibration"},
 }
 # scenario.compiled builds samplers, so the scenario package may use distributions too

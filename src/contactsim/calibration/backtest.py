@@ -71,7 +71,7 @@ def backtest(data: str | Path | Data, scenario: Scenario, replications: int = 8,
 
     d = data if isinstance(data, Data) else read_data(data, columns, timezone)
     m = d.interval_minutes
-    thr = {c: ch.target.seconds for c, ch in scenario.channels.items()}
+    thr = {c: scenario.service_level_target(c).seconds for c in scenario.channels}
     if d.kind == "log":
         grid = E.count_grid(d.frame["arrival_at"], m)
         obs = E.interval_observed(d.frame, m, {c: thr.get(c, 20.0) for c in d.frame["channel"].unique()})

@@ -251,10 +251,7 @@ def sl_targets(run: RunData) -> dict[str, float]:
         for ch, vol in zip(g["channel"].astype(str), g["mean"].astype(float), strict=True):
             if ch not in sc.channels:
                 continue
-            seg_def = sc.segments.get(str(seg))
-            target = (seg_def.service_level.get(ch) if seg_def is not None else None) or sc.channels[
-                ch
-            ].target
+            target = sc.service_level_target(ch, str(seg))
             w.append(vol)
             t.append(target.share)
         if w and sum(w) > 0:

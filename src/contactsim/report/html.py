@@ -338,7 +338,7 @@ def build_figures(runs: Sequence[RunData], differences: pd.DataFrame | None = No
             "the line down.",
             F.intraday_service_level(
                 summary,
-                {ch: base.scenario.channels[ch].target.share for ch in base.live_channels
+                {ch: base.scenario.service_level_target(ch).share for ch in base.live_channels
                  if ch in base.scenario.channels},
                 colours=colours,
                 channels=base.live_channels,

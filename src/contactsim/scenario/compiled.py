@@ -12,6 +12,7 @@ import numpy as np
 
 from contactsim.distributions import Sampler
 from contactsim.scenario.calendar_inputs import forecast_arrays
+from contactsim.scenario.opening import WeeklyWindows
 from contactsim.scenario.rules import ATTRIBUTE_CRITERIA, attribute_atoms
 from contactsim.scenario.samplers import sampler
 from contactsim.scenario.schedules import paid_per_duty
@@ -98,7 +99,8 @@ class Compiled:
     steady_state: bool
     channel_abandons: list[bool]
     channel_concurrency: list[int]
-    channel_windows: list[list[tuple[float, float]]]
+    opening: WeeklyWindows
+    """Per channel: its opening hours (always open in a steady state), for the funnel and the engine alike."""
     preference: np.ndarray
     """preference[segment, channel] probability."""
     reason_preference: np.ndarray
@@ -129,8 +131,8 @@ class Compiled:
     ss_handle_factor: np.ndarray = field(default_factory=lambda: np.ones(0))
     """ss_handle_factor[reason]: handle-time factor of a need whose self-service failed (all its contacts)."""
     ss_patience_factor: np.ndarray = field(default_factory=lambda: np.ones(0))
-    callback_windows: list[list[tuple[float, float]]] = field(default_factory=list)
-    """Per channel: windows of the week in which callbacks are made (the callback's hours or the channel's)."""
+    callback_hours: WeeklyWindows | None = None
+    """Per channel: when callbacks are made (the callback's hours or the channel's)."""
     forecast: dict[tuple[int, int, int], np.ndarray] = field(default_factory=dict)
     """(day, segment, reason) -> expected needs per interval of that day, from ``arrivals.forecast_file``."""
     patience_by_hour: list[list[float]] | None = None
@@ -374,7 +376,7 @@ def compile_scenario(sc: Scenario) -> Compiled:
     sl_share = np.zeros((len(segs), len(chans)))
     for i, s in enumerate(segs):
         for k, c in enumerate(chans):
-            t = sc.segments[s].service_level.get(c) or sc.channels[c].target
+            t = sc.service_level_target(c, s)
             sl_s[i, k], sl_share[i, k] = t.seconds, t.share
     fcr = np.ones((len(reasons), len(chans)))
     for j, r in enumerate(reasons):
@@ -394,9 +396,9 @@ def compile_scenario(sc: Scenario) -> Compiled:
         steady_state=h.steady_state,
         channel_abandons=[sc.channels[c].abandonment for c in chans],
         channel_concurrency=[sc.channels[c].concurrency for c in chans],
-        channel_windows=[
+        opening=WeeklyWindows.of([
             [(0.0, WEEK_S)] if h.steady_state else opening_windows(sc.channels[c].opening_hours) for c in chans
-        ],
+        ], start_wd),
         preference=pref,
         reason_preference=rpref,
         handle=handle,
@@ -420,11 +422,11 @@ def compile_scenario(sc: Scenario) -> Compiled:
                                    for r in sc.reasons.values()]),
         ss_patience_factor=np.array([r.self_service.failed_patience_factor if r.self_service else 1.0
                                      for r in sc.reasons.values()]),
-        callback_windows=[
+        callback_hours=WeeklyWindows.of([
             [(0.0, WEEK_S)] if h.steady_state else opening_windows(
                 sc.policies.callback.hours if sc.policies.callback and sc.policies.callback.hours is not None
                 else sc.channels[c].opening_hours) for c in chans
-        ],
+        ], start_wd),
         forecast=_forecast(sc, segs, reasons, horizon),
         patience_by_hour=[list(s.patience_by_hour) if s.patience_by_hour is not None else [1.0] * 24
                           for s in sc.segments.values()]

@@ -1020,3 +1020,11 @@ class Scenario(Model):
         return v.strip()
 
 
+
+    def service_level_target(self, channel: str, segment: str | None = None) -> ServiceLevelTarget:
+        """The service-level target a contact of ``segment`` on ``channel`` is measured against: the segment's
+        own for the channel, else the channel's (``Channel.target``: its service_level, a backlog's sla_hours,
+        or the default). The one place this rule lives (compilation, staffing, KPIs and the report ask here)."""
+        seg = self.segments.get(segment) if segment is not None else None
+        own = seg.service_level.get(channel) if seg is not None else None
+        return own or self.channels[channel].target
