@@ -239,3 +239,29 @@ def test_steering_to_a_channel_that_does_not_serve_a_reason_leaves_that_reason_a
     stolen, other = n[n["reason"] == "card_stolen"], n[n["reason"] == "question"]
     assert (stolen["channel"] == "card_line").all() and stolen["steered"].all()
     assert (other["channel"] == "phone").all() and not other["steered"].any()
+
+
+def test_segment_tenure_is_every_customers_tenure_without_a_population() -> None:
+    """Issue 14 asked whether ``Segment.tenure_years`` is read at all: it is each customer's tenure in a segment
+    without a population (and the default of a population without a tenure distribution), so tenure criteria
+    (classes, ``serves``, tier eligibility) select on it — and the revenue from such a tier follows it."""
+    from helpers import build, mmc_dict
+
+    from contactsim.experiment import simulate
+
+    def run(loyal_tenure: float):
+        d = mmc_dict(120, 180, 8, hours=24, warmup_hours=1, replications=1)
+        d["segments"] = {"loyal": {"share": 0.5, "channel_preference": {"phone": 1.0}, "tenure_years": loyal_tenure,
+                                   "customers": 1000},
+                         "new": {"share": 0.5, "channel_preference": {"phone": 1.0}, "tenure_years": 1,
+                                 "customers": 1000}}
+        d["policies"] = {"premium": [{"name": "gold", "take_up": {"loyal": 1.0, "new": 1.0}, "fee_per_month": 10,
+                                      "eligible": {"min_tenure_years": 5}}]}
+        return simulate(build(d), replications=1, workers=1)
+
+    a, b = run(8.0), run(2.0)
+    na, nb = a.needs, b.needs
+    assert set(na.loc[na["segment"] == "loyal", "tenure_years"]) == {8.0}
+    assert (na.loc[na["segment"] == "loyal", "tier"] == 1).all() and (na.loc[na["segment"] == "new", "tier"] == 0).all()
+    assert (nb["tier"] == 0).all()  # at 2 years nobody is eligible
+    assert a.kpi("revenue", segment="loyal")["mean"] > 0 == b.kpi("revenue", segment="loyal")["mean"]

@@ -346,7 +346,9 @@ class Segment(Model):
     tier: Name = "standard"
     """Loyalty tier (e.g. silver, gold); disciplines and steering can match on it."""
     tenure_years: Annotated[float, Field(ge=0, le=200, allow_inf_nan=False)] = 0.0
-    """Average customer tenure in years (descriptive; classes can match segments instead)."""
+    """Customer tenure in years: every customer's in a segment without a population (the default of a population
+    without a tenure distribution); ``min_tenure_years`` of classes, pools' ``serves`` and tier eligibility
+    select on it."""
     channel_preference: dict[Name, Probability]
     """Probability of each assisted channel for this segment's contacts; sums to 1."""
     patience: dict[Name, DistSpec] = Field(default_factory=dict)
