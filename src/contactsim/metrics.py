@@ -76,16 +76,16 @@ def interval_columns(labels: list[str], starts: np.ndarray, weekdays: list[str])
 
 def with_interval_columns(frame: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with ``INTERVAL_COLUMNS`` right after its ``interval`` column, looked up in ``table``
-    (``interval_columns``); empty for ``all`` and for labels the table does not know."""
-    frame = frame.drop(columns=[k for k in INTERVAL_COLUMNS if k in frame.columns])
-    at = table.index.get_indexer(frame["interval"].astype(object))
-    known = at >= 0
+    (``interval_columns``); empty for ``all`` and for labels the table does not know. Adds them in place (the
+    frame is the caller's own, just built) and returns it."""
+    if any(k in frame.columns for k in INTERVAL_COLUMNS):
+        frame = frame.drop(columns=[k for k in INTERVAL_COLUMNS if k in frame.columns])
+    at = table.index.get_indexer(frame["interval"])  # -1 (not found) picks the empty slot appended below
     pos = frame.columns.get_loc("interval") + 1
     for k, col in enumerate(INTERVAL_COLUMNS):
         src = table[col].to_numpy()
-        vals = np.full(len(frame), np.nan, dtype=float if src.dtype.kind == "f" else object)
-        vals[known] = src[at[known]]
-        frame.insert(pos + k, col, vals)
+        src = np.append(src.astype(float if src.dtype.kind == "f" else object), np.nan)
+        frame.insert(pos + k, col, src[at])
     return frame
 
 
