@@ -130,9 +130,9 @@ def servable(c: Compiled) -> np.ndarray:
 def co_creation_share(c: Compiled, t: np.ndarray) -> np.ndarray:
     """Share of a co-creating segment's needs prevented at time t: it builds up month by month while the
     programme runs (an assumption: improvements customers suggest remove causes of contact), up to a cap."""
-    cc = c.funnel.relationships.co_creation
-    months = cc.months_running + t / MONTH_S
-    return np.minimum(cc.max_prevented_share, cc.prevented_share_per_month * months)
+    m = c.funnel.modes
+    months = m.co_creation_months_running + t / MONTH_S
+    return np.minimum(m.co_creation_max_prevented, m.co_creation_prevented_per_month * months)
 
 
 def run_funnel(c: Compiled, needs: Needs, pop: customers.Population | None = None) -> FunnelResult:
@@ -186,14 +186,14 @@ def run_funnel(c: Compiled, needs: Needs, pop: customers.Population | None = Non
     solved = np.zeros(n, dtype=bool)
     contact_delay = np.zeros(n)
     wrong = np.zeros(n, dtype=bool)
-    rel = ft.relationships
+    modes = ft.modes
     if u2 is not None:
         auto = _mode_mask(c, seg, rea, "automated") & (stage == ASSISTED)
-        automated = auto & (u2[:, X["automated"]] < rel.automated.straight_through)
+        automated = auto & (u2[:, X["automated"]] < modes.automated_straight_through)
         stage[automated] = SELF_SERVED
         com = _mode_mask(c, seg, rea, "community") & (stage == ASSISTED)
-        posted = com & (u2[:, X["community"]] < rel.community.share)
-        solved = posted & (u2[:, X["community_wrong"]] >= rel.community.wrong_answer_share)
+        posted = com & (u2[:, X["community"]] < modes.community_share)
+        solved = posted & (u2[:, X["community_wrong"]] >= modes.community_wrong_answer_share)
         stage[solved] = SELF_SERVED
         wrong = posted & ~solved
         contact_delay[wrong] = ft.community_delay.ppf(u2[wrong, X["community_delay"]])
@@ -239,7 +239,7 @@ def run_funnel(c: Compiled, needs: Needs, pop: customers.Population | None = Non
     suit, prop = ft.suitability, ft.propensity
     p_try = np.where(ss_first, suit[rea], prop[seg] * suit[rea])
     ss_mode = _mode_mask(c, seg, rea, "self_service")
-    p_try = np.where(ss_mode & ~ss_first, rel.self_service.compliance * suit[rea], p_try)
+    p_try = np.where(ss_mode & ~ss_first, modes.self_service_compliance * suit[rea], p_try)
     ss_try = (stage == ASSISTED) & ~posted & (u[:, U["ss_try"]] < p_try)
     ss_dur = np.zeros(n)
     hfac = np.ones(n)

@@ -35,10 +35,9 @@ def build_skills(c: Compiled) -> Skills:
     handle, fcr = [], []
     for pool in c.pool_defs:
         h_row, f_row = [], []
-        for j, r in enumerate(c.reasons):
-            prof = pool.proficiency.get(r)
-            h_row.append(prof.handle_time_factor if prof else 1.0)
-            own = prof.fcr if prof is not None and prof.fcr is not None else None
+        for j in range(len(c.reasons)):
+            h_row.append(pool.proficiency.handle_factor[j] if pool.proficiency else 1.0)
+            own = pool.proficiency.fcr[j] if pool.proficiency else None
             f_row.append([own if own is not None else base[j][k] for k in range(len(c.channels))])
         handle.append(h_row)
         fcr.append(f_row)
@@ -66,10 +65,6 @@ def build_escalations(c: Compiled) -> list[Escalation | None]:
     out: list[Escalation | None] = []
     for pool in c.pool_defs:
         e = pool.escalation
-        if e is None:
-            out.append(None)
-            continue
-        reasons = range(len(c.reasons)) if e.reasons == "all" else [c.reasons.index(r) for r in e.reasons]
-        out.append(Escalation(c.pools.index(e.to_pool), e.probability, frozenset(reasons), e.transfer_time_s,
-                              e.handle_time_factor))
+        out.append(None if e is None else Escalation(e.to_pool, e.probability, e.reasons, e.transfer_s,
+                                                      e.handle_factor))
     return out

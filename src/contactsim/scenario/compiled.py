@@ -16,7 +16,7 @@ from contactsim.scenario.opening import WeeklyWindows
 from contactsim.scenario.rules import ATTRIBUTE_CRITERIA, attribute_atoms
 from contactsim.scenario.samplers import sampler
 from contactsim.scenario.schedules import paid_per_duty
-from contactsim.scenario.schema import ContactClass, CustomerCriteria, Escalation, Pool, Proficiency, Scenario
+from contactsim.scenario.schema import ContactClass, CustomerCriteria, Pool, Scenario
 from contactsim.scenario.shifts import (  # noqa: F401 - staffing_timeline, weekly_staffing re-exported
     levels_of,
     staff_events,
@@ -28,8 +28,10 @@ from contactsim.scenario.tables import (
     CompiledTier,
     CostTables,
     CustomerTables,
+    EscalationSpec,
     FunnelTables,
     KpiTables,
+    ProficiencySpec,
     RuleTables,
     arrival_tables,
     compiled_tiers,
@@ -37,6 +39,7 @@ from contactsim.scenario.tables import (
     customer_tables,
     funnel_tables,
     kpi_tables,
+    pool_rules,
     rule_tables,
 )
 from contactsim.scenario.timespec import DAY_S, WEEK_S, WEEKDAYS, opening_windows
@@ -77,10 +80,10 @@ class CompiledPool:
     """Mean agent time per contact (handle + after-contact work) before any is observed (callback predictions)."""
     queue_cap: int | None = None
     """Most contacts that may wait for this pool (None: no cap)."""
-    escalation: Escalation | None = None
+    escalation: EscalationSpec | None = None
     """Its first-line to second-line rule, or None."""
-    proficiency: dict[str, Proficiency] = field(default_factory=dict)
-    """Reason -> skill depth of this pool (handle-time factor, own FCR)."""
+    proficiency: ProficiencySpec | None = None
+    """Its skill depth per reason (handle-time factor, own FCR)."""
 
 
 @dataclass
@@ -327,6 +330,7 @@ def compile_scenario(sc: Scenario) -> Compiled:
                   if (j, chans.index(c)) in handle]
         mean_handle = float(np.mean([handle[k].mean for k in served])) if served else 300.0
         acw_s = sampler(pool.after_contact_work) if pool.after_contact_work else None
+        esc, prof_spec = pool_rules(pool, reasons, pools)
         cp = CompiledPool(
             index=idx,
             name=pname,
@@ -345,8 +349,8 @@ def compile_scenario(sc: Scenario) -> Compiled:
             staff_events=events,
             expected_busy_s=mean_handle * pool.handle_time_factor + (acw_s.mean if acw_s is not None else 0.0),
             queue_cap=pool.queue_cap,
-            escalation=pool.escalation,
-            proficiency=dict(pool.proficiency),
+            escalation=esc,
+            proficiency=prof_spec,
         )
         classes = pool.discipline.classes if pool.discipline.type != "fcfs" else []
         n_cls = len(classes)

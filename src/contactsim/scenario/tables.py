@@ -15,18 +15,7 @@ import numpy as np
 
 from contactsim.distributions import Sampler
 from contactsim.scenario.samplers import sampler
-from contactsim.scenario.schema import (
-    AccountManager,
-    Callback,
-    Churn,
-    Csat,
-    Ivr,
-    Relationships,
-    Repeat,
-    Retrial,
-    Scenario,
-    Webcare,
-)
+from contactsim.scenario.schema import Churn, Csat, Scenario
 from contactsim.scenario.timespec import DAY_S, WEEKDAYS, parse_clock
 
 ATTRIBUTES = ("value_per_year", "tenure_years", "products", "potential")
@@ -296,6 +285,19 @@ class CompiledSteering:
 
 
 @dataclass(frozen=True)
+class ModeParameters:
+    """The relationship modes' numbers the funnel uses (``relationships.*``)."""
+
+    co_creation_months_running: float
+    co_creation_prevented_per_month: float
+    co_creation_max_prevented: float
+    automated_straight_through: float
+    community_share: float
+    community_wrong_answer_share: float
+    self_service_compliance: float
+
+
+@dataclass(frozen=True)
 class FunnelTables:
     prevent: np.ndarray
     """[segment, reason] probability that prevention removes the need."""
@@ -307,8 +309,7 @@ class FunnelTables:
     outreach: tuple[Outreach, ...]
     mode: dict[str, np.ndarray]
     """Relationship mode -> [segment, reason] needs in that mode (and of the mode's reasons)."""
-    relationships: Relationships
-    """The relationship modes' parameters (co-creation build-up, automation, community, self-service)."""
+    modes: ModeParameters
     community_delay: Sampler
     has_population: bool
     members_only: np.ndarray | None
@@ -363,7 +364,9 @@ def funnel_tables(sc: Scenario, segs: list[str], reasons: list[str], chans: list
               "automated": mode_mask("automated", rel.automated.reasons),
               "community": mode_mask("community", rel.community.reasons),
               "self_service": mode_mask("self_service", "all")},
-        relationships=rel,
+        modes=ModeParameters(rel.co_creation.months_running, rel.co_creation.prevented_share_per_month,
+                             rel.co_creation.max_prevented_share, rel.automated.straight_through, rel.community.share,
+                             rel.community.wrong_answer_share, rel.self_service.compliance),
         community_delay=sampler(rel.community.answer_delay),
         has_population=any(s.population for s in sc.segments.values()),
         members_only=np.array([ch in member_channels for ch in chans]) if member_channels else None,
@@ -384,21 +387,86 @@ def funnel_tables(sc: Scenario, segs: list[str], reasons: list[str], chans: list
 
 # --- follow-up rules and the engine's policies ------------------------------------------------------------
 @dataclass(frozen=True)
+class EscalationSpec:
+    """A first-line pool's hand-over to a second line (``pools.*.escalation``), names as indices."""
+
+    to_pool: int
+    probability: float
+    reasons: frozenset[int]
+    transfer_s: float
+    handle_factor: float
+
+
+@dataclass(frozen=True)
+class ProficiencySpec:
+    """A pool's skill depth per reason (``pools.*.proficiency``): handle-time factor and its own FCR (None: the
+    reason's)."""
+
+    handle_factor: tuple[float, ...]
+    fcr: tuple[float | None, ...]
+
+
+def pool_rules(pool, reasons: list[str], pools: list[str]) -> tuple[EscalationSpec | None, ProficiencySpec]:
+    e = pool.escalation
+    esc = None if e is None else EscalationSpec(
+        pools.index(e.to_pool), e.probability,
+        frozenset(range(len(reasons)) if e.reasons == "all" else [reasons.index(r) for r in e.reasons]),
+        e.transfer_time_s, e.handle_time_factor)
+    prof = [pool.proficiency.get(r) for r in reasons]
+    return esc, ProficiencySpec(tuple(p.handle_time_factor if p else 1.0 for p in prof),
+                                tuple(p.fcr if p is not None and p.fcr is not None else None for p in prof))
+
+
+@dataclass(frozen=True)
+class RetrialRule:
+    probability: float
+    max_attempts: int
+
+
+@dataclass(frozen=True)
+class RepeatRule:
+    probability: float
+    max_repeats: int
+
+
+@dataclass(frozen=True)
+class WebcareRule:
+    complaint_probability_unresolved: float
+    complaint_probability_abandoned: float
+
+
+@dataclass(frozen=True)
+class CallbackRule:
+    offer_when_wait_exceeds_s: float
+    acceptance: float
+
+
+@dataclass(frozen=True)
+class IvrRule:
+    transfer_time_s: float
+
+
+@dataclass(frozen=True)
+class AccountManagerRule:
+    continuity: str
+
+
+@dataclass(frozen=True)
 class RuleTables:
-    retrial: tuple[Retrial | None, ...]
+    retrial: tuple[RetrialRule | None, ...]
     retrial_delay: tuple[Sampler | None, ...]
     """[segment] the segment's retrial rule and its delay."""
-    repeat: tuple[Repeat, ...]
+    repeat: tuple[RepeatRule, ...]
     repeat_delay: tuple[Sampler, ...]
     """[reason] the reason's repeat rule and its delay."""
-    webcare: Webcare | None
+    webcare: WebcareRule | None
     webcare_pool: int
     """Pool that handles webcare cases, -1 without one."""
     webcare_handle: Sampler | None
-    callback: Callback | None
+    callback: CallbackRule | None
     callback_channels: frozenset[int]
-    ivr: Ivr | None
-    account_manager: AccountManager | None
+    ivr: IvrRule | None
+    account_manager: AccountManagerRule | None
     account_manager_pool: int
     """The advisors' pool, -1 without the account-manager mode."""
     segment_handle_factor: tuple[float, ...]
@@ -409,16 +477,20 @@ class RuleTables:
 
 def rule_tables(sc: Scenario, chans: list[str], pools: list[str]) -> RuleTables:
     segments = list(sc.segments.values())
-    retrial = tuple(s.retrial for s in segments)
-    repeat = tuple(r.repeat for r in sc.reasons.values())
-    wc, cb, am = sc.webcare, sc.policies.callback, sc.relationships.account_manager
+    retrial = [s.retrial for s in segments]
+    repeat = [r.repeat for r in sc.reasons.values()]
+    wc, cb, am, ivr = sc.webcare, sc.policies.callback, sc.relationships.account_manager, sc.policies.ivr
     wc_pool = pools.index(wc.pool) if wc is not None and wc.pool else -1
     return RuleTables(
-        retrial, tuple(sampler(r.delay) if r else None for r in retrial),
-        repeat, tuple(sampler(r.delay) for r in repeat),
-        wc, wc_pool, sampler(wc.handle_time) if wc is not None and wc_pool >= 0 else None,
-        cb, frozenset(chans.index(x) for x in cb.channels) if cb else frozenset(),
-        sc.policies.ivr, am, pools.index(am.pool) if am is not None else -1,
+        tuple(RetrialRule(r.probability, r.max_attempts) if r else None for r in retrial),
+        tuple(sampler(r.delay) if r else None for r in retrial),
+        tuple(RepeatRule(r.probability, r.max_repeats) for r in repeat), tuple(sampler(r.delay) for r in repeat),
+        WebcareRule(wc.complaint_probability_unresolved, wc.complaint_probability_abandoned) if wc else None,
+        wc_pool, sampler(wc.handle_time) if wc is not None and wc_pool >= 0 else None,
+        CallbackRule(cb.offer_when_wait_exceeds_s, cb.acceptance) if cb else None,
+        frozenset(chans.index(x) for x in cb.channels) if cb else frozenset(),
+        IvrRule(ivr.transfer_time_s) if ivr else None,
+        AccountManagerRule(am.continuity) if am else None, pools.index(am.pool) if am is not None else -1,
         tuple(s.handle_time_factor for s in segments), tuple(s.resolution_factor for s in segments),
         tuple(tuple(s.channel_switch.get(ch, 0.0) for ch in chans) for s in segments)
         if any(s.channel_switch for s in segments) else None,
