@@ -419,35 +419,47 @@ def pool_rules(pool, reasons: list[str], pools: list[str]) -> tuple[EscalationSp
 
 @dataclass(frozen=True)
 class RetrialRule:
+    """A segment's retrial after abandoning (``segments.*.retrial``; its delay is in ``retrial_delay``)."""
+
     probability: float
     max_attempts: int
 
 
 @dataclass(frozen=True)
 class RepeatRule:
+    """A reason's repeat contact after an unresolved one (``reasons.*.repeat``)."""
+
     probability: float
     max_repeats: int
 
 
 @dataclass(frozen=True)
 class WebcareRule:
+    """Complaint probabilities of needs ending unresolved or abandoned (``webcare``)."""
+
     complaint_probability_unresolved: float
     complaint_probability_abandoned: float
 
 
 @dataclass(frozen=True)
 class CallbackRule:
+    """When a callback is offered and how often it is taken (``policies.callback``)."""
+
     offer_when_wait_exceeds_s: float
     acceptance: float
 
 
 @dataclass(frozen=True)
 class IvrRule:
+    """Talk with the wrong agent before a misrouted contact queues again (``policies.ivr``)."""
+
     transfer_time_s: float
 
 
 @dataclass(frozen=True)
 class AccountManagerRule:
+    """How a customer waits for the own advisor: queue, message or fallback."""
+
     continuity: str
 
 
