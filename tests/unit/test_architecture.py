@@ -37,6 +37,8 @@ ALLOWED: dict[str, set[str]] = {
     "replication": {"arrivals", "costs", "customers", "engine", "funnel", "metrics", "records", "satisfaction",
                     "scenario"},
     "experiment": {"metrics", "replication", "scenario"},
+    "fcfs_recursion": {"contact"},
+    "fcfs_scenario": {"arrivals", "customers", "fcfs_recursion", "funnel", "policies", "scenario"},
     "resources": {"errors", "scenario"},
     "sequential": {"experiment", "metrics", "scenario", "stats", "errors"},
     "kpis": {"metrics", "scenario"},

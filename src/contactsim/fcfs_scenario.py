@@ -1,0 +1,215 @@
+"""Scenarios the FCFS recursion can simulate exactly: the qualification, the engine's own draws, and KPIs.
+
+Why: staffing searches and sweeps of the textbook queue (M/M/c, M/M/c+M and their general-distribution
+cousins) spend their time in the event engine although a plain FCFS pool needs none of it. Here a scenario
+qualifies only when the engine would run it as one FCFS queue (:func:`why_not`); its contacts are drawn
+through the same named streams, arrivals and funnel as ``replication.py`` uses (:func:`draw_contacts`), so
+the recursion and the engine see the same customers and give the same per-contact outcomes and waits. The
+KPIs follow ``metrics.py``'s definitions for the rows they cover (customer contacts that arrived in the
+measured window). :func:`mmc_sweep` is the researchers' entry point.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from contactsim import arrivals, customers
+from contactsim.arrivals import U
+from contactsim.fcfs_recursion import FcfsResult, simulate_fcfs
+from contactsim.funnel import run_funnel
+from contactsim.policies.omnichannel import build_queue_caps
+from contactsim.policies.skills import build_skills
+from contactsim.scenario.compiled import Compiled, compile_scenario
+from contactsim.scenario.load import parse_scenario
+from contactsim.scenario.schema import Scenario
+
+
+def why_not(c: Compiled) -> list[str]:
+    """Why the recursion would not reproduce the engine on this scenario (empty: it qualifies).
+
+    One pool, FCFS, one contact per agent, no reserve, staffing constant from the start, and nothing that
+    makes a contact come back or move: no retrials, repeats, webcare, callbacks, IVR, escalation, queue cap
+    or account managers. Proactive outreach by agents is checked on the draws (:func:`draw_contacts`).
+    """
+    sc = c.scenario
+    out = []
+    if len(c.pool_defs) != 1:
+        out.append(f"{len(c.pool_defs)} pools (the recursion is one pool: no overflow)")
+        return out
+    cp = c.pool_defs[0]
+    if cp.discipline != "fcfs":
+        out.append(f"discipline {cp.discipline} (FCFS only)")
+    if cp.concurrency != 1:
+        out.append(f"concurrency {cp.concurrency} (one contact per agent only)")
+    if cp.reserve_agents:
+        out.append("reserved agents")
+    if len(cp.staff_events) != 1 or cp.staff_events[0][0] != 0.0 or cp.staff_events[0][2] < 1:
+        out.append("staffing changes during the run (constant staffing only)")
+    if any(sc.segments[s].retrial is not None for s in c.segments):
+        out.append("retrials")
+    skills = build_skills(c)
+    if not skills.always_resolved and any(sc.reasons[r].repeat.probability > 0 and sc.reasons[r].repeat.max_repeats > 0
+                                          for r in c.reasons):
+        out.append("repeat contacts (first-contact resolution below 1)")
+    if sc.webcare is not None:
+        out.append("webcare")
+    pol = sc.policies
+    if pol.callback is not None:
+        out.append("callbacks")
+    if pol.ivr is not None:
+        out.append("IVR")
+    if any(p.escalation is not None for p in sc.pools.values()):
+        out.append("escalation")
+    if build_queue_caps(c).any:
+        out.append("queue cap")
+    if sc.relationships.account_manager is not None:
+        out.append("account managers")
+    return out
+
+
+@dataclass(frozen=True)
+class Draws:
+    """Per replication (rows, padded with NaN), contacts in the engine's arrival order."""
+
+    arrival_at: np.ndarray
+    patience_s: np.ndarray
+    handle_s: np.ndarray
+    """Talk time with the pool's handle-time factors applied, as the engine does."""
+    acw_s: np.ndarray
+    segment: np.ndarray
+    """Segment index of each contact (-1 on padding)."""
+    channel: np.ndarray
+    """Channel index of each contact (-1 on padding)."""
+    agents: int
+    end_at: float
+
+
+def draw_contacts(c: Compiled, seed: int, replications: Iterable[int]) -> Draws:
+    """The assisted contacts of each replication, drawn exactly as ``replication.py`` draws them."""
+    problems = why_not(c)
+    if problems:
+        raise ValueError(f"{c.scenario.name}: not a plain FCFS pool: {'; '.join(problems)}")
+    cp = c.pool_defs[0]
+    hfac = build_skills(c).handle_factor[0]
+    abandons = np.array(c.channel_abandons, dtype=bool)
+    cols: list[list[np.ndarray]] = [[] for _ in range(6)]
+    for rep in replications:
+        pop = customers.draw_population(c, seed, rep)
+        parts: list[list[np.ndarray]] = [[] for _ in range(6)]
+        for b in range(arrivals.n_blocks(c)):
+            needs = arrivals.generate(c, seed, rep, b)
+            f = run_funnel(c, needs, pop)
+            if f.outreach_need.size or f.misrouted.any() or (f.ivr_s > 0).any():
+                raise ValueError(f"{c.scenario.name}: agent outreach or IVR contacts (not a plain FCFS pool)")
+            idx = f.contact_need
+            at = f.contact_at + f.ivr_s
+            order = np.argsort(at, kind="stable")
+            rea = needs.reason[idx].astype(np.int64)
+            # the engine: work = hdl * pool factor * proficiency factor; acw drawn for the first-choice pool
+            work = f.handle_s * cp.handle_time_factor * np.array(hfac)[rea]
+            acw = cp.acw.ppf(needs.u[idx, U["acw"]]) if cp.acw is not None else np.zeros(idx.size)
+            ch = f.channel.astype(np.int64)
+            pat = np.where(abandons[ch], f.patience_s, math.inf)  # the engine sets no deadline there
+            for k, x in enumerate((at, pat, work, acw, needs.segment[idx], ch)):
+                parts[k].append(np.asarray(x, dtype=float)[order])
+        merged = [np.concatenate(p) if p else np.zeros(0) for p in parts]
+        order = np.argsort(merged[0], kind="stable")
+        for k in range(6):
+            cols[k].append(merged[k][order])
+    n = max((x.size for x in cols[0]), default=0)
+
+    def pad(rows: list[np.ndarray]) -> np.ndarray:
+        out = np.full((len(rows), n), math.nan)
+        for i, r in enumerate(rows):
+            out[i, : r.size] = r
+        return out
+
+    seg, ch = (np.nan_to_num(pad(cols[k]), nan=-1.0).astype(np.int64) for k in (4, 5))
+    return Draws(pad(cols[0]), pad(cols[1]), pad(cols[2]), pad(cols[3]), seg, ch, int(cp.staff_events[0][2]),
+                 c.end_s)
+
+
+def simulate_draws(d: Draws, agents: int | None = None) -> FcfsResult:
+    """The recursion on these draws (with ``agents`` instead of the scenario's, for sweeps on the same draws)."""
+    return simulate_fcfs(d.arrival_at, d.patience_s, d.handle_s, d.agents if agents is None else agents,
+                         acw_s=d.acw_s, end_at=d.end_at)
+
+
+def kpis(c: Compiled, d: Draws, res: FcfsResult, agents: int | None = None) -> pd.DataFrame:
+    """Per replication, the queue KPIs of contacts that arrived in the measured window, as ``metrics.py``
+    defines them: offered, handled, abandoned, unserved, service_level (answered within the segment's
+    threshold for the channel, over offered), p_wait (waited over 1e-9 s), asa_s (handled), mean_wait_s (all
+    offered), abandon_rate, occupancy (busy agent-time inside the window over agents x window)."""
+    agents = d.agents if agents is None else agents
+    a = d.arrival_at
+    win = res.valid & (a >= c.warmup_s) & (a < c.horizon_s)
+    threshold = np.where(res.valid, c.sl_seconds[np.maximum(d.segment, 0), np.maximum(d.channel, 0)], math.nan)
+    handled = win & res.handled
+    offered = win.sum(axis=1)
+    n_handled = handled.sum(axis=1)
+    wait = np.where(win, res.wait_s, 0.0)
+    abandoned = (win & res.abandoned).sum(axis=1)
+    span = c.horizon_s - c.warmup_s
+    lo, hi = np.maximum(res.answered_at, c.warmup_s), np.minimum(res.free_at, c.horizon_s)
+    busy = np.where(res.handled & (hi > lo), hi - lo, 0.0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return pd.DataFrame({
+            "replication": np.arange(a.shape[0]),
+            "offered": offered,
+            "handled": n_handled,
+            "abandoned": abandoned,
+            "unserved": (win & (res.outcome == 2)).sum(axis=1),
+            "service_level": (handled & (res.wait_s <= threshold)).sum(axis=1) / offered,
+            "p_wait": (win & (np.nan_to_num(res.wait_s) > 1e-9)).sum(axis=1) / offered,
+            "asa_s": np.where(handled, wait, 0.0).sum(axis=1) / n_handled,
+            "mean_wait_s": np.where(win & ~np.isnan(res.wait_s), wait, 0.0).sum(axis=1) / offered,
+            "abandon_rate": abandoned / offered,
+            "occupancy": busy / (agents * span),
+        })
+
+
+def textbook_scenario(lam_per_hour: float, aht_s: float, agents: int, *, patience_s: float | None = None,
+                      hours: float = 200.0, warmup_hours: float = 10.0, sl_seconds: float = 20.0,
+                      seed: int = 2026) -> Scenario:
+    """The textbook queue as a scenario: Poisson arrivals, exponential handle times, one FCFS pool of
+    ``agents``, exponential patience (M/M/c+M) or none (M/M/c), in steady state."""
+    d = {
+        "name": "textbook",
+        "run": {"seed": seed, "replications": 2},
+        "horizon": {"steady_state_hours": hours, "warmup_hours": warmup_hours},
+        "channels": {"phone": {"kind": "phone", "abandonment": patience_s is not None,
+                               "service_level": {"seconds": sl_seconds, "share": 0.8}}},
+        "segments": {"customers": {"share": 1.0, "channel_preference": {"phone": 1.0}}},
+        "reasons": {"question": {"volume_per_day": lam_per_hour * 24,
+                                 "handle_time": {"phone": {"dist": "exponential", "mean": aht_s}}}},
+        "pools": {"agents": {"channels": ["phone"], "staffing": int(agents)}},
+    }
+    if patience_s is not None:
+        d["segments"]["customers"]["patience"] = {"phone": {"dist": "exponential", "mean": patience_s}}
+    return parse_scenario(d, "<textbook>")
+
+
+def mmc_sweep(lam_per_hour: float, aht_s: float, agents: Iterable[int], *, patience_s: float | None = None,
+              hours: float = 200.0, warmup_hours: float = 10.0, sl_seconds: float = 20.0, replications: int = 10,
+              seed: int = 2026) -> pd.DataFrame:
+    """KPIs per agent count and replication of M/M/c (+M) by the recursion, every agent count on the same
+    customers (common random numbers: the differences are the staffing's). The contacts are those
+    ``contactsim run`` would simulate for :func:`textbook_scenario` with this seed, so the event engine gives
+    the same numbers, only slower."""
+    staffing = [int(a) for a in agents]
+    if not staffing or min(staffing) < 1:
+        raise ValueError("agents: give at least one agent count, each >= 1")
+    c = compile_scenario(textbook_scenario(lam_per_hour, aht_s, staffing[0], patience_s=patience_s, hours=hours,
+                                           warmup_hours=warmup_hours, sl_seconds=sl_seconds, seed=seed))
+    d = draw_contacts(c, seed, range(replications))
+    frames = []
+    for n in staffing:
+        k = kpis(c, d, simulate_draws(d, n), n)
+        k.insert(0, "agents", n)
+        frames.append(k)
+    return pd.concat(frames, ignore_index=True)
