@@ -20,7 +20,7 @@ import pandas as pd
 
 from contactsim import arrivals, customers
 from contactsim.arrivals import U
-from contactsim.fcfs_recursion import FcfsResult, simulate_fcfs
+from contactsim.fcfs_recursion import UNSERVED, FcfsResult, simulate_fcfs
 from contactsim.funnel import run_funnel
 from contactsim.policies.omnichannel import build_queue_caps
 from contactsim.policies.skills import build_skills
@@ -140,37 +140,93 @@ def simulate_draws(d: Draws, agents: int | None = None) -> FcfsResult:
                          acw_s=d.acw_s, end_at=d.end_at)
 
 
+def _window(c: Compiled) -> tuple[np.ndarray, float, float]:
+    """metrics.py's measured intervals: (measured flag per interval, start of the first, end of the last)."""
+    starts = np.arange(c.n_intervals) * c.interval_s
+    m = (starts >= c.warmup_s - 1e-9) & (starts < c.horizon_s - 1e-9)
+    return m, float(starts[m][0]), float(starts[m][-1] + c.interval_s)
+
+
+def _counted(c: Compiled, d: Draws, res: FcfsResult) -> np.ndarray:
+    """Contacts the contact KPIs count: arrived after the warm-up, before the end, in a measured interval."""
+    m, _, _ = _window(c)
+    a = np.where(res.valid, d.arrival_at, 0.0)
+    k_abs = np.minimum((a // c.interval_s).astype(np.int64), c.n_intervals - 1)
+    return res.valid & (a >= c.warmup_s) & (a < c.horizon_s) & m[k_abs]
+
+
+def _queue_kpis(c: Compiled, d: Draws, res: FcfsResult, win: np.ndarray) -> dict[str, np.ndarray]:
+    threshold = np.where(res.valid, c.sl_seconds[np.maximum(d.segment, 0), np.maximum(d.channel, 0)], math.nan)
+    handled = win & res.handled
+    offered = win.sum(axis=1).astype(float)
+    n_handled = handled.sum(axis=1)
+    wait = np.where(win & ~np.isnan(res.wait_s), res.wait_s, 0.0)
+    abandoned = (win & res.abandoned).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {
+            "offered": offered,
+            "handled": n_handled.astype(float),
+            "abandoned": abandoned.astype(float),
+            "unserved": (win & (res.outcome == UNSERVED)).sum(axis=1).astype(float),
+            "service_level": (handled & (res.wait_s <= threshold)).sum(axis=1) / offered,
+            "p_wait": (win & (wait > 1e-9)).sum(axis=1) / offered,
+            "asa_s": np.where(handled, wait, 0.0).sum(axis=1) / n_handled,
+            "mean_wait_s": wait.sum(axis=1) / offered,
+            "abandon_rate": abandoned / offered,
+        }
+
+
+def _busy_s(c: Compiled, res: FcfsResult) -> np.ndarray:
+    """Per replication: busy agent-time inside the measured intervals."""
+    _, w0, w1 = _window(c)
+    lo, hi = np.maximum(res.answered_at, w0), np.minimum(res.free_at, w1)
+    return np.where(res.handled & (hi > lo), hi - lo, 0.0).sum(axis=1)
+
+
 def kpis(c: Compiled, d: Draws, res: FcfsResult, agents: int | None = None) -> pd.DataFrame:
     """Per replication, the queue KPIs of contacts that arrived in the measured window, as ``metrics.py``
     defines them: offered, handled, abandoned, unserved, service_level (answered within the segment's
     threshold for the channel, over offered), p_wait (waited over 1e-9 s), asa_s (handled), mean_wait_s (all
-    offered), abandon_rate, occupancy (busy agent-time inside the window over agents x window)."""
+    offered), abandon_rate, occupancy (busy agent-time inside the measured intervals over on-duty time)."""
     agents = d.agents if agents is None else agents
-    a = d.arrival_at
-    win = res.valid & (a >= c.warmup_s) & (a < c.horizon_s)
-    threshold = np.where(res.valid, c.sl_seconds[np.maximum(d.segment, 0), np.maximum(d.channel, 0)], math.nan)
-    handled = win & res.handled
-    offered = win.sum(axis=1)
-    n_handled = handled.sum(axis=1)
-    wait = np.where(win, res.wait_s, 0.0)
-    abandoned = (win & res.abandoned).sum(axis=1)
-    span = c.horizon_s - c.warmup_s
-    lo, hi = np.maximum(res.answered_at, c.warmup_s), np.minimum(res.free_at, c.horizon_s)
-    busy = np.where(res.handled & (hi > lo), hi - lo, 0.0).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return pd.DataFrame({
-            "replication": np.arange(a.shape[0]),
-            "offered": offered,
-            "handled": n_handled,
-            "abandoned": abandoned,
-            "unserved": (win & (res.outcome == 2)).sum(axis=1),
-            "service_level": (handled & (res.wait_s <= threshold)).sum(axis=1) / offered,
-            "p_wait": (win & (np.nan_to_num(res.wait_s) > 1e-9)).sum(axis=1) / offered,
-            "asa_s": np.where(handled, wait, 0.0).sum(axis=1) / n_handled,
-            "mean_wait_s": np.where(win & ~np.isnan(res.wait_s), wait, 0.0).sum(axis=1) / offered,
-            "abandon_rate": abandoned / offered,
-            "occupancy": busy / (agents * span),
-        })
+    _, w0, w1 = _window(c)
+    out = pd.DataFrame({"replication": np.arange(d.arrival_at.shape[0]),
+                        **_queue_kpis(c, d, res, _counted(c, d, res))})
+    out["occupancy"] = _busy_s(c, res) / (agents * (w1 - w0))
+    return out
+
+
+def kpis_long(c: Compiled, d: Draws, res: FcfsResult, replications: list[int]) -> pd.DataFrame:
+    """The queue KPIs in ``RunResult.kpis``'s long format (interval ``all``): per segment and channel (and
+    ``all`` of each) the contact KPIs, and the pool's busy_hours, paid_hours and occupancy, computed as
+    ``metrics.py`` does. Enough for ``staffing.check_plan``; not the full KPI set of a run."""
+    win = _counted(c, d, res)
+    rows = []
+    segs = [("all", np.ones_like(win))] + [(s, d.segment == i) for i, s in enumerate(c.segments)]
+    chans = [("all", np.ones_like(win))] + [(k, d.channel == j) for j, k in enumerate(c.channels)
+                                            if (d.channel == j).any()]
+    for s_name, s_sel in segs:
+        for ch_name, ch_sel in chans:
+            for metric, vals in _queue_kpis(c, d, res, win & s_sel & ch_sel).items():
+                rows += [(r, s_name, ch_name, "all", "all", metric, float(v))
+                         for r, v in zip(replications, vals, strict=True)]
+    cp = c.pool_defs[0]
+    _, w0, w1 = _window(c)
+    duty = d.agents * (w1 - w0)
+    gross = cp.paid_per_duty / (1 - cp.shrinkage)
+    for r, busy in zip(replications, _busy_s(c, res), strict=True):
+        rows += [(r, "all", "all", cp.name, "all", "busy_hours", busy / 3600.0),
+                 (r, "all", "all", cp.name, "all", "paid_hours", duty * gross / 3600.0),
+                 (r, "all", "all", cp.name, "all", "occupancy", busy / (duty * cp.concurrency))]
+    return pd.DataFrame(rows, columns=["replication", "segment", "channel", "pool", "interval", "metric", "value"])
+
+
+def verification_kpis(sc: Scenario, seed: int, replications: int) -> pd.DataFrame:
+    """``kpis_long`` of replications 0..n-1 of a qualifying scenario: what a verification run needs."""
+    c = compile_scenario(sc)
+    reps = list(range(replications))
+    d = draw_contacts(c, seed, reps)
+    return kpis_long(c, d, simulate_draws(d), reps)
 
 
 def textbook_scenario(lam_per_hour: float, aht_s: float, agents: int, *, patience_s: float | None = None,

@@ -18,7 +18,10 @@ Method (fast approximation first, simulation last):
 4. **Verification by simulation** on a fresh seed: per pool, weekday and interval the simulated KPIs are
    checked against the same targets (pooled over replications: answered-in-target / offered); every
    interval that misses gets an agent more, for a few rounds. Intervals with fewer than ``min_offered``
-   contacts per replication are too thin to measure and keep the Erlang answer.
+   contacts per replication are too thin to measure and keep the Erlang answer. A planned scenario that
+   :func:`recursion_verifies` (steady state, one plain FCFS pool) is verified by the FCFS recursion
+   (``fcfs_scenario``) instead of the event engine: the same customers, the same outcome and wait for
+   each, the same KPIs, in a fraction of the time.
 
 The answer is a plan per weekday (``plan[pool]`` is 7 x intervals of the day; one number in steady
 state), written into the scenario as ``staffing: {mon-fri: [...], sat: [...]}`` so it runs as published
@@ -35,10 +38,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from contactsim import erlang
+from contactsim import erlang, fcfs_scenario
 from contactsim.errors import ContactsimError, Issue
 from contactsim.experiment import RunResult, simulate
 from contactsim.metrics import interval_table, with_interval_columns
+from contactsim.scenario.compiled import compile_scenario
 from contactsim.scenario.load import parse_scenario
 from contactsim.scenario.rules import eligible_pools
 from contactsim.scenario.schedules import available_share
@@ -432,9 +436,20 @@ def _cell_of(rows: pd.DataFrame, sc: Scenario) -> tuple[np.ndarray, np.ndarray]:
     return wd, ((start % DAY_S) // (sc.horizon.interval_minutes * 60.0)).astype(int)
 
 
-def _pooled(res: RunResult, sc: Scenario) -> pd.DataFrame:
+def recursion_verifies(sc: Scenario) -> bool:
+    """May the verification run of this (planned) scenario use the FCFS recursion instead of the event
+    engine? Only where the recursion gives the engine's answer exactly: a steady-state horizon and one plain
+    FCFS pool of constant staffing with no follow-ups (``fcfs_scenario.why_not``)."""
+    return sc.horizon.steady_state and not fcfs_scenario.why_not(compile_scenario(sc))
+
+
+def _kpis_of(res: RunResult | pd.DataFrame) -> pd.DataFrame:
+    return res if isinstance(res, pd.DataFrame) else res.kpis
+
+
+def _pooled(res: RunResult | pd.DataFrame, sc: Scenario) -> pd.DataFrame:
     """Per segment, channel, weekday and interval: KPIs pooled over replications and occurrences."""
-    k = res.kpis
+    k = _kpis_of(res)
     want = ["offered", "handled", "service_level", "asa_s", "abandon_rate"]
     k = k[(k["pool"] == "all") & (k["metric"].isin(want))]
     k = k[k["interval"] == "all"] if sc.horizon.steady_state else k[k["interval"] != "all"]
@@ -451,8 +466,8 @@ def _pooled(res: RunResult, sc: Scenario) -> pd.DataFrame:
     return g.reset_index()
 
 
-def _pool_occupancy(res: RunResult, sc: Scenario) -> pd.DataFrame:
-    k = res.kpis
+def _pool_occupancy(res: RunResult | pd.DataFrame, sc: Scenario) -> pd.DataFrame:
+    k = _kpis_of(res)
     k = k[(k["pool"] != "all") & (k["metric"].isin(["busy_hours", "paid_hours"]))]
     k = k[k["interval"] == "all"] if sc.horizon.steady_state else k[k["interval"] != "all"]
     w = k.pivot_table(index=["replication", "pool", "interval"], columns="metric", values="value",
@@ -465,9 +480,10 @@ def _pool_occupancy(res: RunResult, sc: Scenario) -> pd.DataFrame:
     return (g["busy_hours"] / g["duty"].where(g["duty"] > 0)).rename("occupancy").reset_index()
 
 
-def check_plan(res: RunResult, sc: Scenario, plan: Plan, targets: Targets, replications: int,
+def check_plan(res: RunResult | pd.DataFrame, sc: Scenario, plan: Plan, targets: Targets, replications: int,
                min_offered: float) -> pd.DataFrame:
-    """Per planned pool, weekday and interval: the simulated KPIs of its contacts and whether they meet.
+    """Per planned pool, weekday and interval: the simulated KPIs of its contacts and whether they meet
+    (``res``: a run, or its KPIs in the long format, e.g. ``fcfs_scenario.verification_kpis``).
 
     A live pool is judged on its channels' rows (all segments) and on the rows of segments with their own
     target that it serves; a backlog pool on its channels' rows per weekday (answered within the SLA).
@@ -542,11 +558,14 @@ def check_plan(res: RunResult, sc: Scenario, plan: Plan, targets: Targets, repli
 # -- the whole search -------------------------------------------------------------------------------------
 def optimise_staffing(sc: Scenario, replications: int = 8, seed: int | None = None, workers: int | None = None,
                       targets: Targets | None = None, rounds: int = 6, min_offered: float = 5.0,
-                      pools: list[str] | None = None, progress: Progress | None = None) -> StaffingResult:
+                      pools: list[str] | None = None, progress: Progress | None = None,
+                      recursion: bool = True) -> StaffingResult:
     """A plan per pool, weekday and interval meeting the targets; see the module docstring for the method.
 
     ``seed`` is the pilot's seed (default the scenario's); verification uses fresh seeds after it.
     ``pools`` limits the plan to these pools (default all; the others keep their staffing).
+    ``recursion``: verify with the FCFS recursion where :func:`recursion_verifies` (same answer, faster);
+    False always uses the event engine.
     """
     targets = targets or Targets()
     tick = progress or (lambda _stage, _done, _total: None)
@@ -571,8 +590,14 @@ def optimise_staffing(sc: Scenario, replications: int = 8, seed: int | None = No
     done_rounds = 0
     for r in range(rounds):  # every round on the same fresh customers (CRN): a change is the plan's
         tick(f"verification {r + 1} of up to {rounds} (fresh seed {seed + 1})", 2 + r, total_steps)
-        res = simulate(with_plan(sc, plan), replications=replications, seed=seed + 1, workers=workers,
-                       keep_records=False)
+        planned = with_plan(sc, plan)
+        if recursion and recursion_verifies(planned):
+            res: RunResult | pd.DataFrame = fcfs_scenario.verification_kpis(planned, seed + 1, replications)
+            if r == 0:
+                notes.append("verified by the FCFS recursion (a steady-state plain FCFS pool: the event engine's "
+                             "customers and outcomes, exactly)")
+        else:
+            res = simulate(planned, replications=replications, seed=seed + 1, workers=workers, keep_records=False)
         done_rounds += 1
         table = check_plan(res, sc, plan, targets, replications, min_offered)
         miss = table[table["checked"] & ~table["met"]]

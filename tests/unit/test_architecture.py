@@ -48,7 +48,7 @@ ALLOWED: dict[str, set[str]] = {
     "sweep": {"errors", "experiment", "io", "metrics", "replication", "resources", "results", "scenario", "stats",
               "rng"},
     "staffing": {"arrivals", "erlang", "errors", "experiment", "io", "metrics", "results", "scenario", "stats",
-                 "funnel"},
+                 "funnel", "fcfs_scenario"},
     "report": {"errors", "io", "results", "scenario", "stats", "report", "metrics"},
     "calibration": {"errors", "scenario", "erlang", "experiment", "io", "report", "calibration"},
     "console": {"errors", "scenario"},
