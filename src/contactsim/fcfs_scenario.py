@@ -22,6 +22,7 @@ from contactsim import arrivals, customers
 from contactsim.arrivals import U
 from contactsim.fcfs_recursion import UNSERVED, FcfsResult, simulate_fcfs
 from contactsim.funnel import run_funnel
+from contactsim.metrics import INTERVAL_COLUMNS
 from contactsim.policies.omnichannel import build_queue_caps
 from contactsim.policies.skills import build_skills
 from contactsim.scenario.compiled import Compiled, compile_scenario
@@ -33,10 +34,9 @@ def why_not(c: Compiled) -> list[str]:
     """Why the recursion would not reproduce the engine on this scenario (empty: it qualifies).
 
     One pool, FCFS, one contact per agent, no reserve, staffing constant from the start, and nothing that
-    makes a contact come back or move: no retrials, repeats, webcare, callbacks, IVR, escalation, queue cap
-    or account managers. Proactive outreach by agents is checked on the draws (:func:`draw_contacts`).
+    makes a contact come back, move or arrive from an agent: no retrials, repeats, webcare, callbacks, IVR,
+    escalation, queue cap, account managers or proactive agent outreach. Read from the compiled tables.
     """
-    sc = c.scenario
     out = []
     if len(c.pool_defs) != 1:
         out.append(f"{len(c.pool_defs)} pools (the recursion is one pool: no overflow)")
@@ -50,25 +50,16 @@ def why_not(c: Compiled) -> list[str]:
         out.append("reserved agents")
     if len(cp.staff_events) != 1 or cp.staff_events[0][0] != 0.0 or cp.staff_events[0][2] < 1:
         out.append("staffing changes during the run (constant staffing only)")
-    if any(sc.segments[s].retrial is not None for s in c.segments):
+    rules = c.rules
+    if any(r is not None for r in rules.retrial):
         out.append("retrials")
-    skills = build_skills(c)
-    if not skills.always_resolved and any(sc.reasons[r].repeat.probability > 0 and sc.reasons[r].repeat.max_repeats > 0
-                                          for r in c.reasons):
+    if not build_skills(c).always_resolved and any(r.probability > 0 and r.max_repeats > 0 for r in rules.repeat):
         out.append("repeat contacts (first-contact resolution below 1)")
-    if sc.webcare is not None:
-        out.append("webcare")
-    pol = sc.policies
-    if pol.callback is not None:
-        out.append("callbacks")
-    if pol.ivr is not None:
-        out.append("IVR")
-    if any(p.escalation is not None for p in sc.pools.values()):
-        out.append("escalation")
-    if build_queue_caps(c).any:
-        out.append("queue cap")
-    if sc.relationships.account_manager is not None:
-        out.append("account managers")
+    present = {"webcare": rules.webcare is not None, "callbacks": rules.callback is not None,
+               "IVR": rules.ivr is not None, "escalation": cp.escalation is not None,
+               "queue cap": build_queue_caps(c).any, "account managers": rules.account_manager is not None,
+               "proactive agent outreach": bool(c.funnel.outreach)}
+    out += [name for name, yes in present.items() if yes]
     return out
 
 
@@ -93,7 +84,7 @@ def draw_contacts(c: Compiled, seed: int, replications: Iterable[int]) -> Draws:
     """The assisted contacts of each replication, drawn exactly as ``replication.py`` draws them."""
     problems = why_not(c)
     if problems:
-        raise ValueError(f"{c.scenario.name}: not a plain FCFS pool: {'; '.join(problems)}")
+        raise ValueError(f"not a plain FCFS pool: {'; '.join(problems)}")
     cp = c.pool_defs[0]
     hfac = build_skills(c).handle_factor[0]
     abandons = np.array(c.channel_abandons, dtype=bool)
@@ -105,7 +96,7 @@ def draw_contacts(c: Compiled, seed: int, replications: Iterable[int]) -> Draws:
             needs = arrivals.generate(c, seed, rep, b)
             f = run_funnel(c, needs, pop)
             if f.outreach_need.size or f.misrouted.any() or (f.ivr_s > 0).any():
-                raise ValueError(f"{c.scenario.name}: agent outreach or IVR contacts (not a plain FCFS pool)")
+                raise ValueError("agent outreach or IVR contacts (not a plain FCFS pool)")
             idx = f.contact_need
             at = f.contact_at + f.ivr_s
             order = np.argsort(at, kind="stable")
@@ -208,17 +199,18 @@ def kpis_long(c: Compiled, d: Draws, res: FcfsResult, replications: list[int]) -
     for s_name, s_sel in segs:
         for ch_name, ch_sel in chans:
             for metric, vals in _queue_kpis(c, d, res, win & s_sel & ch_sel).items():
-                rows += [(r, s_name, ch_name, "all", "all", metric, float(v))
+                rows += [(r, s_name, ch_name, "all", "all", math.nan, math.nan, metric, float(v))
                          for r, v in zip(replications, vals, strict=True)]
     cp = c.pool_defs[0]
     _, w0, w1 = _window(c)
     duty = d.agents * (w1 - w0)
     gross = cp.paid_per_duty / (1 - cp.shrinkage)
     for r, busy in zip(replications, _busy_s(c, res), strict=True):
-        rows += [(r, "all", "all", cp.name, "all", "busy_hours", busy / 3600.0),
-                 (r, "all", "all", cp.name, "all", "paid_hours", duty * gross / 3600.0),
-                 (r, "all", "all", cp.name, "all", "occupancy", busy / (duty * cp.concurrency))]
-    return pd.DataFrame(rows, columns=["replication", "segment", "channel", "pool", "interval", "metric", "value"])
+        rows += [(r, "all", "all", cp.name, "all", math.nan, math.nan, m, v) for m, v in (
+            ("busy_hours", busy / 3600.0), ("paid_hours", duty * gross / 3600.0),
+            ("occupancy", busy / (duty * cp.concurrency)))]
+    return pd.DataFrame(rows, columns=["replication", "segment", "channel", "pool", "interval", *INTERVAL_COLUMNS,
+                                       "metric", "value"])
 
 
 def verification_kpis(sc: Scenario, seed: int, replications: int) -> pd.DataFrame:

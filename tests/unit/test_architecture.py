@@ -38,7 +38,7 @@ ALLOWED: dict[str, set[str]] = {
                     "scenario"},
     "experiment": {"metrics", "replication", "scenario"},
     "fcfs_recursion": {"contact"},
-    "fcfs_scenario": {"arrivals", "customers", "fcfs_recursion", "funnel", "policies", "scenario"},
+    "fcfs_scenario": {"arrivals", "customers", "fcfs_recursion", "funnel", "metrics", "policies", "scenario"},
     "resources": {"errors", "scenario"},
     "sequential": {"experiment", "metrics", "scenario", "stats", "errors"},
     "kpis": {"metrics", "scenario"},
