@@ -81,7 +81,7 @@ def register(app: typer.Typer) -> None:
             chk = g[g["checked"]]
             low = chk.loc[chk["service_level"].idxmin()] if chk["service_level"].notna().any() else None
             busy = on["occupancy"].dropna()
-            t.add_row(p, str(g["weekday"].iloc[0]), f"{on['time'].iloc[0]}-{_end(on['time'].iloc[-1], sc)}",
+            t.add_row(p, str(g["weekday"].iloc[0]), f"{on['time'].iloc[0]}-{_end(on['slot'].iloc[-1], sc)}",
                       str(int(on["agents"].max())), f"{on['agents'].sum() * sc.horizon.interval_minutes / 60:,.1f}",
                       f"{int(chk['met'].sum())}/{len(chk)}",
                       "-" if low is None else f"{low['service_level']:.0%} ({low['target']:.0%}) {low['time']}",
@@ -94,8 +94,7 @@ def register(app: typer.Typer) -> None:
         out.print(f"results: {folder} (plan.csv, staffing.csv, staffing.json, scenario.staffed.yaml)")
 
 
-def _end(start: str, sc) -> str:
-    """End clock time of the interval starting at ``start``."""
-    h, m = map(int, start.split(":")) if ":" in start else (0, 0)
-    t = h * 60 + m + sc.horizon.interval_minutes
+def _end(slot: int, sc) -> str:
+    """End clock time of interval ``slot`` of the day (the plan's numeric column: no clock text is parsed)."""
+    t = (int(slot) + 1) * sc.horizon.interval_minutes
     return f"{t // 60:02d}:{t % 60:02d}"
