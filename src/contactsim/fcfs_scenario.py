@@ -20,6 +20,7 @@ import pandas as pd
 
 from contactsim import arrivals, customers
 from contactsim.arrivals import U
+from contactsim.contact import OUTCOME_NAMES
 from contactsim.fcfs_recursion import UNSERVED, FcfsResult, simulate_fcfs
 from contactsim.funnel import run_funnel
 from contactsim.metrics import INTERVAL_COLUMNS
@@ -74,6 +75,8 @@ class Draws:
     acw_s: np.ndarray
     segment: np.ndarray
     """Segment index of each contact (-1 on padding)."""
+    reason: np.ndarray
+    """Reason index of each contact (-1 on padding)."""
     channel: np.ndarray
     """Channel index of each contact (-1 on padding)."""
     agents: int
@@ -88,10 +91,10 @@ def draw_contacts(c: Compiled, seed: int, replications: Iterable[int]) -> Draws:
     cp = c.pool_defs[0]
     hfac = build_skills(c).handle_factor[0]
     abandons = np.array(c.channel_abandons, dtype=bool)
-    cols: list[list[np.ndarray]] = [[] for _ in range(6)]
+    cols: list[list[np.ndarray]] = [[] for _ in range(7)]
     for rep in replications:
         pop = customers.draw_population(c, seed, rep)
-        parts: list[list[np.ndarray]] = [[] for _ in range(6)]
+        parts: list[list[np.ndarray]] = [[] for _ in range(7)]
         for b in range(arrivals.n_blocks(c)):
             needs = arrivals.generate(c, seed, rep, b)
             f = run_funnel(c, needs, pop)
@@ -106,11 +109,11 @@ def draw_contacts(c: Compiled, seed: int, replications: Iterable[int]) -> Draws:
             acw = cp.acw.ppf(needs.u[idx, U["acw"]]) if cp.acw is not None else np.zeros(idx.size)
             ch = f.channel.astype(np.int64)
             pat = np.where(abandons[ch], f.patience_s, math.inf)  # the engine sets no deadline there
-            for k, x in enumerate((at, pat, work, acw, needs.segment[idx], ch)):
+            for k, x in enumerate((at, pat, work, acw, needs.segment[idx], ch, rea)):
                 parts[k].append(np.asarray(x, dtype=float)[order])
         merged = [np.concatenate(p) if p else np.zeros(0) for p in parts]
         order = np.argsort(merged[0], kind="stable")
-        for k in range(6):
+        for k in range(7):
             cols[k].append(merged[k][order])
     n = max((x.size for x in cols[0]), default=0)
 
@@ -120,8 +123,8 @@ def draw_contacts(c: Compiled, seed: int, replications: Iterable[int]) -> Draws:
             out[i, : r.size] = r
         return out
 
-    seg, ch = (np.nan_to_num(pad(cols[k]), nan=-1.0).astype(np.int64) for k in (4, 5))
-    return Draws(pad(cols[0]), pad(cols[1]), pad(cols[2]), pad(cols[3]), seg, ch, int(cp.staff_events[0][2]),
+    seg, ch, rea = (np.nan_to_num(pad(cols[k]), nan=-1.0).astype(np.int64) for k in (4, 5, 6))
+    return Draws(pad(cols[0]), pad(cols[1]), pad(cols[2]), pad(cols[3]), seg, rea, ch, int(cp.staff_events[0][2]),
                  c.end_s)
 
 
@@ -219,6 +222,31 @@ def verification_kpis(sc: Scenario, seed: int, replications: int) -> pd.DataFram
     reps = list(range(replications))
     d = draw_contacts(c, seed, reps)
     return kpis_long(c, d, simulate_draws(d), reps)
+
+
+def pilot_contacts(sc: Scenario, seed: int, replications: int) -> pd.DataFrame:
+    """The per-contact columns a staffing pilot reads (``staffing.pool_demand``) for replications 0..n-1 of a
+    qualifying scenario, in the records' order (replication, then arrival): arrival_at, pool, segment, reason,
+    channel, outcome, handle_s (talk of handled contacts), acw_s. ``pool`` is the one pool for every contact
+    (the records leave it empty for unanswered ones, which pool_demand gives to their first eligible pool:
+    the same one)."""
+    c = compile_scenario(sc)
+    d = draw_contacts(c, seed, range(replications))
+    res = simulate_draws(d)
+    v = res.valid
+    handled = res.handled[v]
+    n = int(v.sum())
+    return pd.DataFrame({
+        "replication": np.repeat(np.arange(replications), v.sum(axis=1)),
+        "arrival_at": d.arrival_at[v],
+        "pool": np.full(n, c.pools[0], dtype=object),
+        "segment": np.asarray(c.segments, dtype=object)[d.segment[v]],
+        "reason": np.asarray(c.reasons, dtype=object)[d.reason[v]],
+        "channel": np.asarray(c.channels, dtype=object)[d.channel[v]],
+        "outcome": np.asarray(OUTCOME_NAMES, dtype=object)[res.outcome[v]],
+        "handle_s": np.where(handled, d.handle_s[v], np.nan),
+        "acw_s": np.where(handled, d.acw_s[v], 0.0),
+    })
 
 
 def textbook_scenario(lam_per_hour: float, aht_s: float, agents: int, *, patience_s: float | None = None,

@@ -18,10 +18,10 @@ Method (fast approximation first, simulation last):
 4. **Verification by simulation** on a fresh seed: per pool, weekday and interval the simulated KPIs are
    checked against the same targets (pooled over replications: answered-in-target / offered); every
    interval that misses gets an agent more, for a few rounds. Intervals with fewer than ``min_offered``
-   contacts per replication are too thin to measure and keep the Erlang answer. A planned scenario that
-   :func:`recursion_verifies` (steady state, one plain FCFS pool) is verified by the FCFS recursion
-   (``fcfs_scenario``) instead of the event engine: the same customers, the same outcome and wait for
-   each, the same KPIs, in a fraction of the time.
+   contacts per replication are too thin to measure and keep the Erlang answer. A scenario that
+   :func:`recursion_verifies` (steady state, one plain FCFS pool) has its pilot and verification runs done
+   by the FCFS recursion (``fcfs_scenario``) instead of the event engine: the same customers, the same
+   outcome and wait for each, the same demand and KPIs, in a fraction of the time.
 
 The answer is a plan per weekday (``plan[pool]`` is 7 x intervals of the day; one number in steady
 state), written into the scenario as ``staffing: {mon-fri: [...], sat: [...]}`` so it runs as published
@@ -437,7 +437,7 @@ def _cell_of(rows: pd.DataFrame, sc: Scenario) -> tuple[np.ndarray, np.ndarray]:
 
 
 def recursion_verifies(sc: Scenario) -> bool:
-    """May the verification run of this (planned) scenario use the FCFS recursion instead of the event
+    """May the pilot or a verification run of this scenario use the FCFS recursion instead of the event
     engine? Only where the recursion gives the engine's answer exactly: a steady-state horizon and one plain
     FCFS pool of constant staffing with no follow-ups (``fcfs_scenario.why_not``)."""
     return sc.horizon.steady_state and not fcfs_scenario.why_not(compile_scenario(sc))
@@ -578,8 +578,13 @@ def optimise_staffing(sc: Scenario, replications: int = 8, seed: int | None = No
     notes: list[str] = []
     total_steps = 2 + rounds
     tick("pilot simulation (demand per pool, weekday and interval)", 0, total_steps)
-    pilot = simulate(sc, replications=replications, seed=seed, workers=workers, keep_records=True)
-    demand = pool_demand(sc, pilot.contacts, replications)
+    by_recursion: list[str] = []  # which simulations the FCFS recursion did, for the notes
+    if recursion and recursion_verifies(sc):
+        contacts = fcfs_scenario.pilot_contacts(sc, seed, replications)
+        by_recursion.append("pilot")
+    else:
+        contacts = simulate(sc, replications=replications, seed=seed, workers=workers, keep_records=True).contacts
+    demand = pool_demand(sc, contacts, replications)
     tick("Erlang A/C per pool, weekday and interval", 1, total_steps)
     full, erlang_notes = erlang_plan(sc, demand, targets)
     plan = {p: full[p] for p in names}
@@ -593,9 +598,8 @@ def optimise_staffing(sc: Scenario, replications: int = 8, seed: int | None = No
         planned = with_plan(sc, plan)
         if recursion and recursion_verifies(planned):
             res: RunResult | pd.DataFrame = fcfs_scenario.verification_kpis(planned, seed + 1, replications)
-            if r == 0:
-                notes.append("verified by the FCFS recursion (a steady-state plain FCFS pool: the event engine's "
-                             "customers and outcomes, exactly)")
+            if "verification" not in by_recursion:
+                by_recursion.append("verification")
         else:
             res = simulate(planned, replications=replications, seed=seed + 1, workers=workers, keep_records=False)
         done_rounds += 1
@@ -615,6 +619,9 @@ def optimise_staffing(sc: Scenario, replications: int = 8, seed: int | None = No
                     row = plan[p][w]
                     row[row > 0] += 1
     tick("done", total_steps, total_steps)
+    if by_recursion:
+        notes.append(f"{' and '.join(by_recursion)} simulated by the FCFS recursion (a steady-state plain FCFS "
+                     "pool: the event engine's customers and outcomes, exactly)")
     assert table is not None
     step = _grid(sc)[2]
     t = table.copy()

@@ -12,7 +12,7 @@ from helpers import build, mmc_dict
 
 from contactsim import fcfs_scenario
 from contactsim.experiment import simulate
-from contactsim.staffing import Targets, check_plan, optimise_staffing, recursion_verifies, with_plan
+from contactsim.staffing import Targets, check_plan, optimise_staffing, pool_demand, recursion_verifies, with_plan
 
 COLS = ["offered", "service_level", "asa_s", "abandon_rate", "occupancy"]
 
@@ -50,6 +50,23 @@ def test_check_plan_on_the_recursion_equals_check_plan_on_the_engine() -> None:
         np.testing.assert_allclose(rec[COLS].to_numpy(float), eng[COLS].to_numpy(float), rtol=1e-9)
         met.append(bool(rec["met"].all()))
     assert met == [False, True]
+
+
+def test_the_pilot_demand_from_the_recursion_is_the_engines() -> None:
+    """The pilot's offered contacts and agent time per contact, from the recursion's contacts, equal those
+    from the engine's records on the same seed (bit for bit: the same contacts summed in the same order)."""
+    sc = build(_mmc())
+    d = copy.deepcopy(_mmc())
+    d["pools"]["agents"]["after_contact_work"] = {"dist": "lognormal", "mean": 20, "cv": 0.5}
+    work = []
+    for scenario in (sc, build(d)):
+        eng = simulate(scenario, replications=3, seed=4, workers=1, keep_records=True).contacts
+        rec = fcfs_scenario.pilot_contacts(scenario, 4, 3)
+        assert len(rec) == len(eng)
+        a, b = pool_demand(scenario, rec, 3)["agents"], pool_demand(scenario, eng, 3)["agents"]
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+        work.append(a["work_s"].iloc[0])
+    assert work[1] > work[0] + 10  # the after-contact work is agent time the pilot measures
 
 
 def test_optimise_staffing_gives_the_same_plan_with_and_without_the_recursion() -> None:
