@@ -8,7 +8,9 @@ import math
 
 import numpy as np
 import pytest
-from helpers import build, mmc_dict, run_one
+from helpers import build, examples, mmc_dict, run_one
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contactsim import fcfs_scenario as fs
 from contactsim.engine import Engine
@@ -42,6 +44,13 @@ def _engine_vs_recursion(d: dict, reps: int) -> None:
         np.testing.assert_allclose(k[m].to_numpy(), res.values(m).to_numpy(), rtol=1e-9, atol=1e-12, err_msg=m)
     np.testing.assert_allclose(k["occupancy"].to_numpy(), res.values("occupancy", pool="agents").to_numpy(),
                                rtol=1e-9, err_msg="occupancy")
+    # the long rows staffing reads: every segment x channel (and 'all') row, and the pool's hours
+    long = fs.kpis_long(c, draws, rec, list(range(reps)))
+    keys = ["replication", "segment", "channel", "pool", "interval", "metric"]
+    both = long.merge(res.kpis.astype({"segment": str, "channel": str, "pool": str, "interval": str,
+                                       "metric": str}), on=keys, suffixes=("_rec", "_eng"))
+    assert len(both) == len(long)
+    np.testing.assert_allclose(both["value_rec"], both["value_eng"], rtol=1e-9, atol=1e-12)
 
 
 def test_same_draws_same_contacts_as_the_engine_mmc_m() -> None:
@@ -56,6 +65,19 @@ def test_same_draws_same_contacts_as_the_engine_general_laws_acw_and_overload() 
     d["reasons"]["question"]["handle_time"]["phone"] = {"dist": "lognormal", "mean": 240, "cv": 0.8}
     d["segments"]["customers"]["patience"]["phone"] = {"dist": "gamma", "mean": 120, "cv": 1.5}
     d["pools"]["agents"]["after_contact_work"] = {"dist": "exponential", "mean": 30}
+    _engine_vs_recursion(d, 2)
+
+
+def test_same_draws_same_contacts_as_the_engine_with_factors_and_two_segments() -> None:
+    """Two segments with their own SL targets and patience, a segment handle-time factor, patience by hour,
+    a pool handle-time factor, absence and shrinkage (paid hours): still the engine's contacts and KPIs."""
+    d = mmc_dict(200, 300, 16, patience_s=150, hours=20, warmup_hours=1, replications=2)
+    seg = d["segments"]["customers"]
+    d["segments"] = {"gold": {**copy.deepcopy(seg), "share": 0.3, "handle_time_factor": 1.3,
+                              "patience": {"phone": {"dist": "exponential", "mean": 400}},
+                              "service_level": {"phone": {"seconds": 10, "share": 0.9}}},
+                     "base": {**copy.deepcopy(seg), "share": 0.7, "patience_by_hour": [0.5] * 12 + [1.5] * 12}}
+    d["pools"]["agents"].update(handle_time_factor=0.9, absence=0.1, shrinkage=0.25)
     _engine_vs_recursion(d, 2)
 
 
@@ -86,6 +108,41 @@ def test_ties_are_settled_as_the_engine_settles_them() -> None:
     waited_exactly = (rec.outcome[0] == HANDLED) & (rec.wait_s[0] == pat) & (pat > 0)
     assert waited_exactly.sum() >= 3, "the test must contain waits that reach patience exactly"
     assert (rec.outcome[0] == ABANDONED).sum() > 20
+
+
+_TIMES = st.integers(0, 60)
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(agents=st.integers(1, 4), rows=st.lists(st.tuples(_TIMES, st.integers(0, 30) | st.just(-1),
+                                                          st.integers(0, 25), st.integers(0, 5)),
+                                                min_size=1, max_size=40),
+       end=st.integers(20, 120))
+def test_any_small_queue_is_settled_as_the_engine_settles_it(agents: int, rows: list, end: int) -> None:
+    """Property: on random small queues with integer times (so ties abound), any number of agents, talk 0
+    allowed, patience 0 or none (-1), after-contact work, and an end of the run that cuts the queue, every
+    contact's outcome and wait equal the engine's."""
+    rows = sorted(rows, key=lambda r: r[0])
+    arr = np.array([r[0] for r in rows], dtype=float)
+    pat = np.array([math.inf if r[1] < 0 else r[1] for r in rows], dtype=float)
+    hdl = np.array([r[2] for r in rows], dtype=float)
+    acw = np.array([r[3] for r in rows], dtype=float)
+    eng = Engine(_ENGINE_COMPILED[agents], 1, 0)
+    for k in range(len(rows)):
+        eng.add_contact(k, 0, 0, 0, float(arr[k]), float(pat[k]), float(hdl[k] + acw[k]), key=k)
+    eng.run_until(float(end))
+    eng.finish()
+    col = eng.flush().contacts
+    order = np.argsort(col["contact_id"])
+    rec = simulate_fcfs(arr, pat, hdl, agents, acw_s=acw, end_at=float(end))
+    np.testing.assert_array_equal(col["outcome"][order], rec.outcome[0])
+    np.testing.assert_array_equal(col["wait_s"][order], rec.wait_s[0])
+    served = rec.outcome[0] == HANDLED
+    np.testing.assert_array_equal(col["answered_at"][order][served], rec.answered_at[0][served])
+
+
+_ENGINE_COMPILED = {a: compile_scenario(build(mmc_dict(1, 50, a, hours=1, warmup_hours=0, patience_s=100)))
+                    for a in range(1, 5)}
 
 
 def test_a_small_case_by_hand() -> None:
