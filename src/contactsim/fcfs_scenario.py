@@ -270,22 +270,35 @@ def textbook_scenario(lam_per_hour: float, aht_s: float, agents: int, *, patienc
     return parse_scenario(d, "<textbook>")
 
 
-def mmc_sweep(lam_per_hour: float, aht_s: float, agents: Iterable[int], *, patience_s: float | None = None,
-              hours: float = 200.0, warmup_hours: float = 10.0, sl_seconds: float = 20.0, replications: int = 10,
-              seed: int = 2026) -> pd.DataFrame:
-    """KPIs per agent count and replication of M/M/c (+M) by the recursion, every agent count on the same
-    customers (common random numbers: the differences are the staffing's). The contacts are those
-    ``contactsim run`` would simulate for :func:`textbook_scenario` with this seed, so the event engine gives
-    the same numbers, only slower."""
+def agents_sweep(sc: Scenario, agents: Iterable[int], replications: int | None = None,
+                 seed: int | None = None) -> pd.DataFrame:
+    """KPIs per agent count (on duty) and replication of a qualifying scenario (:func:`why_not`: one plain
+    FCFS pool, any handle, patience and arrival laws), by the recursion, every agent count on the same
+    customers (common random numbers: the differences are the staffing's). Each point is what the event
+    engine gives for the scenario with that many agents and this seed, only faster. Defaults: the
+    scenario's replications and seed."""
     staffing = [int(a) for a in agents]
     if not staffing or min(staffing) < 1:
         raise ValueError("agents: give at least one agent count, each >= 1")
-    c = compile_scenario(textbook_scenario(lam_per_hour, aht_s, staffing[0], patience_s=patience_s, hours=hours,
-                                           warmup_hours=warmup_hours, sl_seconds=sl_seconds, seed=seed))
-    d = draw_contacts(c, seed, range(replications))
+    reps = sc.run.replications if replications is None else replications
+    c = compile_scenario(sc)
+    d = draw_contacts(c, sc.run.seed if seed is None else seed, range(reps))
     frames = []
     for n in staffing:
         k = kpis(c, d, simulate_draws(d, n), n)
         k.insert(0, "agents", n)
         frames.append(k)
     return pd.concat(frames, ignore_index=True)
+
+
+def mmc_sweep(lam_per_hour: float, aht_s: float, agents: Iterable[int], *, patience_s: float | None = None,
+              hours: float = 200.0, warmup_hours: float = 10.0, sl_seconds: float = 20.0, replications: int = 10,
+              seed: int = 2026) -> pd.DataFrame:
+    """KPIs per agent count and replication of M/M/c (+M) by the recursion (:func:`agents_sweep` of
+    :func:`textbook_scenario`): the contacts ``contactsim run`` would simulate for it with this seed."""
+    staffing = [int(a) for a in agents]
+    if not staffing:
+        raise ValueError("agents: give at least one agent count, each >= 1")
+    sc = textbook_scenario(lam_per_hour, aht_s, max(staffing[0], 1), patience_s=patience_s, hours=hours,
+                           warmup_hours=warmup_hours, sl_seconds=sl_seconds, seed=seed)
+    return agents_sweep(sc, staffing, replications, seed)

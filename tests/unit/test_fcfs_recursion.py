@@ -222,3 +222,23 @@ def test_sweep_uses_the_same_customers_for_every_agent_count() -> None:
     res = simulate(sc, replications=3, workers=1)
     for m in KPIS:
         np.testing.assert_allclose(by[11][m].to_numpy(), res.values(m).to_numpy(), rtol=1e-9, err_msg=m)
+
+
+def test_agents_sweep_of_a_scenario_file_equals_the_engine_at_each_point() -> None:
+    """agents_sweep on a bundled scenario file (call_centre_mmc, shortened): each agent count gives the
+    engine's KPIs for the scenario with that staffing, on the same seed."""
+    from pathlib import Path
+
+    from contactsim.experiment import simulate
+    from contactsim.scenario import load_scenario
+
+    path = Path(__file__).parents[2] / "scenarios" / "call_centre_mmc.yaml"
+    short = {"horizon.steady_state_hours": 8, "horizon.warmup_hours": 1}
+    sc = load_scenario(path, short)
+    k = fs.agents_sweep(sc, [14, 17], replications=2, seed=9)
+    assert k["agents"].tolist() == [14, 14, 17, 17]
+    for n in (14, 17):
+        res = simulate(load_scenario(path, {**short, "pools.agents.staffing": n}), replications=2, seed=9, workers=1)
+        got = k[k["agents"] == n]
+        for m in KPIS:
+            np.testing.assert_allclose(got[m].to_numpy(), res.values(m).to_numpy(), rtol=1e-9, err_msg=f"{n} {m}")
