@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from heapq import heappop
+from itertools import chain, repeat
 from operator import attrgetter
 
 import numpy as np
@@ -43,6 +45,7 @@ from contactsim.contact import (
 from contactsim.funnel import DEFER_SPREAD_S, FunnelResult
 from contactsim.kernel import LATE, Kernel
 from contactsim.policies import make_discipline
+from contactsim.policies.base import HeapDiscipline
 from contactsim.policies.followups import OUTREACH_INDEX, Callback, FollowUp, Misroute, Repeat, Retrial, Webcare
 from contactsim.policies.omnichannel import build_channel_switch, build_follow_up_factors, build_queue_caps
 from contactsim.policies.skills import Escalation, build_escalations, build_skills
@@ -70,7 +73,12 @@ class Flushed:
 
 
 _BY_ARR = attrgetter("arr")
-_COLUMN_GETTERS = [(name, attrgetter(attr), dt) for name, attr, dt in ENGINE_COLUMNS]
+_FLOAT_COLUMNS = [(name, dt) for name, _, dt in ENGINE_COLUMNS if dt is float]
+_INT_COLUMNS = [(name, dt) for name, _, dt in ENGINE_COLUMNS if dt is not float]
+_FLOATS = attrgetter(*(attr for _, attr, dt in ENGINE_COLUMNS if dt is float))
+_INTS = attrgetter(*(attr for _, attr, dt in ENGINE_COLUMNS if dt is not float))
+"""The record batch read off the contacts in two passes (floats, then integer codes and flags) rather than one
+pass per column."""
 _INFO = attrgetter("info")
 _FIRST_QUEUED = attrgetter("queued_at0")
 _OUTCOME = np.full(max(OUTCOME_OF_STATE) + 1, -1, dtype=np.int8)
@@ -134,6 +142,19 @@ class Engine:
         self._open_fns = [opening_lookup(c, k) for k in range(len(c.channels))]
         simple = simple and not self.caps.any  # a cap needs the true queue length
         self.lazy_abandon = [simple and r is None for r in self.retrial.rules]
+        # Lean paths, chosen once per pool (issue 14): a pool with no escalation, no shared chats and no
+        # IVR misroutes starts a contact without those checks; a one-contact-per-agent FCFS-like pool
+        # (one heap, no reserve, not the advisors) releases its agent straight to the heap's next contact
+        # with a reusable timer per agent. The lean paths do exactly what the full ones do for such pools.
+        misroutes = c.rules.ivr is not None
+        self._plain_arrive = self.am_pool < 0 and not self.caps.any and not self.am_message and not self.cb_channels
+        for pool in self.pools:
+            p = pool.cp.index
+            lean = self.escalation[p] is None and not pool.shared and not misroutes
+            pool.start = self._start_lean if lean else self._start
+            pool.hfac = self.skills.handle_factor[p]
+            if lean and pool.k == 1 and p != self.am_pool and type(pool.queue).pop is HeapDiscipline.pop:
+                pool.heap = pool.queue.heap
 
     # -- feeding and flushing --------------------------------------------------------------------------
     def feed(self, needs: Needs, f: FunnelResult, need_offset: int, level: np.ndarray,
@@ -142,43 +163,37 @@ class Engine:
         arrays, e.g. the next few hours) and, with ``outreach``, the block's proactive agent outreach."""
         now = self.env._now
         pos = np.arange(f.contact_need.size) if select is None else select
+        at = np.maximum(f.contact_at[pos] + f.ivr_s[pos], now)
+        order = np.argsort(at, kind="stable")
+        # everything below is in arrival order (contact ids are given in that order)
+        pos, at = pos[order], at[order]
         idx = f.contact_need[pos]
+        n = idx.size
         u = needs.u[idx]
         us = np.stack([u[:, U["fcr"]], u[:, U["retrial"]], u[:, U["acw"]], u[:, U["complaint"]],
                        u[:, U["callback"]]], axis=1).tolist()
         info = list(zip(needs.arrival_at[idx].tolist(), level[idx].tolist(), f.ss_attempted[idx].tolist(),
                         f.channel_fit[idx].tolist(), f.steering_effort[idx].tolist(), strict=True))
-        at = np.maximum(f.contact_at[pos] + f.ivr_s[pos], now)
-        order = np.argsort(at, kind="stable")
         seg_a, rea_a, ch_a = needs.segment[idx].astype(np.int64), needs.reason[idx].astype(np.int64), f.channel[pos]
-        seg, rea, prem = seg_a.tolist(), rea_a.tolist(), f.customers.profile[idx].tolist()
-        routes = [self.routes[key] for key in zip(seg, rea, ch_a.tolist(), prem, strict=True)]
+        prem_a = f.customers.profile[idx].astype(np.int64)
+        routes = self._routes_of(seg_a, rea_a, ch_a.astype(np.int64), prem_a)
         acw0 = self._first_choice_acw(routes, u[:, U["acw"]])
-        ch, pat, hdl = ch_a.tolist(), f.patience_s[pos].tolist(), f.handle_s[pos].tolist()
-        at_l, need_l, acw_l = at.tolist(), (idx + need_offset).tolist(), acw0.tolist()
-        keys = needs.key[idx].tolist()
-        batch = []
         cid = self.next_id
-        for k in order.tolist():
-            batch.append(Contact(cid, need_l[k], seg[k], rea[k], ch[k], at_l[k], pat[k], hdl[k], FIRST, 1,
-                                 prem[k], us[k], info[k], routes[k], acw_l[k], keys[k]))
-            cid += 1
-        self.next_id = cid
-        misrouted, ivr_s = f.misrouted[pos], f.ivr_s[pos]
+        batch = list(map(Contact, range(cid, cid + n), (idx + need_offset).tolist(), seg_a.tolist(), rea_a.tolist(),
+                         ch_a.tolist(), at.tolist(), f.patience_s[pos].tolist(), f.handle_s[pos].tolist(),
+                         repeat(FIRST, n), repeat(1, n), prem_a.tolist(), us, info, routes, acw0.tolist(),
+                         needs.key[idx].tolist()))
+        self.next_id = cid + n
         if self.am_pool >= 0:
             advisor = f.customers.advisor[idx]
-            position = np.empty_like(order)
-            position[order] = np.arange(order.size)
             for k in np.flatnonzero(advisor >= 0).tolist():
-                batch[int(position[k])].advisor = int(advisor[k])
+                batch[k].advisor = int(advisor[k])
+        misrouted, ivr_s = f.misrouted[pos], f.ivr_s[pos]
         special = np.flatnonzero(misrouted | (ivr_s > 0))
-        if special.size:
-            position = np.empty_like(order)
-            position[order] = np.arange(order.size)
-            for k in special.tolist():
-                ct = batch[int(position[k])]
-                ct.misroute = bool(misrouted[k])
-                ct.ivr = float(ivr_s[k])
+        for k in special.tolist():
+            ct = batch[k]
+            ct.misroute = bool(misrouted[k])
+            ct.ivr = float(ivr_s[k])
         rest = self.arrivals[self.next_arrival:]
         self.arrivals = sorted(rest + batch, key=_BY_ARR) if rest else batch
         self.next_arrival = 0
@@ -193,6 +208,17 @@ class Engine:
             self._new_contact(need + need_offset, int(needs.segment[need]), int(needs.reason[need]),
                               int(f.customers.profile[need]), ch0, max(t, now), math.inf, h, OUTREACH, 1, need_info,
                               keyed_uniforms(key, OUTREACH_INDEX, 5), key, forced_pool=pool)
+
+    def _routes_of(self, seg: np.ndarray, rea: np.ndarray, ch: np.ndarray, prem: np.ndarray) -> list:
+        """Each contact's route (``Compiled.routes[(segment, reason, channel, profile)]``), looked up once per
+        distinct key."""
+        if not seg.size:
+            return []
+        dims = [int(a.max()) + 1 for a in (rea, ch, prem)]
+        code = ((seg * dims[0] + rea) * dims[1] + ch) * dims[2] + prem
+        _, first, inv = np.unique(code, return_index=True, return_inverse=True)
+        table = [self.routes[(int(seg[k]), int(rea[k]), int(ch[k]), int(prem[k]))] for k in first.tolist()]
+        return [table[i] for i in inv.tolist()]
 
     def _first_choice_acw(self, routes: list[list[tuple[int, float]]], u: np.ndarray) -> np.ndarray:
         """After-contact work for each contact as if served by its first-choice pool (vectorised)."""
@@ -210,7 +236,8 @@ class Engine:
         Arrivals are known in advance, so they are not scheduled as events: the loop takes whichever is
         next, the queue's event or the next arrival (events first at equal times).
         """
-        self.next_arrival = self.kernel.run(until, self.arrivals, self.next_arrival, self._arrive_now)
+        arrive = self._arrive_plain if self._plain_arrive else self._arrive_now
+        self.next_arrival = self.kernel.run(until, self.arrivals, self.next_arrival, arrive)
 
     def finish(self) -> None:
         """End of the run: contacts still waiting (or between a transfer) are unserved."""
@@ -251,10 +278,17 @@ class Engine:
             self.next_arrival = 0
         done, self.done = self.done, []
         n = len(done)
-        cols = {name: np.fromiter(map(getter, done), dt, count=n) for name, getter, dt in _COLUMN_GETTERS}
-        info = list(zip(*map(_INFO, done), strict=True)) if n else [()] * len(INFO_FIELDS)
+        floats = np.fromiter(chain.from_iterable(map(_FLOATS, done)), float,
+                             count=n * len(_FLOAT_COLUMNS)).reshape(n, len(_FLOAT_COLUMNS))
+        ints = np.fromiter(chain.from_iterable(map(_INTS, done)), np.int64,
+                           count=n * len(_INT_COLUMNS)).reshape(n, len(_INT_COLUMNS))
+        cols = {name: floats[:, k].copy() for k, (name, _) in enumerate(_FLOAT_COLUMNS)}
+        cols.update({name: ints[:, k].astype(dt) for k, (name, dt) in enumerate(_INT_COLUMNS)})
+        cols = {name: cols[name] for name, _, _ in ENGINE_COLUMNS}  # the declared column order
+        info = np.fromiter(chain.from_iterable(map(_INFO, done)), float,
+                           count=n * len(INFO_FIELDS)).reshape(n, len(INFO_FIELDS))
         for k, (name, dt) in enumerate(INFO_FIELDS):
-            cols[name] = np.array(info[k], dtype=dt)
+            cols[name] = info[:, k].astype(dt)
         first_q = np.fromiter(map(_FIRST_QUEUED, done), float, count=n)
         moved = ~np.isnan(first_q)  # misrouted contacts: report when they first entered a queue
         cols["arrival_at"][moved] = first_q[moved]
@@ -263,8 +297,11 @@ class Engine:
         ids = np.array([n for n, _, _ in final], dtype=np.int64)
         codes = np.array([k for _, k, _ in final], dtype=np.int8)
         reps = np.array([r for _, _, r in final], dtype=np.int16)
-        comp = np.array([n in self.complained for n in ids.tolist()], dtype=bool)
-        self.complained.difference_update(ids.tolist())
+        if self.complained:
+            comp = np.array([n in self.complained for n in ids.tolist()], dtype=bool)
+            self.complained.difference_update(ids.tolist())
+        else:
+            comp = np.zeros(ids.size, dtype=bool)
         overtime = [(p.cp.index, a, b) for p in self.pools for a, b in p.overtime]
         for p in self.pools:
             p.overtime = []
@@ -294,6 +331,9 @@ class Engine:
         self._arrive_now(ev._value)
 
     def _arrive_now(self, ct: Contact) -> None:
+        if self._plain_arrive:
+            self._arrive_plain(ct)
+            return
         ct.state = WAITING
         ct.leg += 1
         route = ct.route
@@ -305,11 +345,11 @@ class Engine:
                 pool = pools[p]
                 if p == self.am_pool:
                     if self._own_advisor_free(pool, ct.advisor):
-                        self._start(pool, self._take_advisor(pool, ct.advisor), ct)
+                        pool.start(pool, self._take_advisor(pool, ct.advisor), ct)
                         return
                     continue
                 if (pool.free[0] or pool.has_free()) and (not pool.reserve or pool.admits(ct)):
-                    self._start(pool, pool.take_agent(), ct)
+                    pool.start(pool, pool.take_agent(), ct)
                     return
         if ct.kind != OUTREACH and self.caps.balks(route[0][0], pools[route[0][0]].n_waiting):
             self._balk(ct)
@@ -340,6 +380,37 @@ class Engine:
             if not self.lazy_abandon[ct.seg]:  # lazy: found and settled when an agent next looks at the queue
                 self.kernel.at(pat, self._abandon_cb, (ct, leg), LATE)
 
+    def _arrive_plain(self, ct: Contact) -> None:
+        """``_arrive_now`` for an engine with no advisors, queue caps or callbacks (the same steps)."""
+        ct.state = WAITING
+        leg = ct.leg + 1
+        ct.leg = leg
+        route = ct.route
+        pools = self.pools
+        for p, delay in route:
+            if delay == 0.0:
+                pool = pools[p]
+                if (pool.free[0] or pool.has_free()) and (not pool.reserve or pool.admits(ct)):
+                    pool.start(pool, pool.take_agent(), ct)
+                    return
+        qi: list[int] = []
+        ct.queued_in = qi
+        for p, delay in route:
+            if delay == 0.0:
+                pool = pools[p]
+                pool.queue.push(ct, self.env._now)
+                pool.n_waiting += 1
+                qi.append(p)
+            else:
+                self.kernel.at(delay, self._overflow_cb, (ct, p, leg))
+        pat = math.inf if ct.callback else ct.pat
+        if pat != math.inf and self.abandons[ct.ch]:
+            ct.deadline = ct.arr + pat
+            if not self.lazy_abandon[ct.seg]:  # lazy: found and settled when an agent next looks at the queue
+                self.kernel.at(pat, self._abandon_cb, (ct, leg), LATE)
+        else:
+            ct.deadline = math.inf
+
     def _overflow(self, ev) -> None:
         ct, p, leg = ev._value
         if ct.state != WAITING or ct.leg != leg:
@@ -362,11 +433,11 @@ class Engine:
         if pool.cp.index == self.am_pool:
             if not self._own_advisor_free(pool, ct.advisor):
                 return False
-            self._start(pool, self._take_advisor(pool, ct.advisor), ct)
+            pool.start(pool, self._take_advisor(pool, ct.advisor), ct)
             return True
         if not pool.has_free() or not pool.admits(ct):
             return False
-        self._start(pool, pool.take_agent(), ct)
+        pool.start(pool, pool.take_agent(), ct)
         return True
 
     def _leave_queues(self, ct: Contact) -> None:
@@ -425,6 +496,51 @@ class Engine:
         self.kernel.at(handle + acw, self._release_cb, (pool, agent))
         self._handled(pool, ct, end)
 
+    def _start_lean(self, pool: AgentPool, agent: int, ct: Contact) -> None:
+        """``_start`` for a pool without escalation, shared chats or misroutes, with ``_handled`` inlined
+        (the same steps in the same order, so the same numbers and the same event order)."""
+        now = self.env._now
+        if ct.queued_in:
+            self._leave_queues(ct)
+        cp = pool.cp
+        p = cp.index
+        load = pool.load[agent] + 1
+        pool.load[agent] = load
+        if load < pool.k and pool.on[agent]:
+            pool.free[load].add(agent)  # a chat agent with room for another conversation
+        ct.state = SERVED
+        acw = ct.acw0
+        if acw != acw or ct.route[0][0] != p:  # not drawn at birth for this pool (NaN check)
+            acw = cp.acw.ppf_one(ct.us[2]) if cp.acw is not None else 0.0
+        ct.ans = now
+        ct.wait = now - ct.arr + ct.wait_before
+        ct.acw = acw
+        ct.pool = p
+        ct.agent = agent
+        handle = ct.hdl * cp.handle_time_factor * pool.hfac[ct.rea]
+        ct.handle = handle
+        end = now + handle
+        ct.end = end
+        if pool.heap is not None:
+            pool.timers[agent].arm(handle + acw)
+        else:
+            self.kernel.at(handle + acw, self._release_cb, (pool, agent))
+        # _handled, inlined (a lean pool never escalates)
+        if self.cb_channels:
+            pool.busy_sum += handle + acw
+            pool.busy_n += 1
+        self.done.append(ct)
+        kind = ct.kind
+        if kind == OUTREACH or kind == WEBCARE:
+            ct.res = True
+            return
+        resolved = self.always_resolved or ct.us[0] < self._fcr[p][ct.rea][ct.ch] * self._seg_res[ct.seg]
+        ct.res = resolved
+        if resolved:
+            self.final.append((ct.need, RESOLVED, ct.rep))
+            return
+        self._unresolved(ct, end)
+
     def _share(self, pool: AgentPool, agent: int, now: float) -> None:
         """Advance the work of an agent's chats in hand to ``now`` at the rate they had."""
         chats = pool.inhand[agent]
@@ -475,6 +591,10 @@ class Engine:
         if resolved:
             self.final.append((ct.need, RESOLVED, ct.rep))
             return
+        self._unresolved(ct, end)
+
+    def _unresolved(self, ct: Contact, end: float) -> None:
+        """The talk ended without resolving the need: a repeat contact, or the need ends unresolved."""
         action = self.repeat.after_unresolved(ct, end)
         if action is not None:
             self._follow_up(ct, action)
@@ -569,6 +689,22 @@ class Engine:
 
     def _release(self, ev) -> None:
         pool, agent = ev._value
+        heap = pool.heap
+        if heap is not None and pool.on[agent]:
+            # the lean k = 1 path below for a one-heap pool, its pop (policies.base.pop_live) inlined
+            pool.load[agent] = 0
+            now = self.env._now
+            while heap:
+                _, _, _, ct, leg = heappop(heap)
+                if ct.state == WAITING and ct.leg == leg:
+                    if ct.deadline < now:
+                        self._expired(ct)
+                        continue
+                    self._start_lean(pool, agent, ct)
+                    return
+            pool.n_idle_agents += 1
+            pool.free[0].add(agent)
+            return
         if pool.k == 1 and pool.on[agent]:
             # one contact per agent: a waiting contact this agent may take means no other free agent could
             # take it, so the freed agent takes the next one directly (what dispatching from the free set
@@ -581,7 +717,7 @@ class Engine:
                 ct = pool.queue.pop(self.env._now, pool.reserved_only())
             if ct is not None:
                 pool.n_idle_agents -= 1
-                self._start(pool, agent, ct)
+                pool.start(pool, agent, ct)
             else:
                 pool.free[0].add(agent)
             return
@@ -626,19 +762,22 @@ class Engine:
             for a in sorted(pool.free[0]):
                 ct = pool.queue.pop_for(a, self.env._now)  # type: ignore[attr-defined]
                 if ct is not None:
-                    self._start(pool, self._take_advisor(pool, a), ct)
+                    pool.start(pool, self._take_advisor(pool, a), ct)
             return
         queue = pool.queue
         while pool.has_free():
             ct = queue.pop(self.env._now, pool.reserved_only())
             if ct is None:
                 return
-            self._start(pool, pool.take_agent(), ct)
+            pool.start(pool, pool.take_agent(), ct)
 
     def _staff(self, ev) -> None:
         pool, group, n = ev._value
         if n > 0:
             pool.join(group, n)
+            timers = pool.timers
+            if pool.heap is not None and len(timers) < len(pool.load):  # one release timer per agent number
+                timers += [self.kernel.timer(self._release_cb, (pool, a)) for a in range(len(timers), len(pool.load))]
             self._dispatch(pool)
         else:
             pool.leave(group, -n, self.env._now)

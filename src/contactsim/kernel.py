@@ -37,6 +37,25 @@ class Call(Event):
         heapq.heappush(env._queue, (env._now + delay, priority, next(env._eid), self))
 
 
+class Timer(Event):
+    """A reusable callback event for something that is pending at most once at a time (an agent's release):
+    armed again after it fired, so the hot path allocates no event object. It takes its place in SimPy's
+    queue like a ``Call`` (a new ``eid`` each time), so the order of events is the same as with ``Call``."""
+
+    def __init__(self, env: simpy.Environment, fn: Callable[[Event], None], arg: Any) -> None:
+        self.env = env
+        self.callbacks = None
+        self._cbs = [fn]
+        self._value = arg
+        self._ok = True
+        self._queue, self._eid = env._queue, env._eid
+
+    def arm(self, delay: float, priority: int = NORMAL) -> None:
+        """Schedule the callback ``delay`` seconds from now (the timer must not be pending)."""
+        self.callbacks = self._cbs
+        heapq.heappush(self._queue, (self.env._now + delay, priority, next(self._eid), self))
+
+
 class Kernel:
     """SimPy's environment, seen through the few operations the engine needs."""
 
@@ -51,6 +70,10 @@ class Kernel:
         """Call ``fn(event)`` after ``delay`` seconds; ``event._value`` is ``arg``."""
         Call(self.env, delay, fn, arg, priority)
 
+    def timer(self, fn: Callable[[Event], None], arg: Any) -> Timer:
+        """A reusable ``Timer`` calling ``fn(event)`` with ``event._value`` = ``arg`` each time it is armed."""
+        return Timer(self.env, fn, arg)
+
     def run(self, until: float, arrivals: list, next_arrival: int, arrive: Callable[[Any], None]) -> int:
         """Process events and known arrivals (``arrivals[k].arr``, sorted) in time order up to ``until``
         (events first at equal times); return the index of the next arrival not yet taken."""
@@ -58,26 +81,25 @@ class Kernel:
         queue = env._queue
         n_arr = len(arrivals)
         pop = heapq.heappop
+        inf = float("inf")
         k = next_arrival
         while True:
-            t_arr = arrivals[k].arr if k < n_arr else float("inf")
-            t_ev = queue[0][0] if queue else float("inf")
-            if t_ev <= t_arr:
-                if t_ev > until:
-                    break
-                # simpy.Environment.step, inlined: pop the next event, set the clock, run its callbacks
+            t_arr = arrivals[k].arr if k < n_arr else inf
+            lim = t_arr if t_arr < until else until
+            # events first: every event at or before the next arrival (and the end), in SimPy's order;
+            # simpy.Environment.step, inlined: pop the next event, set the clock, run its callbacks
+            while queue and queue[0][0] <= lim:
                 env._now, _, _, event = pop(queue)
                 callbacks, event.callbacks = event.callbacks, None
                 for callback in callbacks:
                     callback(event)
                 if not event._ok and not hasattr(event, "_defused"):
                     raise event._value
-            else:
-                if t_arr > until:
-                    break
-                env._now = t_arr
-                k += 1
-                arrive(arrivals[k - 1])
+            if t_arr > until:
+                break
+            env._now = t_arr
+            k += 1
+            arrive(arrivals[k - 1])
         if until > env._now:
             env._now = until
         return k

@@ -39,3 +39,23 @@ def test_kernel_runs_events_in_time_then_priority_then_scheduling_order() -> Non
     assert log == [(5, "first"), (5, "arrival 5"), (7, "arrival 7"), (10, "a"), (10, "b"), (10, "late")]
     assert nxt == 2 and k.now == 12.0
     assert list(k.pending()) == []
+
+
+def test_a_reusable_timer_fires_again_and_keeps_scheduling_order() -> None:
+    """A Timer re-armed inside its own callback fires again; at equal times it runs in the order it was
+    armed among other events (it takes a new eid each time, like a Call)."""
+    k = Kernel()
+    log = []
+    timer = None
+
+    def fire(ev) -> None:
+        log.append((k.now, ev._value))
+        if k.now < 20:
+            timer.arm(10)
+            k.at(10, lambda e: log.append((k.now, e._value)), "call")
+
+    timer = k.timer(fire, "timer")
+    timer.arm(10)
+    k.run(100.0, [], 0, lambda a: None)
+    assert log == [(10, "timer"), (20, "timer"), (20, "call")]
+    assert list(k.pending()) == []
