@@ -271,7 +271,8 @@ def acd_kpis(contacts: pd.DataFrame, sc: Scenario) -> pd.DataFrame:
                                               start_wd)
         else:
             wait[answered] = ans[answered] - arr[answered]
-        sla_s = np.array([sc.service_level_target(x).seconds for x in chan])
+        target_s = {x: sc.service_level_target(x).seconds for x in set(chan)}  # once per channel, not per contact
+        sla_s = np.array([target_s[x] for x in chan])
         backlog_ok = answered & (wait <= sla_s + 1e-9)
     frame = pd.DataFrame({"replication": c["replication"].to_numpy(), "segment": c["segment"].astype(str).to_numpy(),
                           "channel": chan, "live": live, "in_sl": f["in_sl"], "denominator": f["denominator"],

@@ -569,8 +569,8 @@ def summarise(kpis: pd.DataFrame, confidence: float = 0.95, scenario: str = "",
     out.insert(0, "scenario", scenario)
     # a t-interval can leave the KPI's feasible range (an SL of 98% +- 4%): clip it to the range
     bounds = {m: feasible_range(m) for m in out["metric"].unique()}
-    lo = out["metric"].map(lambda m: bounds[m][0]).to_numpy(dtype=float)
-    hi = out["metric"].map(lambda m: bounds[m][1]).to_numpy(dtype=float)
+    lo = out["metric"].map({m: b[0] for m, b in bounds.items()}).to_numpy(dtype=float)
+    hi = out["metric"].map({m: b[1] for m, b in bounds.items()}).to_numpy(dtype=float)
     with np.errstate(invalid="ignore"):
         out["mean"], out["ci_low"], out["ci_high"], out["n"] = (mean, np.maximum(mean - half, lo),
                                                                 np.minimum(mean + half, hi), n)

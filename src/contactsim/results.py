@@ -5,7 +5,10 @@ Layout of ``results/<scenario>/<run-id>/``::
     manifest.json           scenario hash, seed, replications, versions, timings, argv
     scenario.resolved.yaml  the scenario with every default filled in
     summary.csv             tidy: scenario, segment, channel, pool, interval, interval_start_s, weekday, metric,
-                            mean, ci_low, ci_high, n (interval_start_s, weekday: metrics.INTERVAL_COLUMNS)
+                            mean, ci_low, ci_high, n (interval_start_s, weekday: metrics.INTERVAL_COLUMNS):
+                            the whole-horizon rows (interval ``all``), what a person reads
+    intervals.parquet       the same columns for the per-interval rows (machine-read: report, export, staffing;
+                            ``read_run`` joins the two back into one summary)
     kpis.parquet            tidy per replication: replication, segment, channel, pool, interval, interval_start_s,
                             weekday, metric, value
                             (Parquet: machine-read, ~10x smaller and faster than CSV; CSV where a person reads)
@@ -33,7 +36,7 @@ import yaml
 from contactsim import io
 from contactsim.experiment import RunResult
 from contactsim.kpis import acd_kpis
-from contactsim.metrics import INTERVAL_COLUMNS, interval_columns, summarise, with_interval_columns
+from contactsim.metrics import INTERVAL_COLUMNS, KEYS, interval_columns, summarise, with_interval_columns
 from contactsim.scenario.load import scenario_hash
 from contactsim.scenario.schema import Scenario
 
@@ -80,7 +83,9 @@ def write_run(result: RunResult, out: Path | None = None, results_root: Path = P
     with io.staged_dir(final, replace=replace) as (partial, published):
         io.write_text(partial / "scenario.resolved.yaml",
                       yaml.safe_dump(sc.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
-        io.write_csv(partial / "summary.csv", result.summary)
+        per_interval = (result.summary["interval"] != "all").to_numpy()
+        io.write_csv(partial / "summary.csv", result.summary[~per_interval])
+        io.write_parquet(partial / "intervals.parquet", result.summary[per_interval])
         io.write_parquet(partial / "kpis.parquet", result.kpis)
         io.write_csv(partial / "waterfall.csv", waterfall_summary(result.waterfall, sc.name))
         if result.by_reason is not None:
@@ -133,6 +138,16 @@ def with_interval_columns_of_old_folder(frame: pd.DataFrame) -> pd.DataFrame:
     return with_interval_columns(frame, interval_columns(list(labels), np.array(starts), weekdays))
 
 
+def read_summary(folder: Path) -> pd.DataFrame:
+    """A run's whole summary: summary.csv plus the per-interval rows of intervals.parquet (folders written
+    before the split hold every row in summary.csv), in the order ``metrics.summarise`` gives them."""
+    summary = pd.read_csv(folder / "summary.csv", keep_default_na=False, na_values=[""])
+    if not (folder / "intervals.parquet").exists():
+        return summary
+    both = pd.concat([summary, pd.read_parquet(folder / "intervals.parquet")], ignore_index=True)
+    return both.sort_values(["metric", *KEYS], kind="stable").reset_index(drop=True)
+
+
 def read_run(folder: Path) -> dict:
     """Read a run folder back (manifest, summary, kpis, waterfall; records lazily by path).
 
@@ -145,8 +160,7 @@ def read_run(folder: Path) -> dict:
         raise FileNotFoundError(f"{folder}: not a complete contactsim run (no manifest.json)")
     return {
         "manifest": json.loads(man.read_text()),
-        "summary": with_interval_columns_of_old_folder(
-            pd.read_csv(folder / "summary.csv", keep_default_na=False, na_values=[""])),
+        "summary": with_interval_columns_of_old_folder(read_summary(folder)),
         "kpis": with_interval_columns_of_old_folder(
             pd.read_parquet(folder / "kpis.parquet") if (folder / "kpis.parquet").exists()
             else pd.read_csv(folder / "kpis.csv", keep_default_na=False, na_values=[""])),

@@ -16,7 +16,8 @@ from contactsim.scenario.schema import Scenario
 
 ROOT = Path(__file__).parents[2]
 BANK = ROOT / "scenarios" / "retail_bank.yaml"
-FILES = ("summary.csv", "kpis.parquet", "waterfall.csv", "by_reason.csv", "scenario.resolved.yaml")
+FILES = ("summary.csv", "intervals.parquet", "kpis.parquet", "waterfall.csv", "by_reason.csv",
+         "scenario.resolved.yaml")
 
 
 @pytest.fixture(scope="module")
