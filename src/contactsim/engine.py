@@ -73,14 +73,19 @@ class Flushed:
 
 
 _BY_ARR = attrgetter("arr")
-_FLOAT_COLUMNS = [(name, dt) for name, _, dt in ENGINE_COLUMNS if dt is float]
-_INT_COLUMNS = [(name, dt) for name, _, dt in ENGINE_COLUMNS if dt is not float]
-_FLOATS = attrgetter(*(attr for _, attr, dt in ENGINE_COLUMNS if dt is float))
-_INTS = attrgetter(*(attr for _, attr, dt in ENGINE_COLUMNS if dt is not float))
-"""The record batch read off the contacts in two passes (floats, then integer codes and flags) rather than one
-pass per column."""
+_SLOTTED = [c for c in ENGINE_COLUMNS if c[1] in Contact.__slots__]
+_FLOAT_COLUMNS = [(name, dt) for name, _, dt in _SLOTTED if dt is float]
+_INT_COLUMNS = [(name, dt) for name, _, dt in _SLOTTED if dt is not float]
+_FLOATS = attrgetter(*(attr for _, attr, dt in _SLOTTED if dt is float))
+_INTS = attrgetter(*(attr for _, attr, dt in _SLOTTED if dt is not float))
+_RARE = [(name, attr, dt) for name, attr, dt in ENGINE_COLUMNS if attr not in Contact.__slots__]
+_RARE.append(("first_queued", "queued_at0", float))
+"""The record batch is read off the contacts in two passes over the slotted fields (floats, then integer codes
+and flags) rather than one pass per column; the rarely set fields (IVR, misroute, callback …) live in an
+instance dict only when set, so they are read only from the contacts that have one (the rest hold the class
+defaults)."""
 _INFO = attrgetter("info")
-_FIRST_QUEUED = attrgetter("queued_at0")
+_DICT = attrgetter("__dict__")
 _OUTCOME = np.full(max(OUTCOME_OF_STATE) + 1, -1, dtype=np.int8)
 for _state, _code in OUTCOME_OF_STATE.items():
     _OUTCOME[_state] = _code
@@ -284,19 +289,24 @@ class Engine:
                            count=n * len(_INT_COLUMNS)).reshape(n, len(_INT_COLUMNS))
         cols = {name: floats[:, k].copy() for k, (name, _) in enumerate(_FLOAT_COLUMNS)}
         cols.update({name: ints[:, k].astype(dt) for k, (name, dt) in enumerate(_INT_COLUMNS)})
+        special = np.flatnonzero(np.fromiter(map(bool, map(_DICT, done)), bool, count=n))
+        some = [done[i] for i in special.tolist()]
+        for name, attr, dt in _RARE:
+            cols[name] = np.full(n, getattr(Contact, attr), dtype=dt)
+            if some:
+                cols[name][special] = np.fromiter(map(attrgetter(attr), some), dt, count=len(some))
+        first_q = cols.pop("first_queued")
         cols = {name: cols[name] for name, _, _ in ENGINE_COLUMNS}  # the declared column order
         info = np.fromiter(chain.from_iterable(map(_INFO, done)), float,
                            count=n * len(INFO_FIELDS)).reshape(n, len(INFO_FIELDS))
         for k, (name, dt) in enumerate(INFO_FIELDS):
             cols[name] = info[:, k].astype(dt)
-        first_q = np.fromiter(map(_FIRST_QUEUED, done), float, count=n)
         moved = ~np.isnan(first_q)  # misrouted contacts: report when they first entered a queue
         cols["arrival_at"][moved] = first_q[moved]
         cols["outcome"] = _OUTCOME[cols.pop("state")]  # the contact's final outcome, one vocabulary
         final, self.final = self.final, []
-        ids = np.array([n for n, _, _ in final], dtype=np.int64)
-        codes = np.array([k for _, k, _ in final], dtype=np.int8)
-        reps = np.array([r for _, _, r in final], dtype=np.int16)
+        fin = np.fromiter(chain.from_iterable(final), np.int64, count=3 * len(final)).reshape(-1, 3)
+        ids, codes, reps = fin[:, 0].copy(), fin[:, 1].astype(np.int8), fin[:, 2].astype(np.int16)
         if self.complained:
             comp = np.array([n in self.complained for n in ids.tolist()], dtype=bool)
             self.complained.difference_update(ids.tolist())
@@ -390,7 +400,13 @@ class Engine:
         for p, delay in route:
             if delay == 0.0:
                 pool = pools[p]
-                if (pool.free[0] or pool.has_free()) and (not pool.reserve or pool.admits(ct)):
+                idle = pool.free[0]
+                if idle:  # AgentPool.take_agent, inlined for an idle agent
+                    if not pool.reserve or pool.admits(ct):
+                        pool.n_idle_agents -= 1
+                        pool.start(pool, idle.pop(), ct)
+                        return
+                elif pool.has_free() and (not pool.reserve or pool.admits(ct)):
                     pool.start(pool, pool.take_agent(), ct)
                     return
         qi: list[int] = []
