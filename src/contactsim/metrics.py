@@ -373,21 +373,19 @@ class KpiAccumulator:
         df["segment"], df["channel"] = ALL, ALL
         return df, rate
 
-    def contact_frame(self, rate: np.ndarray) -> pd.DataFrame:
-        """Contact KPIs for every grouping set of segment x channel x interval (``all`` = summed axis)."""
+    def _contact_long(self, rate: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The contact KPI rows in long form (segment, channel, interval, metric, value), built as arrays."""
         c, S, C, I = self.c, self.S, self.C, self.I  # noqa: E741
         stats = self.stats.reshape(len(FIELDS), S, C, I)
         busy_cost = (self.busy @ rate).reshape(S, C, I)
         fine = self.hist_fine.reshape(S, C, 1, -1)
         coarse = self.hist_coarse.reshape(S, C, I, -1)
-        frames = []
+        parts = []
         for keys in CONTACT_SETS:
             hist, edges = (coarse, COARSE_EDGES) if "interval" in keys else (fine, FINE_EDGES)
-            frames.append(_rollup(stats, busy_cost, hist, edges, ("segment", "channel", "interval"),
-                                  (c.segments, c.channels, self.labels), keys, self.promise, self.optional))
-        out = pd.concat(frames, ignore_index=True)
-        out["pool"] = ALL
-        return out
+            parts.append(_rollup(stats, busy_cost, hist, edges, ("segment", "channel", "interval"),
+                                 (c.segments, c.channels, self.labels), keys, self.promise, self.optional))
+        return _long(parts)
 
     def reason_frame(self, rate: np.ndarray) -> pd.DataFrame:
         """KPIs by contact reason (whole horizon): contacts per segment x reason x channel and their
@@ -396,12 +394,12 @@ class KpiAccumulator:
         stats = self.r_stats.reshape(len(FIELDS), S, R, C)
         busy_cost = (self.r_busy @ rate).reshape(S, R, C)
         hist = self.r_hist.reshape(S, R, C, -1)
-        frames = [_rollup(stats, busy_cost, hist, FINE_EDGES, ("segment", "reason", "channel"),
-                          (c.segments, c.reasons, c.channels), keys, self.promise, self.optional)
-                  for keys in (("reason",), ("segment", "reason"), ("reason", "channel"),
-                               ("segment", "reason", "channel"))]
-        contacts = pd.concat(frames, ignore_index=True).melt(id_vars=["segment", "reason", "channel"],
-                                                             var_name="metric", value_name="value")
+        parts = [_rollup(stats, busy_cost, hist, FINE_EDGES, ("segment", "reason", "channel"),
+                         (c.segments, c.reasons, c.channels), keys, self.promise, self.optional)
+                 for keys in (("reason",), ("segment", "reason"), ("reason", "channel"),
+                              ("segment", "reason", "channel"))]
+        seg, rea, ch, metric, value = _long(parts)
+        contacts = pd.DataFrame({"segment": seg, "reason": rea, "channel": ch, "metric": metric, "value": value})
         rows = []
         for j, r in enumerate(c.reasons):
             for name, sl in [(ALL, slice(None))] + [(x, slice(i, i + 1)) for i, x in enumerate(c.segments)]:
@@ -459,14 +457,20 @@ class KpiAccumulator:
         KPIs by reason (replication, segment, reason, channel, metric, value)."""
         pools, rate = self.pool_frame()
         staff_total = float(pools.loc[pools["interval"] == ALL, "staff_cost"].sum())
-        contacts = self.contact_frame(rate)
-        long = pd.concat([contacts.melt(id_vars=KEYS, var_name="metric", value_name="value"),
-                          pools.melt(id_vars=KEYS, var_name="metric", value_name="value"),
-                          self.need_rows(rate, staff_total, fixed_cost, revenue,
-                                         None if expected_needs is None else np.asarray(expected_needs, float))],
-                         ignore_index=True)
-        long = long.dropna(subset=["value"])
-        long.insert(0, "replication", replication)
+        # one frame built from arrays (a melt of the wide tables, then dropping empty values, cost more than
+        # the KPIs themselves): contact rows, pool rows, need rows, in that order
+        seg, ch, iv, metric, value = self._contact_long(rate)
+        others = pd.concat([pools.melt(id_vars=KEYS, var_name="metric", value_name="value"),
+                            self.need_rows(rate, staff_total, fixed_cost, revenue,
+                                           None if expected_needs is None else np.asarray(expected_needs, float))],
+                           ignore_index=True)
+        cols = {"segment": [seg], "channel": [ch], "pool": [np.full(len(seg), ALL, dtype=object)],
+                "interval": [iv], "metric": [metric], "value": [value]}
+        for k, parts in cols.items():
+            parts.append(others[k].to_numpy(dtype=float if k == "value" else object))
+        joined = {k: np.concatenate(parts) for k, parts in cols.items()}
+        keep = ~np.isnan(joined["value"])
+        long = pd.DataFrame({"replication": replication} | {k: v[keep] for k, v in joined.items()})
         long = with_interval_columns(long, self.interval_columns)
         wf = self.waterfall(rate, fixed_cost)
         wf.insert(0, "replication", replication)
@@ -477,8 +481,10 @@ class KpiAccumulator:
 
 def _rollup(stats: np.ndarray, busy_cost: np.ndarray, hist: np.ndarray, edges: np.ndarray,
             axes: tuple[str, str, str], names: tuple[list[str], ...], keys: tuple[str, ...],
-            promise: bool | None, optional: frozenset[str] = frozenset()) -> pd.DataFrame:
-    """KPIs of one grouping set: sum the axes not in ``keys`` and turn sums into rates and percentiles.
+            promise: bool | None, optional: frozenset[str] = frozenset()
+            ) -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
+    """KPIs of one grouping set: sum the axes not in ``keys`` and turn sums into rates and percentiles;
+    returns the rows' three key columns and the metrics by name (rows with something offered).
 
     ``stats`` is [field, a0, a1, a2], ``busy_cost`` [a0, a1, a2], ``hist`` [a0, a1, a2 or 1, bins].
     """
@@ -522,8 +528,21 @@ def _rollup(stats: np.ndarray, busy_cost: np.ndarray, hist: np.ndarray, edges: n
             target = v["promise_target"] / np.where(covered > 0, covered, np.nan)
             m["promise_met"] = np.where(covered > 0, (m["promise_level"] >= target - 1e-12).astype(float),
                                         np.nan)
-    frame = pd.DataFrame({k: g.ravel() for k, g in zip(axes, grid, strict=True)} | m)
-    return frame[offered > 0]
+    keep = offered > 0
+    return [g.ravel()[keep] for g in grid], {k: np.asarray(x, dtype=float)[keep] for k, x in m.items()}
+
+
+def _long(parts: list[tuple[list[np.ndarray], dict[str, np.ndarray]]]) -> tuple[np.ndarray, ...]:
+    """Grouping sets' (keys, metrics) in long form — the three key columns, metric, value — in the order of
+    concatenating the sets' wide tables and melting them (metric by metric, each over every set's rows);
+    empty (NaN) values are left out."""
+    names = list(dict.fromkeys(k for _, m in parts for k in m))
+    n_rows = sum(len(keys[0]) for keys, _ in parts)
+    keys = [np.concatenate([p[0][a] for p in parts]) for a in range(3)]
+    value = np.concatenate([m[k] if k in m else np.full(len(ks[0]), np.nan) for k in names for ks, m in parts])
+    metric = np.repeat(np.array(names, dtype=object), n_rows)
+    keep = ~np.isnan(value)
+    return (*(np.tile(k, len(names))[keep] for k in keys), metric[keep], value[keep])
 
 
 SHARE_METRICS = {"service_level", "abandon_rate", "p_wait", "fcr", "sl_target_met", "promise_level", "promise_met",

@@ -6,6 +6,8 @@ Column names follow one convention: ``*_at`` is an instant (seconds from the sta
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -80,7 +82,14 @@ DIGITAL_KINDS = tables.DIGITAL_KINDS
 
 
 def _cat(codes: np.ndarray, names: list[str]) -> pd.Categorical:
-    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=names)
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), dtype=_categories(tuple(names)))
+
+
+@functools.lru_cache(maxsize=64)
+def _categories(names: tuple[str, ...]) -> pd.CategoricalDtype:
+    """One dtype per category list: building (and validating) it for every column of every chunk was a
+    measurable share of writing records."""
+    return pd.CategoricalDtype(list(names))
 
 
 def need_levels(c: Compiled, f: FunnelResult) -> np.ndarray:
@@ -129,7 +138,7 @@ def contacts_frame(c: Compiled, col: dict[str, np.ndarray], replication: int, la
         "handle_s": col["handle_s"],
         "acw_s": col["acw_s"],
         "ivr_s": col["ivr_s"],
-        "outcome": pd.Categorical.from_codes(out_codes, categories=list(OUTCOME_NAMES)),
+        "outcome": _cat(out_codes, list(OUTCOME_NAMES)),
         "resolved": col["resolved"],
         "transfers": col["transfers"],
         "callback": col["callback"],
