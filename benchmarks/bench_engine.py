@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
 from helpers import build, mmc_dict
 from peers import ciw_model, simpy_idiomatic
 
+from contactsim import io
 from contactsim.replication import run_replication
 from contactsim.scenario.compiled import compile_scenario
 
@@ -98,10 +99,10 @@ def _mmc(agents: int, hours: float):
 def contactsim_run(c, records: bool = False) -> tuple[int, float]:
     t = time.process_time()
     r = run_replication(c, 1, 0, keep_records=records)
-    if records:  # what a run folder holds: the records written to Parquet
+    if records:  # what a run folder holds: the records written to Parquet, as write_run writes them
         with tempfile.TemporaryDirectory() as d:
-            r.contacts.to_parquet(Path(d) / "contacts.parquet")
-            r.needs.to_parquet(Path(d) / "needs.parquet")
+            io.write_parquet(Path(d) / "contacts.parquet", r.contacts)
+            io.write_parquet(Path(d) / "needs.parquet", r.needs)
     return r.n_contacts, time.process_time() - t
 
 
