@@ -569,6 +569,24 @@ def feasible_range(metric: str) -> tuple[float, float]:
     return -np.inf, np.inf
 
 
+def _by_replication(kpis: pd.DataFrame, cols: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """The distinct ``cols`` rows of ``kpis`` and their values per replication (sorted), NaN where a row has
+    none; what ``pivot_table(index=cols, columns="replication", aggfunc="first")`` gives (rows with no value
+    left out, rows with a missing key too), in no particular row order, without its cost."""
+    reps = np.sort(kpis["replication"].unique())
+    codes, uniques = zip(*(pd.factorize(kpis[c]) for c in cols), strict=True)
+    value = kpis["value"].to_numpy(dtype=float)
+    ok = np.logical_and.reduce([k >= 0 for k in codes]) & ~np.isnan(value)
+    group, row = np.unique(np.ravel_multi_index([k[ok] for k in codes], [max(len(u), 1) for u in uniques]),
+                           return_inverse=True)
+    cell = row * len(reps) + np.searchsorted(reps, kpis["replication"].to_numpy()[ok])
+    cells, first = np.unique(cell, return_index=True)  # the first value of each row and replication
+    vals = np.full(len(group) * len(reps), np.nan)
+    vals[cells] = value[ok][first]
+    at = np.unravel_index(group, [max(len(u), 1) for u in uniques])
+    return pd.DataFrame({c: u.take(a) for c, u, a in zip(cols, uniques, at, strict=True)}), vals.reshape(-1, len(reps))
+
+
 def summarise(kpis: pd.DataFrame, confidence: float = 0.95, scenario: str = "",
               keys: list[str] | None = None) -> pd.DataFrame:
     """Mean and Student-t confidence interval across replications for every KPI row.
@@ -576,15 +594,11 @@ def summarise(kpis: pd.DataFrame, confidence: float = 0.95, scenario: str = "",
     A group missing in a replication counts as 0 for count metrics (nothing happened) and is left out
     for rates and means (undefined); ``n`` says how many replications a row rests on.
     """
-    reps = np.sort(kpis["replication"].unique())
     keys = KEYS if keys is None else keys
-    wide = kpis.pivot_table(index=[*keys, "metric"], columns="replication", values="value", aggfunc="first",
-                            observed=True)
-    wide = wide.reindex(columns=reps)
-    is_count = wide.index.get_level_values("metric").isin(list(COUNT_METRICS))
-    wide.loc[is_count] = wide.loc[is_count].fillna(0.0)
-    mean, half, n = mean_ci_rows(wide.to_numpy(dtype=float), confidence)
-    out = wide.index.to_frame(index=False)
+    out, vals = _by_replication(kpis, [*keys, "metric"])
+    is_count = out["metric"].isin(list(COUNT_METRICS)).to_numpy()
+    vals[is_count] = np.where(np.isnan(vals[is_count]), 0.0, vals[is_count])  # no row: nothing happened
+    mean, half, n = mean_ci_rows(vals, confidence)
     out.insert(0, "scenario", scenario)
     # a t-interval can leave the KPI's feasible range (an SL of 98% +- 4%): clip it to the range
     bounds = {m: feasible_range(m) for m in out["metric"].unique()}

@@ -1,0 +1,26 @@
+"""metrics._by_replication is the pivot the summary used to make (issue 14 speed): same rows, same values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from contactsim.metrics import _by_replication
+
+
+def test_by_replication_equals_the_pivot_table_with_gaps_duplicates_and_missing_values() -> None:
+    rng = np.random.default_rng(7)
+    n = 400
+    kpis = pd.DataFrame({
+        "replication": rng.choice([3, 0, 7], n),
+        "segment": rng.choice(["all", "a", "b"], n),
+        "metric": rng.choice(["offered", "asa_s", "fcr"], n),
+        "value": np.where(rng.random(n) < 0.2, np.nan, rng.normal(size=n)),
+    })
+    kpis.loc[5, "segment"] = None  # a row without a key is left out, as groupby does
+    cols = ["segment", "metric"]
+    wide = kpis.pivot_table(index=cols, columns="replication", values="value", aggfunc="first", observed=True)
+    keys, vals = _by_replication(kpis, cols)
+    got = pd.DataFrame(vals, index=pd.MultiIndex.from_frame(keys), columns=[0, 3, 7]).sort_index()
+    expected = wide.reindex(columns=[0, 3, 7]).sort_index()
+    pd.testing.assert_frame_equal(got, expected, check_names=False, check_exact=True)
