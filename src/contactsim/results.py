@@ -144,7 +144,9 @@ def read_summary(folder: Path) -> pd.DataFrame:
     summary = pd.read_csv(folder / "summary.csv", keep_default_na=False, na_values=[""])
     if not (folder / "intervals.parquet").exists():
         return summary
-    both = pd.concat([summary, pd.read_parquet(folder / "intervals.parquet")], ignore_index=True)
+    intervals = pd.read_parquet(folder / "intervals.parquet")
+    # the columns summary.csv has (a folder whose CSV lacks newer columns is read like an old one)
+    both = pd.concat([summary, intervals[[c for c in summary.columns if c in intervals.columns]]], ignore_index=True)
     return both.sort_values(["metric", *KEYS], kind="stable").reset_index(drop=True)
 
 
