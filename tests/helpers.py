@@ -6,6 +6,7 @@ import copy
 import os
 from typing import Any
 
+from contactsim.fcfs_scenario import textbook_dict
 from contactsim.scenario.load import parse_scenario
 from contactsim.scenario.schema import Scenario
 
@@ -14,20 +15,8 @@ def mmc_dict(lam_per_hour: float, aht_s: float, agents: int, *, patience_s: floa
              hours: float = 200.0, warmup_hours: float = 10.0, sl_seconds: float = 20.0,
              replications: int = 10, seed: int = 2026) -> dict[str, Any]:
     """A steady-state single-pool phone queue: M/M/c (no patience) or M/M/c+M (exponential patience)."""
-    d: dict[str, Any] = {
-        "name": "mmc",
-        "run": {"seed": seed, "replications": replications},
-        "horizon": {"steady_state_hours": hours, "warmup_hours": warmup_hours},
-        "channels": {"phone": {"kind": "phone", "abandonment": patience_s is not None,
-                               "service_level": {"seconds": sl_seconds, "share": 0.8}}},
-        "segments": {"customers": {"share": 1.0, "channel_preference": {"phone": 1.0}}},
-        "reasons": {"question": {"volume_per_day": lam_per_hour * 24,
-                                 "handle_time": {"phone": {"dist": "exponential", "mean": aht_s}}}},
-        "pools": {"agents": {"channels": ["phone"], "staffing": agents}},
-    }
-    if patience_s is not None:
-        d["segments"]["customers"]["patience"] = {"phone": {"dist": "exponential", "mean": patience_s}}
-    return d
+    return textbook_dict(lam_per_hour, aht_s, agents, patience_s=patience_s, hours=hours, warmup_hours=warmup_hours,
+                         sl_seconds=sl_seconds, replications=replications, seed=seed, name="mmc")
 
 
 def two_class_dict(lam_high_h: float, lam_low_h: float, aht_s: float, agents: int, **kw: Any) -> dict[str, Any]:

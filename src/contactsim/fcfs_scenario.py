@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -249,25 +250,33 @@ def pilot_contacts(sc: Scenario, seed: int, replications: int) -> pd.DataFrame:
     })
 
 
-def textbook_scenario(lam_per_hour: float, aht_s: float, agents: int, *, patience_s: float | None = None,
-                      hours: float = 200.0, warmup_hours: float = 10.0, sl_seconds: float = 20.0,
-                      seed: int = 2026) -> Scenario:
-    """The textbook queue as a scenario: Poisson arrivals, exponential handle times, one FCFS pool of
-    ``agents``, exponential patience (M/M/c+M) or none (M/M/c), in steady state."""
-    d = {
-        "name": "textbook",
-        "run": {"seed": seed, "replications": 2},
+def textbook_dict(lam_per_hour: float, aht_s: float, agents: int, *, patience_s: float | None = None,
+                  hours: float = 200.0, warmup_hours: float = 10.0, sl_seconds: float = 20.0, replications: int = 10,
+                  seed: int = 2026, name: str = "textbook") -> dict[str, Any]:
+    """The textbook queue as a scenario mapping: Poisson arrivals, exponential handle times, one FCFS pool of
+    ``agents``, exponential patience (M/M/c+M) or none (M/M/c), in steady state (the tests build on it)."""
+    d: dict[str, Any] = {
+        "name": name,
+        "run": {"seed": seed, "replications": replications},
         "horizon": {"steady_state_hours": hours, "warmup_hours": warmup_hours},
         "channels": {"phone": {"kind": "phone", "abandonment": patience_s is not None,
                                "service_level": {"seconds": sl_seconds, "share": 0.8}}},
         "segments": {"customers": {"share": 1.0, "channel_preference": {"phone": 1.0}}},
         "reasons": {"question": {"volume_per_day": lam_per_hour * 24,
                                  "handle_time": {"phone": {"dist": "exponential", "mean": aht_s}}}},
-        "pools": {"agents": {"channels": ["phone"], "staffing": int(agents)}},
+        "pools": {"agents": {"channels": ["phone"], "staffing": agents}},
     }
     if patience_s is not None:
         d["segments"]["customers"]["patience"] = {"phone": {"dist": "exponential", "mean": patience_s}}
-    return parse_scenario(d, "<textbook>")
+    return d
+
+
+def textbook_scenario(lam_per_hour: float, aht_s: float, agents: int, *, patience_s: float | None = None,
+                      hours: float = 200.0, warmup_hours: float = 10.0, sl_seconds: float = 20.0,
+                      seed: int = 2026) -> Scenario:
+    """:func:`textbook_dict`, validated."""
+    return parse_scenario(textbook_dict(lam_per_hour, aht_s, int(agents), patience_s=patience_s, hours=hours,
+                                        warmup_hours=warmup_hours, sl_seconds=sl_seconds, seed=seed), "<textbook>")
 
 
 def agents_sweep(sc: Scenario, agents: Iterable[int], replications: int | None = None,
