@@ -44,8 +44,7 @@ from contactsim.contact import (
 )
 from contactsim.funnel import DEFER_SPREAD_S, FunnelResult
 from contactsim.kernel import LATE, Kernel
-from contactsim.policies import make_discipline
-from contactsim.policies.base import HeapDiscipline
+from contactsim.policies import Ageing, Fcfs, StrictPriority, make_discipline
 from contactsim.policies.followups import OUTREACH_INDEX, Callback, FollowUp, Misroute, Repeat, Retrial, Webcare
 from contactsim.policies.omnichannel import build_channel_switch, build_follow_up_factors, build_queue_caps
 from contactsim.policies.skills import Escalation, build_escalations, build_skills
@@ -86,12 +85,20 @@ instance dict only when set, so they are read only from the contacts that have o
 defaults)."""
 _INFO = attrgetter("info")
 _DICT = attrgetter("__dict__")
+_HEAP_RELEASE = (Fcfs, StrictPriority, Ageing)
+"""The exact discipline classes whose queue ``_release``'s lean path pops directly (``policies.base.pop_live``
+inlined on the heap the engine holds): each is one ``HeapDiscipline`` heap whose identity never changes. Any
+other class, a subclass of these included, is served through ``pool.queue.pop``."""
 _OUTCOME = np.full(max(OUTCOME_OF_STATE) + 1, -1, dtype=np.int8)
 for _state, _code in OUTCOME_OF_STATE.items():
     _OUTCOME[_state] = _code
 
 
 class Engine:
+    lean: bool = True
+    """Take the lean copies (``_arrive_plain``, ``_start_lean``, the heap path of ``_release``) where they apply;
+    False forces the general paths everywhere (tests/unit/test_lean_guard.py: both give the same results)."""
+
     def __init__(self, c: Compiled, seed: int, rep: int) -> None:
         self.c = c
         self.kernel = Kernel()
@@ -152,13 +159,14 @@ class Engine:
         # (one heap, no reserve, not the advisors) releases its agent straight to the heap's next contact
         # with a reusable timer per agent. The lean paths do exactly what the full ones do for such pools.
         misroutes = c.rules.ivr is not None
-        self._plain_arrive = self.am_pool < 0 and not self.caps.any and not self.am_message and not self.cb_channels
+        self._plain_arrive = self.lean and self.am_pool < 0 and not self.caps.any and not self.am_message \
+            and not self.cb_channels
         for pool in self.pools:
             p = pool.cp.index
-            lean = self.escalation[p] is None and not pool.shared and not misroutes
+            lean = self.lean and self.escalation[p] is None and not pool.shared and not misroutes
             pool.start = self._start_lean if lean else self._start
             pool.hfac = self.skills.handle_factor[p]
-            if lean and pool.k == 1 and p != self.am_pool and type(pool.queue).pop is HeapDiscipline.pop:
+            if lean and pool.k == 1 and p != self.am_pool and type(pool.queue) in _HEAP_RELEASE:
                 pool.heap = pool.queue.heap
 
     # -- feeding and flushing --------------------------------------------------------------------------
@@ -391,7 +399,8 @@ class Engine:
                 self.kernel.at(pat, self._abandon_cb, (ct, leg), LATE)
 
     def _arrive_plain(self, ct: Contact) -> None:
-        """``_arrive_now`` for an engine with no advisors, queue caps or callbacks (the same steps)."""
+        """``_arrive_now`` for an engine with no advisors, queue caps or callbacks (the same steps). A copy: a
+        rule added to ``_arrive_now`` goes here too (tests/unit/test_lean_guard.py fails when they differ)."""
         ct.state = WAITING
         leg = ct.leg + 1
         ct.leg = leg
@@ -514,7 +523,8 @@ class Engine:
 
     def _start_lean(self, pool: AgentPool, agent: int, ct: Contact) -> None:
         """``_start`` for a pool without escalation, shared chats or misroutes, with ``_handled`` inlined
-        (the same steps in the same order, so the same numbers and the same event order)."""
+        (the same steps in the same order, so the same numbers and the same event order). A copy: a rule added
+        to ``_start`` or ``_handled`` goes here too (tests/unit/test_lean_guard.py fails when they differ)."""
         now = self.env._now
         if ct.queued_in:
             self._leave_queues(ct)
@@ -588,7 +598,8 @@ class Engine:
         self._handled(pool, ct, now)
 
     def _handled(self, pool: AgentPool, ct: Contact, end: float) -> None:
-        """The talk is over (or its end is known): record the contact and decide what its need does next."""
+        """The talk is over (or its end is known): record the contact and decide what its need does next.
+        ``_start_lean`` carries a copy of this for lean pools: change both."""
         if self.cb_channels:  # the pool's running mean agent time only feeds callback wait predictions
             pool.busy_sum += ct.handle + ct.acw
             pool.busy_n += 1

@@ -573,6 +573,8 @@ def _by_replication(kpis: pd.DataFrame, cols: list[str]) -> tuple[pd.DataFrame, 
     """The distinct ``cols`` rows of ``kpis`` and their values per replication (sorted), NaN where a row has
     none; what ``pivot_table(index=cols, columns="replication", aggfunc="first")`` gives (rows with no value
     left out, rows with a missing key too), in no particular row order, without its cost."""
+    if kpis.empty:  # no rows, no replications: the pivot's empty frame (a reshape to (-1, 0) would raise)
+        return pd.DataFrame({c: kpis[c] for c in cols}), np.zeros((0, 0))
     reps = np.sort(kpis["replication"].unique())
     codes, uniques = zip(*(pd.factorize(kpis[c]) for c in cols), strict=True)
     value = kpis["value"].to_numpy(dtype=float)

@@ -46,7 +46,11 @@ def pop_live(heap: list[Entry], now: float, expire: Callable[[Contact], None]) -
 
 
 class HeapDiscipline:
-    """A discipline that is one heap ordered by ``key(contact)``: FCFS, strict priority, ageing."""
+    """A discipline that is one heap ordered by ``key(contact)``: FCFS, strict priority, ageing.
+
+    ``heap`` keeps its identity for the queue's life (the engine's lean release path pops it directly for
+    the classes listed in ``engine._HEAP_RELEASE``): re-key in place (``heapify``), never rebind it.
+    """
 
     def __init__(self, expire: Callable[[Contact], None]) -> None:
         self.heap: list[Entry] = []
