@@ -108,8 +108,11 @@ def compare(scenarios: list[Scenario], *, seed: int | None = None, replications:
 
 def write_comparison(cmp: Comparison, out: Path | None = None, results_root: Path = Path("results"),
                      replace: bool = False) -> Path:
-    """Write each run folder plus comparison tables under one folder (built under a hidden name)."""
-    from contactsim.results import versions, write_run
+    """Write each run folder plus comparison tables under one folder (built under a hidden name).
+
+    summary.csv / differences.csv hold the whole-horizon rows; intervals.parquet / differences_intervals.parquet
+    every row (read back with ``results.read_rows``)."""
+    from contactsim.results import versions, write_rows, write_run
 
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     name = io.safe_name("-vs-".join(cmp.names))[:60]
@@ -117,8 +120,9 @@ def write_comparison(cmp: Comparison, out: Path | None = None, results_root: Pat
     with io.staged_dir(final, replace=replace) as (partial, published):
         for r in cmp.runs:
             write_run(r, partial / "runs" / io.safe_name(r.scenario.name))
-        io.write_csv(partial / "summary.csv", cmp.summary)
-        io.write_csv(partial / "differences.csv", cmp.differences)
+        # as in a run folder: the whole-horizon rows in CSV for a person, every row exact in Parquet
+        write_rows(partial, "summary.csv", "intervals.parquet", cmp.summary)
+        write_rows(partial, "differences.csv", "differences_intervals.parquet", cmp.differences)
         io.write_json(partial / "manifest.json", {
             "kind": "comparison",
             "scenarios": cmp.names,

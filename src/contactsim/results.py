@@ -7,8 +7,9 @@ Layout of ``results/<scenario>/<run-id>/``::
     summary.csv             tidy: scenario, segment, channel, pool, interval, interval_start_s, weekday, metric,
                             mean, ci_low, ci_high, n (interval_start_s, weekday: metrics.INTERVAL_COLUMNS):
                             the whole-horizon rows (interval ``all``), what a person reads
-    intervals.parquet       the same columns for the per-interval rows (machine-read: report, export, staffing;
-                            ``read_run`` joins the two back into one summary)
+    intervals.parquet       the same columns, every row: the per-interval rows (machine-read: report, export,
+                            staffing) and an exact copy of the whole-horizon rows, so ``read_run`` gives the
+                            summary back exactly (:func:`write_rows` / :func:`read_rows`)
     kpis.parquet            tidy per replication: replication, segment, channel, pool, interval, interval_start_s,
                             weekday, metric, value
                             (Parquet: machine-read, ~10x smaller and faster than CSV; CSV where a person reads)
@@ -83,9 +84,7 @@ def write_run(result: RunResult, out: Path | None = None, results_root: Path = P
     with io.staged_dir(final, replace=replace) as (partial, published):
         io.write_text(partial / "scenario.resolved.yaml",
                       yaml.safe_dump(sc.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
-        per_interval = (result.summary["interval"] != "all").to_numpy()
-        io.write_csv(partial / "summary.csv", result.summary[~per_interval])
-        io.write_parquet(partial / "intervals.parquet", result.summary[per_interval])
+        write_rows(partial, "summary.csv", "intervals.parquet", result.summary)
         io.write_parquet(partial / "kpis.parquet", result.kpis)
         io.write_csv(partial / "waterfall.csv", waterfall_summary(result.waterfall, sc.name))
         if result.by_reason is not None:
@@ -138,16 +137,33 @@ def with_interval_columns_of_old_folder(frame: pd.DataFrame) -> pd.DataFrame:
     return with_interval_columns(frame, interval_columns(list(labels), np.array(starts), weekdays))
 
 
-def read_summary(folder: Path) -> pd.DataFrame:
-    """A run's whole summary: summary.csv plus the per-interval rows of intervals.parquet (folders written
-    before the split hold every row in summary.csv), in the order ``metrics.summarise`` gives them."""
-    summary = pd.read_csv(folder / "summary.csv", keep_default_na=False, na_values=[""])
-    if not (folder / "intervals.parquet").exists():
-        return summary
-    intervals = pd.read_parquet(folder / "intervals.parquet")
-    # the columns summary.csv has (a folder whose CSV lacks newer columns is read like an old one)
-    both = pd.concat([summary, intervals[[c for c in summary.columns if c in intervals.columns]]], ignore_index=True)
+def write_rows(folder: Path, csv_name: str, parquet_name: str, table: pd.DataFrame) -> None:
+    """A summary-like table (run summary, comparison differences) split where it is read: the whole-horizon
+    rows (interval ``all``) to ``csv_name`` for a person, the whole table to ``parquet_name`` (machine-read,
+    exact: the per-interval rows live only there, the whole-horizon rows are an exact copy of the CSV's)."""
+    io.write_csv(folder / csv_name, table[(table["interval"] == "all").to_numpy()])
+    io.write_parquet(folder / parquet_name, table)
+
+
+def read_rows(folder: Path, csv_name: str, parquet_name: str) -> pd.DataFrame:
+    """The table :func:`write_rows` wrote, exactly as it was. Older folders: no Parquet (every row in the CSV,
+    10 significant digits), or a Parquet of only the per-interval rows (run folders written between the split
+    and the exact copy), joined with the CSV in the order ``metrics.summarise`` gives them."""
+    path = folder / parquet_name
+    if not path.exists():
+        return pd.read_csv(folder / csv_name, keep_default_na=False, na_values=[""])
+    table = pd.read_parquet(path)
+    if (table["interval"] == "all").any():
+        return table
+    rows = pd.read_csv(folder / csv_name, keep_default_na=False, na_values=[""])
+    # the columns the CSV has (a folder whose CSV lacks newer columns is read like an old one)
+    both = pd.concat([rows, table[[c for c in rows.columns if c in table.columns]]], ignore_index=True)
     return both.sort_values(["metric", *KEYS], kind="stable").reset_index(drop=True)
+
+
+def read_summary(folder: Path) -> pd.DataFrame:
+    """A run's whole summary (summary.csv's whole-horizon rows, intervals.parquet's per-interval ones)."""
+    return read_rows(folder, "summary.csv", "intervals.parquet")
 
 
 def read_run(folder: Path) -> dict:

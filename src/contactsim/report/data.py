@@ -17,7 +17,7 @@ import pandas as pd
 
 from contactsim import io
 from contactsim.errors import ContactsimError, Issue
-from contactsim.results import read_run, with_interval_columns_of_old_folder
+from contactsim.results import read_rows, read_run, with_interval_columns_of_old_folder
 from contactsim.scenario.compiled import compile_scenario
 from contactsim.scenario.schema import Scenario
 
@@ -150,10 +150,9 @@ def load_comparison(folder: Path) -> ComparisonData:
         runs.append(load_run(path))
     if not runs:
         raise _not_results(folder, "manifest.json lists no scenarios")
-    diff_path = folder / "differences.csv"
     diffs = (
-        pd.read_csv(diff_path, keep_default_na=False, na_values=[""])
-        if diff_path.is_file()
+        read_rows(folder, "differences.csv", "differences_intervals.parquet")
+        if (folder / "differences.csv").is_file()
         else pd.DataFrame(
             columns=[
                 "baseline",
