@@ -46,10 +46,18 @@ def t_quantile(confidence: float, n: int) -> float:
     return float(_sps.t.ppf(0.5 + confidence / 2.0, n - 1))
 
 
+def _t_half_width(sd: ArrayLike, n: ArrayLike, confidence: float) -> np.ndarray:
+    """t_{n-1, (1+confidence)/2}·sd/sqrt(n), NaN where n < 2: the one t-interval formula here (``mean_ci_rows``
+    and ``Welford.ci``)."""
+    n = np.asarray(n)
+    tq = _sps.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1))
+    return np.where(n > 1, tq * np.asarray(sd, dtype=float) / np.sqrt(np.maximum(n, 1)), np.nan)
+
+
 def _ci_from_moments(mean: float, variance: float, n: int, confidence: float) -> CI:
     if n < 2:
         return CI(mean, math.nan, math.nan, math.nan, n)
-    half = t_quantile(confidence, n) * math.sqrt(max(variance, 0.0)) / math.sqrt(n)
+    half = float(_t_half_width(math.sqrt(max(variance, 0.0)), n, confidence))
     return CI(mean, mean - half, mean + half, half, n)
 
 
@@ -71,8 +79,7 @@ def mean_ci_rows(values: ArrayLike, confidence: float = 0.95) -> tuple[np.ndarra
         mean = np.where(n > 0, mean, np.nan)
         sd = np.nanstd(vals, axis=1, ddof=1) if vals.shape[1] > 1 else np.full(len(n), np.nan)
         sd = np.where(n > 1, sd, np.nan)
-        tq = _sps.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1))
-        half = np.where(n > 1, tq * sd / np.sqrt(np.maximum(n, 1)), np.nan)
+        half = _t_half_width(sd, n, confidence)
     return mean, half, n
 
 
