@@ -67,5 +67,5 @@ def test_older_folders_still_read(cmp, tmp_path) -> None:
     cfolder = write_comparison(cmp, tmp_path / "cmp")
     (cfolder / "differences_intervals.parquet").unlink()
     io.write_csv(cfolder / "differences.csv", cmp.differences)
-    pd.testing.assert_frame_equal(load_comparison(cfolder).differences, cmp.differences, check_exact=False, check_dtype=False,
-                                  rtol=1e-9)
+    pd.testing.assert_frame_equal(load_comparison(cfolder).differences, cmp.differences, check_exact=False,
+                                  check_dtype=False, rtol=1e-9)
