@@ -126,7 +126,7 @@ class Engine:
         self.retrial = Retrial(c)
         self.repeat = Repeat(c)
         self.webcare = Webcare(c)
-        self.callback = Callback(c, [closing_lookup(c, k) for k in range(len(c.channels))])
+        self.callback = Callback(c, [c.callback_hours.close_at(k) for k in range(len(c.channels))])
         self.misroute = Misroute(c)
         self.cb_channels = self.callback.channels
         wc = c.rules.webcare
@@ -151,7 +151,7 @@ class Engine:
         # queued contact, its deadline is checked whenever an agent looks at the queue (exact: the same
         # contacts are served at the same times, and the abandonment time is the deadline itself).
         simple = wc is None and cb is None and c.rules.ivr is None
-        self._open_fns = [opening_lookup(c, k) for k in range(len(c.channels))]
+        self._open_fns = [c.opening.open_at(k) for k in range(len(c.channels))]  # follow-ups: next opening
         simple = simple and not self.caps.any  # a cap needs the true queue length
         self.lazy_abandon = [simple and r is None for r in self.retrial.rules]
         # Lean paths, chosen once per pool (issue 14): a pool with no escalation, no shared chats and no
@@ -817,17 +817,3 @@ def _contacts_in(arg: object) -> list[Contact]:
     if isinstance(arg, tuple):
         return [x for x in arg if isinstance(x, Contact)]
     return []
-
-
-def opening_lookup(c: Compiled, ch: int):
-    """A fast scalar 'when is channel ch open, at or after t' for follow-up contacts (``Compiled.opening``, the
-    table the funnel's vectorised ``next_opening`` reads too)."""
-    return c.opening.open_at(ch)
-
-
-def closing_lookup(c: Compiled, ch: int):
-    """'When do callbacks on channel ch stop being made, for an offer at t': the end of the callback
-    window that contains t (windows that touch across midnight count as one), or -inf when t is outside."""
-    if c.callback_hours is None:
-        return lambda t: math.inf
-    return c.callback_hours.close_at(ch)

@@ -102,16 +102,6 @@ def patience_factor(c: Compiled, seg: np.ndarray, t: np.ndarray) -> np.ndarray:
     return np.array(c.patience_by_hour)[seg, np.clip(hour, 0, 23)]
 
 
-def open_mask(c: Compiled, t: np.ndarray) -> np.ndarray:
-    """[n, channels]: is each channel open at each time (``Compiled.opening``)."""
-    return c.opening.open_mask(t)
-
-
-def next_opening(c: Compiled, k: int, t: np.ndarray) -> np.ndarray:
-    """Seconds from the start at which channel k is next open at or after each time (``Compiled.opening``)."""
-    return c.opening.next_open(k, t)
-
-
 def _mode_mask(c: Compiled, seg: np.ndarray, rea: np.ndarray, mode: str) -> np.ndarray:
     """Needs of segments in relationship ``mode`` and of the mode's reasons."""
     return c.funnel.mode[mode][seg, rea]
@@ -258,7 +248,7 @@ def run_funnel(c: Compiled, needs: Needs, pop: customers.Population | None = Non
     idx = np.flatnonzero(stage == ASSISTED)
     t = needs.arrival_at[idx] + ss_dur[idx] + contact_delay[idx]
     ch = _pick(pref[idx], u[idx, U["channel"]])
-    is_open = open_mask(c, t)
+    is_open = c.opening.open_mask(t)
     deferred = np.zeros(idx.size, dtype=bool)
     closed = ~is_open[np.arange(idx.size), ch]
     if closed.any():
@@ -270,7 +260,7 @@ def run_funnel(c: Compiled, needs: Needs, pop: customers.Population | None = Non
         t_closed = t[closed]
         for k in np.unique(ch_closed[~has_alt]):
             sel = ~has_alt & (ch_closed == k)
-            later = next_opening(c, int(k), t_closed[sel])
+            later = c.opening.next_open(int(k), t_closed[sel])
             t_closed[sel] = later + u[idx[closed][sel], U["defer"]] * DEFER_SPREAD_S
         t[closed] = t_closed
         d = np.zeros(int(closed.sum()), dtype=bool)

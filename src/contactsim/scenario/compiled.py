@@ -104,6 +104,8 @@ class Compiled:
     channel_concurrency: list[int]
     opening: WeeklyWindows
     """Per channel: its opening hours (always open in a steady state), for the funnel and the engine alike."""
+    callback_hours: WeeklyWindows
+    """Per channel: when callbacks are made (the callback's hours or the channel's; always in a steady state)."""
     preference: np.ndarray
     """preference[segment, channel] probability."""
     reason_preference: np.ndarray
@@ -134,8 +136,6 @@ class Compiled:
     ss_handle_factor: np.ndarray = field(default_factory=lambda: np.ones(0))
     """ss_handle_factor[reason]: handle-time factor of a need whose self-service failed (all its contacts)."""
     ss_patience_factor: np.ndarray = field(default_factory=lambda: np.ones(0))
-    callback_hours: WeeklyWindows | None = None
-    """Per channel: when callbacks are made (the callback's hours or the channel's)."""
     forecast: dict[tuple[int, int, int], np.ndarray] = field(default_factory=dict)
     """(day, segment, reason) -> expected needs per interval of that day, from ``arrivals.forecast_file``."""
     patience_by_hour: list[list[float]] | None = None
