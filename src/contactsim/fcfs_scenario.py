@@ -24,7 +24,7 @@ from contactsim.arrivals import U
 from contactsim.contact import OUTCOME_NAMES
 from contactsim.fcfs_recursion import UNSERVED, FcfsResult, simulate_fcfs
 from contactsim.funnel import run_funnel
-from contactsim.metrics import INTERVAL_COLUMNS
+from contactsim.metrics import INTERVAL_COLUMNS, measured_intervals
 from contactsim.policies.omnichannel import build_queue_caps
 from contactsim.policies.skills import build_skills
 from contactsim.scenario.compiled import Compiled, compile_scenario
@@ -137,9 +137,9 @@ def simulate_draws(d: Draws, agents: int | None = None) -> FcfsResult:
 
 def _window(c: Compiled) -> tuple[np.ndarray, float, float]:
     """metrics.py's measured intervals: (measured flag per interval, start of the first, end of the last)."""
-    starts = np.arange(c.n_intervals) * c.interval_s
-    m = (starts >= c.warmup_s - 1e-9) & (starts < c.horizon_s - 1e-9)
-    return m, float(starts[m][0]), float(starts[m][-1] + c.interval_s)
+    m = measured_intervals(c)
+    k = np.flatnonzero(m)
+    return m, float(k[0] * c.interval_s), float(k[-1] * c.interval_s + c.interval_s)
 
 
 def _counted(c: Compiled, d: Draws, res: FcfsResult) -> np.ndarray:
