@@ -399,3 +399,16 @@ def test_every_schema_field_has_a_description() -> None:
 
     walk(Scenario.model_json_schema(), "")
     assert missing == []
+
+
+def test_account_manager_pool_with_per_weekday_staffing_is_checked_not_a_traceback() -> None:
+    """The advisor-count check read only a number or a list; per-weekday staffing (``{mon-fri: …}``) raised a
+    TypeError from inside validation."""
+    from contactsim.errors import ContactsimError
+    from contactsim.scenario.load import load_scenario
+
+    path = Path(__file__).parents[2] / "scenarios" / "relationship_modes" / "account_manager.yaml"
+    enough = {"pools.advisors.shifts": None, "pools.advisors.staffing": {"mon-fri": 40, "sat-sun": 0}}
+    assert load_scenario(path, enough).pools["advisors"].staffing == {"mon-fri": 40, "sat-sun": 0}
+    with pytest.raises(ContactsimError, match=r"need 40 advisors .* at most 2 agents"):
+        load_scenario(path, {"pools.advisors.shifts": None, "pools.advisors.staffing": {"mon-fri": 2, "sat-sun": 0}})

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from contactsim.errors import Issue
+from contactsim.scenario.schedules import weekday_levels
 from contactsim.scenario.schema import ContactClass, CustomerCriteria, Pool, Scenario
 from contactsim.scenario.timespec import WEEK_S, WEEKDAYS, opening_windows, parse_clock, parse_days
 
@@ -132,7 +133,7 @@ def _domain_issues(sc: Scenario) -> list[Issue]:
                                 "set relationship: account_manager on a segment, or remove this block"))
         elif pool is not None:
             need = n_advisors(sc)
-            have = max(pool.staffing if isinstance(pool.staffing, list) else [pool.staffing or 0]) \
+            have = max(max(day) for day in weekday_levels(pool)) \
                 if pool.staffing is not None else sum(sh.agents for sh in pool.shifts or [])
             if have < need:
                 issues.append(Issue(f"pools.{am.pool}.staffing", f"the account-manager segments need {need} advisors "
