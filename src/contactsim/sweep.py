@@ -205,6 +205,14 @@ def point_file(out: Path, point: int) -> Path:
     return out / "points" / f"point={point:05d}" / POINT_FILE
 
 
+def _refuse_another_study(sw: Sweep, manifest: dict) -> None:
+    """A folder whose manifest belongs to another study is refused, so a resume never mixes or deletes it."""
+    if manifest.get("sweep_sha256") != sw.digest:
+        raise SweepError(str(sw.file), [Issue("<file>", f"{sw.out} holds a different sweep (its design or "
+                                              "base scenario changed)", None,
+                                              "use another --out folder, or delete that one")])
+
+
 def _write_manifest(sw: Sweep, done: int, complete: bool) -> None:
     """manifest.json: what the study is (file hashes, design, seeds) and which software ran it.
 
@@ -214,10 +222,7 @@ def _write_manifest(sw: Sweep, done: int, complete: bool) -> None:
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     old = _read_manifest(path)
     if old is not None:
-        if old.get("sweep_sha256") != sw.digest:
-            raise SweepError(str(sw.file), [Issue("<file>", f"{sw.out} holds a different sweep (its design or "
-                                                  "base scenario changed)", None,
-                                                  "use another --out folder, or delete that one")])
+        _refuse_another_study(sw, old)
         created = old.get("created_utc", created)
     io.write_json(path, {
         "kind": "sweep", "name": sw.spec.name, "sweep_file": str(sw.file), "base_scenario": str(sw.base_path),
@@ -251,9 +256,13 @@ def check_resume(sw: Sweep, notes: list[str]) -> list[int]:
     import pyarrow.parquet as pq
 
     man = sw.out / "manifest.json"
-    if man.exists() and _read_manifest(man) is None:
-        notes.append(f"{man}: unreadable (corrupt?); rewritten, finished points checked against the design")
-        man.unlink()
+    if man.exists():
+        old = _read_manifest(man)
+        if old is None:
+            notes.append(f"{man}: unreadable (corrupt?); rewritten, finished points checked against the design")
+            man.unlink()
+        else:
+            _refuse_another_study(sw, old)  # before any point file is touched
     conv = _factor_columns(sw.points)
     todo = []
     for k, point in enumerate(sw.points):

@@ -102,6 +102,8 @@ def test_designs_and_the_output_folder_of_the_file(tmp_path: Path) -> None:
     f.write_text(yaml.safe_dump({**spec, "factors": {"pools.agents.staffing": [20]}}))
     with pytest.raises(SweepError, match="different sweep"):
         run_sweep(f, backend="serial")
+    # ... and refused before anything of the other study is touched
+    assert (tmp_path / "here" / "points" / "point=00000" / "part.parquet").exists()
 
 
 @pytest.fixture(scope="module")
