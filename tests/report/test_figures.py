@@ -227,6 +227,19 @@ def test_intraday_service_level_shows_gaps_and_the_target() -> None:
     assert list(occ.data[0].y) == [0.5, 0.5, 0.5]
 
 
+def test_channel_panels_show_the_busiest_channels_by_offered_contacts() -> None:
+    """Past the panel limit the channel panels are the largest channels by offered contacts (busy hours are pool
+    rows: weighing channels by them gave every channel 0 and the first names in the alphabet)."""
+    lab = "d01 Mon 08:00"
+    chans = [f"c{j:02d}" for j in range(F.MAX_PANELS + 2)]
+    rows = [srow(A, "service_level", 0.8, channel=c, interval=lab) for c in chans]
+    rows += [srow(A, "offered", 100.0 if j >= 2 else 1.0, channel=c) for j, c in enumerate(chans)]
+    fig = F.intraday_service_level(pd.DataFrame(rows), channels=chans)
+    shown = {a.text for a in fig.layout.annotations}
+    assert {"c00", "c01"}.isdisjoint(shown) and set(chans[2:]) <= shown
+    assert "showing the 8 largest of 10 channels (by offered contacts)" in fig.layout.title.text
+
+
 def test_wait_ecdf_is_a_distribution_in_sensible_units() -> None:
     rng = np.random.default_rng(1)
     waits = pd.DataFrame(

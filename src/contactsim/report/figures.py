@@ -718,9 +718,10 @@ def _intraday_panels(
     grid = _interval_grid(summary)
     ordered, x, axis = _time_axis(grid)
     total = len(rows_of)
-    rows_of = _largest(rows_of, _weights(summary, "offered" if by == "segment" else "busy_hours", by), MAX_PANELS)
-    title += _left_out(len(rows_of), total, "segments" if by == "segment" else "pools",
-                       "offered contacts" if by == "segment" else "busy hours", ALL in rows_of)
+    # pools are sized by busy hours (pool rows only); segments and channels by offered contacts
+    rows_of = _largest(rows_of, _weights(summary, "busy_hours" if by == "pool" else "offered", by), MAX_PANELS)
+    title += _left_out(len(rows_of), total, {"segment": "segments", "channel": "channels", "pool": "pools"}[by],
+                       "busy hours" if by == "pool" else "offered contacts", ALL in rows_of)
     fig = make_subplots(
         rows=len(rows_of),
         cols=1,
