@@ -66,11 +66,6 @@ def fixed_cost_breakdown(c: Compiled) -> dict[str, float]:
     return dict(c.costs.fixed)
 
 
-def fixed_costs(c: Compiled) -> float:
-    """All period costs not tied to any need (see :func:`fixed_cost_breakdown`)."""
-    return sum(fixed_cost_breakdown(c).values())
-
-
 def contact_fees(c: Compiled, tier: np.ndarray, customer: np.ndarray) -> np.ndarray:
     """Per contact: the fee its customer's paid tier charges per contact (0 for agent outreach)."""
     fee = np.array([0.0] + [t.fee_per_contact for t in c.paid_tiers])

@@ -101,13 +101,10 @@ class Compiled:
     start_weekday: int
     steady_state: bool
     channel_abandons: list[bool]
-    channel_concurrency: list[int]
     opening: WeeklyWindows
     """Per channel: its opening hours (always open in a steady state), for the funnel and the engine alike."""
     callback_hours: WeeklyWindows
     """Per channel: when callbacks are made (the callback's hours or the channel's; always in a steady state)."""
-    preference: np.ndarray
-    """preference[segment, channel] probability."""
     reason_preference: np.ndarray
     """reason_preference[segment, reason, channel]: the segment's preference, or its own for that reason."""
     handle: dict[tuple[int, int], Sampler]
@@ -122,9 +119,6 @@ class Compiled:
     sl_share: np.ndarray
     fcr: np.ndarray
     """fcr[reason, channel]."""
-    urgency: np.ndarray
-    value: np.ndarray
-    tiers: list[str]
     arrivals: ArrivalTables
     customers: CustomerTables
     paid_tiers: tuple[CompiledTier, ...]
@@ -399,11 +393,9 @@ def compile_scenario(sc: Scenario) -> Compiled:
         start_weekday=start_wd,
         steady_state=h.steady_state,
         channel_abandons=[sc.channels[c].abandonment for c in chans],
-        channel_concurrency=[sc.channels[c].concurrency for c in chans],
         opening=WeeklyWindows.of([
             [(0.0, WEEK_S)] if h.steady_state else opening_windows(sc.channels[c].opening_hours) for c in chans
         ], start_wd),
-        preference=pref,
         reason_preference=rpref,
         handle=handle,
         patience=patience,
@@ -412,9 +404,6 @@ def compile_scenario(sc: Scenario) -> Compiled:
         sl_seconds=sl_s,
         sl_share=sl_share,
         fcr=fcr,
-        urgency=np.array([sc.reasons[r].urgency for r in reasons]),
-        value=np.array([sc.segments[s].value_per_year for s in segs]),
-        tiers=[sc.segments[s].tier for s in segs],
         arrivals=arrival_tables(sc, segs, reasons),
         customers=customer_tables(sc, segs),
         paid_tiers=compiled_tiers(sc, segs, chans),

@@ -27,7 +27,7 @@ NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 Money = Annotated[float, Field(ge=0.0, le=1e9, allow_inf_nan=False)]
 Seconds = Annotated[float, Field(gt=0.0, le=1e7, allow_inf_nan=False)]
 MAX_NEEDS_PER_DAY = 5_000_000
-MAX_CHANNELS, MAX_SEGMENTS, MAX_REASONS, MAX_POOLS, MAX_SHIFTS = 50, 200, 500, 200, 1000
+MAX_CHANNELS, MAX_SEGMENTS, MAX_REASONS, MAX_POOLS = 50, 200, 500, 200
 """The schema's maxima for the main collections."""
 
 
@@ -53,13 +53,6 @@ def _numeric(tp: Any) -> bool:
     if origin in (Union, types.UnionType):
         return any(_numeric(a) for a in typing.get_args(tp))  # pydantic would pick the number for a bool
     return tp in (int, float)
-
-
-def _numeric_list(tp: Any) -> bool:
-    origin = typing.get_origin(tp)
-    if origin is Annotated:
-        return _numeric_list(typing.get_args(tp)[0])
-    return origin is list and _numeric(typing.get_args(tp)[0])
 
 
 def _unannotated(tp: Any) -> Any:

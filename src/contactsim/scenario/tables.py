@@ -139,8 +139,6 @@ class CompiledTier:
     """(seconds, share) of the tier's service promise, or None."""
     promise_channels: np.ndarray
     """[channel] channels the promise covers."""
-    channels: np.ndarray
-    """[channel] members-only channels this tier opens."""
 
 
 @dataclass(frozen=True)
@@ -194,7 +192,7 @@ def compiled_tiers(sc: Scenario, segs: list[str], chans: list[str]) -> tuple[Com
             np.array([t.take_up.get(s, 0.0) for s in segs]), criteria(t.eligible, sc, segs), np.array(default),
             t.fee_per_month, t.fee_per_contact,
             (t.promise.seconds, t.promise.share) if t.promise is not None else None,
-            np.array([ch in covered for ch in chans]), np.array([ch in t.channels for ch in chans])))
+            np.array([ch in covered for ch in chans])))
     return tuple(out)
 
 
