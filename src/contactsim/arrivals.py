@@ -8,6 +8,7 @@ funnel outcomes): a change to one group's volume leaves every other customer exa
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,15 +82,25 @@ def _day_factor(c: Compiled, seed: int, rep: int, block: int) -> float:
     if cv <= 0:
         return 1.0
     if a.day_persistence > 0:
-        phi = a.day_persistence
-        z = stream(seed, rep, "arrivals/day-level-ar1").standard_normal(block + 1)
-        x = z[0]
-        for e in z[1:]:
-            x = phi * x + np.sqrt(1.0 - phi * phi) * e
-        s2 = np.log1p(cv * cv)
-        return float(np.exp(np.sqrt(s2) * x - s2 / 2.0))
+        return _ar1_levels(seed, rep, a.day_persistence, cv, max(n_blocks(c), block + 1))[block]
     k = 1.0 / cv**2
     return float(stream(seed, rep, f"arrivals/day-factor/{block}").gamma(k, 1.0 / k))
+
+
+@functools.lru_cache(maxsize=4)
+def _ar1_levels(seed: int, rep: int, phi: float, cv: float, days: int) -> tuple[float, ...]:
+    """The AR(1) day levels of days 0..days-1 of a replication, drawn once (each block reads its own): the
+    same normals and the same arithmetic, step by step, as building day ``b``'s chain from the first ``b + 1``
+    normals, so every level is bit for bit what it was when each block re-built its chain."""
+    z = stream(seed, rep, "arrivals/day-level-ar1").standard_normal(days)
+    s2 = np.log1p(cv * cv)
+    out = []
+    x = z[0]
+    for b in range(days):
+        if b:
+            x = phi * x + np.sqrt(1.0 - phi * phi) * z[b]
+        out.append(float(np.exp(np.sqrt(s2) * x - s2 / 2.0)))
+    return tuple(out)
 
 
 def _interval_factors(c: Compiled, seed: int, rep: int, block: int) -> np.ndarray | None:

@@ -107,16 +107,6 @@ def _mode_mask(c: Compiled, seg: np.ndarray, rea: np.ndarray, mode: str) -> np.n
     return c.funnel.mode[mode][seg, rea]
 
 
-def servable(c: Compiled) -> np.ndarray:
-    """[segment, reason, profile, channel]: some pool serves such a contact on the channel, which has a
-    handle time for the reason."""
-    n_prof = c.profiles.n
-    out = np.zeros((len(c.segments), len(c.reasons), n_prof, len(c.channels)), dtype=bool)
-    for (i, j, k, p), route in c.routes.items():
-        out[i, j, p, k] = bool(route) and (j, k) in c.handle
-    return out
-
-
 def co_creation_share(c: Compiled, t: np.ndarray) -> np.ndarray:
     """Share of a co-creating segment's needs prevented at time t: it builds up month by month while the
     programme runs (an assumption: improvements customers suggest remove causes of contact), up to a cap."""
@@ -189,7 +179,7 @@ def run_funnel(c: Compiled, needs: Needs, pop: customers.Population | None = Non
         contact_delay[wrong] = ft.community_delay.ppf(u2[wrong, X["community_delay"]])
 
     # steering: restricts offered channels and can send a class to self-service first
-    ok = servable(c)[seg, rea, profile]  # [need, channel]: a pool and a handle time there (no dead ends)
+    ok = c.servable[seg, rea, profile]  # [need, channel]: a pool and a handle time there (no dead ends)
     base_pref = c.reason_preference[seg, rea]
     pref = base_pref.copy()
     if ft.members_only is not None:

@@ -90,6 +90,22 @@ def test_persistent_level_does_not_depend_on_the_horizon() -> None:
     assert [_day_factor(short, 4, 1, b) for b in range(7)] == [_day_factor(long, 4, 1, b) for b in range(7)]
 
 
+def test_persistent_level_is_drawn_once_and_bit_identical_to_the_per_day_chain() -> None:
+    """The AR(1) chain is drawn once per replication (it was re-built from day 0 for every day, quadratic in
+    days); every level stays what building day b's chain from the stream's first b + 1 normals gives."""
+    c = compile_scenario(truth_scenario(days=40))
+    phi, cv = c.arrivals.day_persistence, c.arrivals.overdispersion_cv
+    assert phi > 0 and cv > 0
+    s2 = np.log1p(cv * cv)
+    for b in (0, 1, 2, 17, 39):
+        z = stream(4, 1, "arrivals/day-level-ar1").standard_normal(b + 1)
+        x = z[0]
+        for e in z[1:]:
+            x = phi * x + np.sqrt(1.0 - phi * phi) * e
+        assert _day_factor(c, 4, 1, b) == float(np.exp(np.sqrt(s2) * x - s2 / 2.0))
+    assert _day_factor(c, 4, 1, 45) == _day_factor(compile_scenario(truth_scenario(days=50)), 4, 1, 45)  # past the run
+
+
 def test_profiles_and_staffing_with_their_own_interval_length() -> None:
     """A 15-minute run may use an hourly profile and hourly staffing per weekday."""
     from contactsim.scenario.compiled import weekly_staffing

@@ -113,6 +113,9 @@ class Compiled:
     """(segment, channel) -> patience sampler."""
     routes: dict[tuple[int, int, int, int], list[tuple[int, float]]]
     """(segment, reason, channel, profile) -> [(pool, join delay s)], first choice first."""
+    servable: np.ndarray
+    """servable[segment, reason, profile, channel]: some pool serves such a contact on the channel, which has a
+    handle time for the reason (the funnel offers no dead ends)."""
     pool_defs: list[CompiledPool]
     sl_seconds: np.ndarray
     """sl_seconds[segment, channel]: service-level threshold."""
@@ -259,6 +262,15 @@ def _pool_accepts(sc: Scenario, pool: Pool, seg: str, reason: str, ch: str, prof
     )
 
 
+def _servable(routes: dict[tuple[int, int, int, int], list[tuple[int, float]]],
+              handle: dict[tuple[int, int], Sampler], shape: tuple[int, int, int, int]) -> np.ndarray:
+    """[segment, reason, profile, channel]: a route and a handle time (``Compiled.servable``)."""
+    out = np.zeros(shape, dtype=bool)
+    for (i, j, k, p), route in routes.items():
+        out[i, j, p, k] = bool(route) and (j, k) in handle
+    return out
+
+
 def _route(sc: Scenario, eligible: list[str], pools: list[str]) -> list[tuple[int, float]]:
     """[(pool, join delay)] for a contact: its first eligible pool at once, others after their overflow
     delay. A contact for an account manager waits for the advisor only (continuity wait or message), or
@@ -400,6 +412,7 @@ def compile_scenario(sc: Scenario) -> Compiled:
         handle=handle,
         patience=patience,
         routes=routes,
+        servable=_servable(routes, handle, (len(segs), len(reasons), prof.n, len(chans))),
         pool_defs=pool_defs,
         sl_seconds=sl_s,
         sl_share=sl_share,
