@@ -16,9 +16,9 @@ import typer
 import yaml
 from rich.table import Table
 
-from contactsim.console import check_not_sweep, err, fmt_wait, out, progress_bar
+from contactsim.console import err, fmt_wait, out, progress_bar
 from contactsim.console import fmt_number as _fmt
-from contactsim.errors import ContactsimError, Issue
+from contactsim.errors import ContactsimError, Issue, NotAScenarioError
 from contactsim.resources import DEFAULT_CPU_HOURS, DEFAULT_MEMORY_GB
 from contactsim.scenario.load import load_scenario
 from contactsim.scenario.schema import Scenario
@@ -197,7 +197,6 @@ def run(
     from contactsim.experiment import simulate
     from contactsim.results import write_run
 
-    check_not_sweep(scenario)
     sc = load_scenario(scenario, parse_sets(sets))
     targets = parse_until(until) if until else {}
     if out_dir is not None:
@@ -247,20 +246,18 @@ def run(
 @app.command()
 def validate(files: Annotated[list[Path], typer.Argument(help="Scenario files to check")]) -> None:
     """Check scenario files; exit 0 when all are valid, 2 with every problem listed when not."""
-    from contactsim.scenario.load import looks_like_sweep, read_yaml
-
     bad = 0
     for f in files:
         try:
-            if looks_like_sweep(read_yaml(f)):
+            try:
+                sc = load_scenario(f)
+                out.print(f"{f}: valid scenario '{sc.name}'")
+            except NotAScenarioError:
                 from contactsim.sweep import load_sweep
 
                 sw = load_sweep(f)
                 out.print(f"{f}: valid sweep file '{sw.spec.name}' ({len(sw.points)} points over {sw.base_path.name}; "
                           f"run it with: contactsim sweep {f})")
-                continue
-            sc = load_scenario(f)
-            out.print(f"{f}: valid scenario '{sc.name}'")
         except ContactsimError as e:
             err.print(str(e), markup=False, highlight=False)
             bad += 1
@@ -319,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rc = app(args=argv, standalone_mode=False)
     except ContactsimError as e:
+        if isinstance(e, NotAScenarioError):  # a file mix-up reads like a mistaken argument: one line
+            e = ContactsimError(e.file, e.issues, kind="option")
         err.print(str(e), markup=False, highlight=False)
         return 2
     except typer.Exit as e:

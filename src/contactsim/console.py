@@ -1,5 +1,5 @@
 """Console helpers shared by the command line and its sub-commands: the two consoles, number formats, the
-progress bar, the sweep-file check and the paired-difference table.
+progress bar and the paired-difference table.
 
 Kept apart from ``cli.py`` (which registers the sub-commands) so that ``commands/`` imports them without an
 import cycle; nothing here computes anything.
@@ -8,30 +8,13 @@ import cycle; nothing here computes anything.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from contactsim.errors import ContactsimError, Issue
-
 err = Console(stderr=True, soft_wrap=True)
 out = Console() if sys.stdout.isatty() else Console(width=160)
-
-
-def check_not_sweep(path: Path) -> None:
-    """A sweep file given where a scenario belongs: say so, instead of listing ten schema errors."""
-    from contactsim.scenario.load import looks_like_sweep, read_yaml
-
-    try:
-        data = read_yaml(path)
-    except ContactsimError:
-        return  # reported by the scenario loader in its own words
-    if looks_like_sweep(data):
-        raise ContactsimError(str(path), [Issue("<file>", "this is a sweep file (it has 'base' and 'factors'), "
-                                                "not a scenario", None,
-                                                f"run it with: contactsim sweep {path}")], kind="option")
 
 
 def fmt_number(fmt: str, v: float) -> str:

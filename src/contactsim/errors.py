@@ -77,6 +77,11 @@ class ScenarioError(ContactsimError):
         super().__init__(file=file, issues=issues, kind="scenario")
 
 
+class NotAScenarioError(ScenarioError):
+    """A sweep file given where a scenario belongs. The loader is the one place that notices; the command
+    line shows it on one line, like a mistaken argument, instead of as a list of scenario problems."""
+
+
 class SweepError(ContactsimError):
     """A sweep file or override that cannot be applied."""
 

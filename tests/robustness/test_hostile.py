@@ -27,6 +27,7 @@ from contactsim.sweep import point_file, run_sweep
 ROOT = Path(__file__).parents[2]
 BANK = ROOT / "scenarios" / "retail_bank.yaml"
 MMC = ROOT / "scenarios" / "call_centre_mmc.yaml"
+SWEEP = ROOT / "scenarios" / "sweeps" / "agents_vs_patience.yaml"
 BASE = yaml.safe_load((Path(__file__).parent / "base.yaml").read_text())
 
 
@@ -136,7 +137,9 @@ def test_errors_are_capped_per_field_and_overall() -> None:
     (["run", str(MMC), "--out", "/proc/contactsim-x"], "/proc"),
     (["compare", str(MMC), str(MMC), "--out", "/proc/contactsim-x"], "/proc"),
     (["staff", str(MMC), "--out", "/proc/contactsim-x"], "/proc"),
-    (["run", str(ROOT / "scenarios" / "sweeps" / "agents_vs_patience.yaml")], "sweep file"),
+    (["run", str(SWEEP)], "sweep file"),
+    (["compare", str(MMC), str(SWEEP)], f"{SWEEP}: this is a sweep file"),
+    (["staff", str(SWEEP)], f"not a scenario; run it with: contactsim sweep {SWEEP}"),
 ])
 def test_command_line_mistakes_give_one_line(args: list[str], needle: str, capsys: pytest.CaptureFixture[str],
                                              monkeypatch: pytest.MonkeyPatch) -> None:
@@ -164,9 +167,35 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_validate_recognises_a_sweep_file(capsys: pytest.CaptureFixture[str]) -> None:
-    f = ROOT / "scenarios" / "sweeps" / "agents_vs_patience.yaml"
-    assert main(["validate", str(f)]) == 0
+    assert main(["validate", str(SWEEP)]) == 0
     assert "valid sweep file 'agents_vs_patience' (9 points" in capsys.readouterr().out
+
+
+def test_a_sweep_file_given_to_the_python_api_is_a_scenario_error() -> None:
+    """The loader is the one place that recognises a sweep file; the API keeps the scenario-error layout."""
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(SWEEP)
+    assert str(e.value).splitlines() == [
+        f"{SWEEP}: invalid scenario (1 problem)",
+        "  - <file>: this is a sweep file (it has 'base' and 'factors'), not a scenario",
+        f"    fix: run it with: contactsim sweep {SWEEP}"]
+
+
+@pytest.mark.parametrize("args", [["validate", str(MMC)], ["staff", str(MMC), "--out", "/proc/contactsim-x"]])
+def test_a_scenario_file_is_parsed_once(args: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sweep-file check is the loader's: the commands no longer read the file a second time for it."""
+    import contactsim.scenario.load as load
+
+    parsed: list[str] = []
+    real = load.parse_yaml_text
+
+    def counting(text: str, file: str, **kw: object) -> object:
+        parsed.append(file)
+        return real(text, file, **kw)
+
+    monkeypatch.setattr(load, "parse_yaml_text", counting)
+    main(args)
+    assert parsed == [str(MMC)]
 
 
 @pytest.mark.parametrize("kind", ["file", "dangling", "link_to_empty"])

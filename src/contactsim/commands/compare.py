@@ -36,10 +36,6 @@ def register(app: typer.Typer) -> None:
         if len(scenarios) < 2:
             raise typer.BadParameter("give at least two scenario files")
         from contactsim import io, resources
-        from contactsim.console import check_not_sweep
-
-        for p in scenarios:
-            check_not_sweep(p)
         scs = [load_scenario(p) for p in scenarios]
         if out_dir is not None:
             out_dir = io.check_new_dir(out_dir, force)

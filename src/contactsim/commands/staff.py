@@ -35,11 +35,10 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         from contactsim import io, resources
-        from contactsim.console import check_not_sweep, out, progress_bar
+        from contactsim.console import out, progress_bar
         from contactsim.scenario.load import load_scenario
         from contactsim.staffing import Targets, optimise_staffing, plan_wide
 
-        check_not_sweep(scenario)
         sc = load_scenario(scenario)
         resources.check(sc, replications=replications, keep_records=False, source=str(scenario))
         folder = io.check_writable_dir(out_dir or Path("results") / io.safe_name(sc.name) / "staffing",

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from contactsim.errors import ContactsimError, Issue, ScenarioError, SweepError
+from contactsim.errors import ContactsimError, Issue, NotAScenarioError, ScenarioError, SweepError
 from contactsim.scenario import rules
 from contactsim.scenario.schema import Scenario
 
@@ -416,8 +416,8 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     """Read (resolving ``extends``), override (dotted paths) and validate a scenario file."""
     data = read_yaml(path)
     if looks_like_sweep(data):
-        raise ScenarioError(str(path), [Issue("<file>", "this is a sweep file (it has 'base' and 'factors'), not a "
-                                              "scenario", None, f"run it with: contactsim sweep {path}")])
+        raise NotAScenarioError(str(path), [Issue("<file>", "this is a sweep file (it has 'base' and 'factors'), "
+                                                  "not a scenario", None, f"run it with: contactsim sweep {path}")])
     data = resolve_extends(data, path)
     if overrides:
         data = apply_overrides(data, overrides, file=str(path))
