@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from contactsim.calibration import parse_columns, read_data
+from contactsim.calibration import Data, parse_columns, read_data
 from contactsim.cli import main
 from contactsim.errors import ContactsimError
 
@@ -126,3 +126,22 @@ def test_cli_reports_bad_data_with_exit_2_and_no_traceback(tmp_path, capsys) -> 
     err = capsys.readouterr().err
     assert "Traceback" not in err and "line 5, column arrival_at" in err and "calls.csv" in err
     assert not (tmp_path / "x.yaml").exists()
+
+
+@pytest.mark.parametrize("minutes", [7, 45])
+def test_unsupported_interval_is_one_error_for_api_and_cli(tmp_path, capsys, minutes: int) -> None:
+    """The interval length is checked once, where the data is read: the API (which used to fail without saying
+    why for 7 minutes, and to go on for 45) and the CLI give the same one-line error, and nothing is written."""
+    import contactsim
+
+    expected = (f"error: --interval (interval_minutes): not a supported interval length (got {minutes}); "
+                "use 5, 15, 30 or 60")
+    p = write(tmp_path, GOOD)
+    with pytest.raises(ContactsimError) as e:
+        contactsim.calibrate(p, out=tmp_path / "api.yaml", interval_minutes=minutes)
+    assert str(e.value) == expected
+    assert main(["calibrate", str(p), "--out", str(tmp_path / "cli.yaml"), "--interval", str(minutes)]) == 2
+    assert capsys.readouterr().err.strip() == expected
+    assert not list(tmp_path.glob("*.yaml"))
+    with pytest.raises(ContactsimError, match="not a supported interval length"):
+        Data("log", pd.DataFrame(), "hand-made", 0, interval_minutes=minutes)

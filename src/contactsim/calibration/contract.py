@@ -57,6 +57,17 @@ INTERVALS = {
 
 OUTCOMES = {"answered": "answered", "handled": "answered", "abandoned": "abandoned"}
 MAX_LISTED = 5
+INTERVAL_MINUTES = (5, 15, 30, 60)
+"""Interval lengths a calibration supports: those of a scenario's ``horizon.interval_minutes``."""
+
+
+def check_interval_minutes(minutes: int) -> None:
+    """An interval length the caller chose (``--interval``, ``interval_minutes=``): the CLI and the Python API
+    get the same error, before any file is read."""
+    if minutes not in INTERVAL_MINUTES:
+        raise ContactsimError("--interval (interval_minutes)", [Issue("<file>", "not a supported interval length",
+                                                                      minutes, "use 5, 15, 30 or 60")],
+                              kind="option")
 
 
 @dataclass
@@ -71,6 +82,9 @@ class Data:
     dropped: dict[str, int] = field(default_factory=dict)
     """Reason -> rows dropped for it."""
     interval_minutes: int = 30
+
+    def __post_init__(self) -> None:
+        check_interval_minutes(self.interval_minutes)  # also for data built by hand and given to calibrate
 
 
 def parse_columns(items: list[str] | str | None) -> dict[str, str]:
@@ -173,6 +187,8 @@ def _numbers(ck: _Checker, col: str, duration: bool = True) -> pd.Series:
 def read_data(path: str | Path, columns: Mapping[str, str] | None = None, timezone: str | None = None,
               interval_minutes: int | None = None) -> Data:
     """Read a log or an interval history, check it against the contract and return clean columns."""
+    if interval_minutes is not None:
+        check_interval_minutes(interval_minutes)
     path = Path(path)
     raw = _read(path)
     csv = path.suffix.lower() not in (".parquet", ".pq")
@@ -256,7 +272,7 @@ def read_data(path: str | Path, columns: Mapping[str, str] | None = None, timezo
         out = out[~dup].sort_values("interval_start", kind="stable").reset_index(drop=True)
         steps = np.diff(np.unique(out["interval_start"].to_numpy().astype("datetime64[s]").astype(np.int64)))
         minutes = interval_minutes or (int(np.min(steps) // 60) if steps.size else 30)
-        if minutes not in (5, 15, 30, 60):
+        if minutes not in INTERVAL_MINUTES:
             raise ContactsimError(str(path), [Issue("column interval_start", f"intervals are {minutes} minutes "
                                                     "apart; supported lengths are 5, 15, 30 and 60", minutes,
                                                     "aggregate to 15, 30 or 60 minutes")], kind="data")

@@ -167,8 +167,6 @@ def build(data: str | Path | Data, columns: Mapping[str, str] | None = None, tim
     d = data if isinstance(data, Data) else read_data(data, columns, timezone, interval_minutes)
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0xCA1,)))
     m = d.interval_minutes
-    if 1440 % m:
-        raise ContactsimError(d.source, [], kind="data")  # pragma: no cover - read_data restricts lengths
     f = d.frame
     notes: list[str] = []
     ests: list[E.Estimate] = []

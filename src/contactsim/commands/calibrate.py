@@ -31,11 +31,7 @@ def register(app: typer.Typer) -> None:
         from contactsim.calibration import parse_columns
         from contactsim.console import err
         from contactsim.console import out as console
-        from contactsim.errors import ContactsimError, Issue
 
-        if interval is not None and interval not in (5, 15, 30, 60):
-            raise ContactsimError("--interval", [Issue(str(interval), "not a supported interval length", interval,
-                                                       "use 5, 15, 30 or 60")], kind="option")
         cal = run_calibration(data, out=out, columns=parse_columns(columns), timezone=timezone,
                               interval_minutes=interval, name=name, sl_threshold_s=sl_seconds, report=report)
         d = cal.data
