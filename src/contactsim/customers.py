@@ -51,12 +51,6 @@ def choose_tier(c: Compiled, seg: int, attrs: dict[str, np.ndarray], u: np.ndarr
     return tier
 
 
-def _segment_attrs(c: Compiled, seg: int, n: int) -> dict[str, np.ndarray]:
-    t = c.customers
-    return {"value_per_year": np.full(n, t.value_per_year[seg]), "tenure_years": np.full(n, t.tenure_years[seg]),
-            "products": np.ones(n), "potential": np.zeros(n)}
-
-
 def draw_population(c: Compiled, seed: int, rep: int) -> Population:
     """The replication's customers, one named stream per segment (independent of the scenario's policies,
     so two scenarios with the same seed have the same customers)."""
@@ -73,7 +67,7 @@ def draw_population(c: Compiled, seed: int, rep: int) -> Population:
         if pop is None or n == 0:
             continue
         u = stream(seed, rep, f"population/{name}").random((n, len(ATTRIBUTES) + 1))
-        own = _segment_attrs(c, i, n)
+        own = ct.own_attributes(i, n)
         for k, a in enumerate(ATTRIBUTES):
             smp = pop[a]
             if smp is not None:
@@ -125,7 +119,7 @@ def assign(c: Compiled, pop: Population, needs: Needs) -> NeedCustomers:
             tier[sel] = pop.tier[cid]
             advisor[sel] = pop.advisor[cid]
         else:
-            own = _segment_attrs(c, i, sel.size)
+            own = c.customers.own_attributes(i, sel.size)
             for a in ATTRIBUTES:
                 attrs[a][sel] = own[a]
             tier[sel] = choose_tier(c, i, own, needs.u[sel, U["premium"]])

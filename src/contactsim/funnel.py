@@ -15,7 +15,7 @@ import numpy as np
 from contactsim import customers
 from contactsim.arrivals import Needs, U, X
 from contactsim.scenario.compiled import Compiled
-from contactsim.scenario.timespec import DAY_S
+from contactsim.scenario.timespec import DAY_S, hour_of_day
 
 # terminal stages of a need (the engine fills in the assisted ones)
 PREVENTED, PROACTIVE_RESOLVED, SELF_SERVED, ASSISTED = 0, 1, 2, 3
@@ -98,8 +98,7 @@ def patience_factor(c: Compiled, seg: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Patience multiplier by hour of day per segment (``patience_by_hour``; 1 where not given)."""
     if c.patience_by_hour is None:
         return np.ones(seg.size)
-    hour = ((t + c.start_weekday * DAY_S) % DAY_S // 3600).astype(np.int64)
-    return np.array(c.patience_by_hour)[seg, np.clip(hour, 0, 23)]
+    return np.array(c.patience_by_hour)[seg, hour_of_day(t, c.start_weekday).astype(np.int64)]
 
 
 def _mode_mask(c: Compiled, seg: np.ndarray, rea: np.ndarray, mode: str) -> np.ndarray:

@@ -18,6 +18,7 @@ from contactsim.errors import ContactsimError, Issue
 from contactsim.scenario.rules import expected_needs
 from contactsim.scenario.schema import Scenario
 from contactsim.scenario.shifts import weekly_staffing
+from contactsim.scenario.tables import interval_kpis_mode
 
 DEFAULT_MEMORY_GB = 8.0
 """Refuse runs estimated to need more memory than this (per process); --max-memory-gb overrides."""
@@ -66,9 +67,7 @@ def _intervals(sc: Scenario) -> tuple[int, int]:
         total_h = measured_h + h.drain_hours
     n_total = math.ceil(total_h * per_day / 24.0)
     n_measured = math.ceil(measured_h * per_day / 24.0)
-    mode = sc.run.interval_kpis
-    if mode == "auto":
-        mode = "absolute" if measured_h <= 35 * 24 else "time_of_week"
+    mode = interval_kpis_mode(sc.run.interval_kpis, measured_h * 3600.0)
     return n_total, (n_measured if mode == "absolute" else 7 * per_day)
 
 

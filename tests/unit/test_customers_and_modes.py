@@ -191,6 +191,20 @@ def test_patience_varies_by_hour_of_day() -> None:
     np.testing.assert_allclose(ab.loc[hour >= 12, "wait_s"], 200.0)
 
 
+def test_one_hour_of_day_for_first_contacts_and_follow_ups() -> None:
+    """funnel.patience_factor and FollowUpFactors.patience_at read patience_by_hour through one hour_of_day,
+    with the arithmetic each had before (bit for bit, at and around every hour boundary)."""
+    from contactsim.scenario.timespec import DAY_S, hour_of_day
+
+    t = np.concatenate([np.arange(0, 8 * DAY_S, 3600.0)[:, None] + np.array([-1e-7, 0.0, 1e-7, 0.5, 1799.9])]).ravel()
+    t = t[t >= 0]
+    for wd in (0, 3, 6):
+        old_funnel = np.clip(((t + wd * DAY_S) % DAY_S // 3600).astype(np.int64), 0, 23)
+        assert np.array_equal(hour_of_day(t, wd).astype(np.int64), old_funnel)
+        assert [int(hour_of_day(x, wd)) for x in t.tolist()] == [
+            int((x + wd * DAY_S) % DAY_S // 3600) % 24 for x in t.tolist()]
+
+
 def test_segment_handle_time_factor_scales_handle_times() -> None:
     d = _base(hours=24)
     a = run_one(d).contacts

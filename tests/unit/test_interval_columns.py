@@ -81,3 +81,18 @@ def test_old_run_folders_get_the_columns_at_read_time(run, tmp_path) -> None:
     back = read_run(folder)
     for key in ("summary", "kpis"):
         pd.testing.assert_frame_equal(back[key], new[key], check_dtype=False)
+
+
+@pytest.mark.parametrize(("days", "mode"), [(35, "absolute"), (36, "time_of_week")])
+def test_interval_kpis_auto_resolved_once_for_kpis_and_the_resource_estimate(days, mode) -> None:
+    """``run.interval_kpis: auto`` has one reading (``tables.interval_kpis_mode``): the KPI tables and the
+    resource estimate's KPI columns agree on both sides of 35 days."""
+    from contactsim.resources import _intervals
+    from contactsim.scenario.compiled import compile_scenario
+
+    d = calendar_dict()
+    d["horizon"]["days"] = days
+    sc = build(d)
+    c = compile_scenario(sc)
+    assert c.kpi.interval_kpis == mode
+    assert _intervals(sc)[1] == (days * 24 if mode == "absolute" else 7 * 24)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from contactsim.scenario.compiled import Compiled
-from contactsim.scenario.timespec import DAY_S
+from contactsim.scenario.timespec import hour_of_day
 
 
 @dataclass(frozen=True)
@@ -72,11 +72,11 @@ class FollowUpFactors:
     def patience_at(self, seg: int, t: float) -> float:
         if self.patience is None:
             return 1.0
-        return self.patience[seg][int((t + self.start_weekday * DAY_S) % DAY_S // 3600) % 24]
+        return self.patience[seg][int(hour_of_day(t, self.start_weekday))]
 
 
 def build_follow_up_factors(c: Compiled) -> FollowUpFactors:
-    return FollowUpFactors(list(c.rules.segment_handle_factor), c.patience_by_hour,
+    return FollowUpFactors(c.funnel.segment_handle_factor.tolist(), c.patience_by_hour,
                            c.start_weekday)
 
 

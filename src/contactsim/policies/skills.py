@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from contactsim.scenario.compiled import Compiled
+from contactsim.scenario.tables import Escalation
 
 
 @dataclass(frozen=True)
@@ -46,25 +47,6 @@ def build_skills(c: Compiled) -> Skills:
     return Skills(handle, fcr, seg_f, always)
 
 
-@dataclass(frozen=True)
-class Escalation:
-    """A first-line pool hands a share of its contacts of some reasons to a second line."""
-
-    to_pool: int
-    probability: float
-    reasons: frozenset[int]
-    transfer_s: float
-    handle_factor: float
-
-    def escalates(self, rea: int, u: float) -> bool:
-        return rea in self.reasons and u < self.probability
-
-
 def build_escalations(c: Compiled) -> list[Escalation | None]:
-    """Per pool: its escalation rule, or None."""
-    out: list[Escalation | None] = []
-    for pool in c.pool_defs:
-        e = pool.escalation
-        out.append(None if e is None else Escalation(e.to_pool, e.probability, e.reasons, e.transfer_s,
-                                                      e.handle_factor))
-    return out
+    """Per pool: its escalation rule (compiled once: ``scenario.tables.Escalation``), or None."""
+    return [pool.escalation for pool in c.pool_defs]

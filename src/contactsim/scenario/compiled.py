@@ -28,7 +28,7 @@ from contactsim.scenario.tables import (
     CompiledTier,
     CostTables,
     CustomerTables,
-    EscalationSpec,
+    Escalation,
     FunnelTables,
     KpiTables,
     ProficiencySpec,
@@ -80,7 +80,7 @@ class CompiledPool:
     """Mean agent time per contact (handle + after-contact work) before any is observed (callback predictions)."""
     queue_cap: int | None = None
     """Most contacts that may wait for this pool (None: no cap)."""
-    escalation: EscalationSpec | None = None
+    escalation: Escalation | None = None
     """Its first-line to second-line rule, or None."""
     proficiency: ProficiencySpec | None = None
     """Its skill depth per reason (handle-time factor, own FCR)."""
@@ -319,6 +319,7 @@ def compile_scenario(sc: Scenario) -> Compiled:
     patience = {(i, chans.index(c)): sampler(d) for i, s in enumerate(segs)
                 for c, d in sc.segments[s].patience.items()}
 
+    own = customer_tables(sc, segs)
     prof = profiles_of(sc)
     routes: dict[tuple[int, int, int, int], list[tuple[int, float]]] = {}
     for i, s in enumerate(segs):
@@ -418,8 +419,8 @@ def compile_scenario(sc: Scenario) -> Compiled:
         sl_share=sl_share,
         fcr=fcr,
         arrivals=arrival_tables(sc, segs, reasons),
-        customers=customer_tables(sc, segs),
-        paid_tiers=compiled_tiers(sc, segs, chans),
+        customers=own,
+        paid_tiers=compiled_tiers(sc, segs, chans, own),
         costs=cost_tables(sc, chans, (horizon - warmup) / 86400.0),
         funnel=funnel_tables(sc, segs, reasons, chans, pools, class_table),
         rules=rule_tables(sc, chans, pools),

@@ -154,6 +154,12 @@ class CustomerTables:
     """[segment] customers have an account manager (relationship account_manager, with the mode on)."""
     customers_per_advisor: int
 
+    def own_attributes(self, seg: int, n: int) -> dict[str, np.ndarray]:
+        """Attributes of ``n`` customers with the segment's own values: its value and tenure, one product, no
+        potential (a segment without a population, or an attribute its population does not draw)."""
+        return {"value_per_year": np.full(n, self.value_per_year[seg]),
+                "tenure_years": np.full(n, self.tenure_years[seg]), "products": np.ones(n), "potential": np.zeros(n)}
+
 
 def customer_tables(sc: Scenario, segs: list[str]) -> CustomerTables:
     am = sc.relationships.account_manager
@@ -173,23 +179,17 @@ def customer_tables(sc: Scenario, segs: list[str]) -> CustomerTables:
         am.customers_per_advisor if am is not None else 1)
 
 
-def _segment_eligible(sc: Scenario, seg: str, crit) -> bool:
-    s = sc.segments[seg]
-    return ((not crit.segments or seg in crit.segments) and (not crit.tiers or s.tier in crit.tiers)
-            and (crit.min_value_per_year is None or s.value_per_year >= crit.min_value_per_year)
-            and (crit.min_tenure_years is None or s.tenure_years >= crit.min_tenure_years)
-            and (crit.min_products is None or crit.min_products <= 1)
-            and (crit.min_potential is None or crit.min_potential <= 0))
-
-
-def compiled_tiers(sc: Scenario, segs: list[str], chans: list[str]) -> tuple[CompiledTier, ...]:
+def compiled_tiers(sc: Scenario, segs: list[str], chans: list[str], own: CustomerTables) -> tuple[CompiledTier, ...]:
+    """The paid tiers; a segment's default share is the take-up where its own values (``own``) are eligible,
+    by the same ``Criteria.mask`` that decides each drawn customer's eligibility."""
     out = []
     for t in sc.policies.paid_tiers:
-        default = [t.take_up.get(s, 0.0) if (t.eligible is None or _segment_eligible(sc, s, t.eligible)) else 0.0
-                   for s in segs]
+        crit = criteria(t.eligible, sc, segs)
+        default = [t.take_up.get(s, 0.0) if (crit is None or crit.mask(i, own.own_attributes(i, 1))[0]) else 0.0
+                   for i, s in enumerate(segs)]
         covered = t.promise_channels or chans
         out.append(CompiledTier(
-            np.array([t.take_up.get(s, 0.0) for s in segs]), criteria(t.eligible, sc, segs), np.array(default),
+            np.array([t.take_up.get(s, 0.0) for s in segs]), crit, np.array(default),
             t.fee_per_month, t.fee_per_contact,
             (t.promise.seconds, t.promise.share) if t.promise is not None else None,
             np.array([ch in covered for ch in chans])))
@@ -322,6 +322,8 @@ class FunnelTables:
     ss_duration: tuple[Sampler | None, ...]
     """[reason] self-service session length, None without self-service."""
     segment_handle_factor: np.ndarray
+    """[segment] handle-time factor of the segment's contacts (first contacts here; follow-ups in
+    ``policies.omnichannel.FollowUpFactors``)."""
     ivr_channels: np.ndarray | None
     """[channel] channels behind the IVR, or None without an IVR."""
     ivr_duration: Sampler | None
@@ -385,14 +387,18 @@ def funnel_tables(sc: Scenario, segs: list[str], reasons: list[str], chans: list
 
 # --- follow-up rules and the engine's policies ------------------------------------------------------------
 @dataclass(frozen=True)
-class EscalationSpec:
-    """A first-line pool's hand-over to a second line (``pools.*.escalation``), names as indices."""
+class Escalation:
+    """A first-line pool hands a share of its contacts of some reasons to a second line
+    (``pools.*.escalation``, names as indices); the engine asks :meth:`escalates`."""
 
     to_pool: int
     probability: float
     reasons: frozenset[int]
     transfer_s: float
     handle_factor: float
+
+    def escalates(self, rea: int, u: float) -> bool:
+        return rea in self.reasons and u < self.probability
 
 
 @dataclass(frozen=True)
@@ -404,9 +410,9 @@ class ProficiencySpec:
     fcr: tuple[float | None, ...]
 
 
-def pool_rules(pool, reasons: list[str], pools: list[str]) -> tuple[EscalationSpec | None, ProficiencySpec]:
+def pool_rules(pool, reasons: list[str], pools: list[str]) -> tuple[Escalation | None, ProficiencySpec]:
     e = pool.escalation
-    esc = None if e is None else EscalationSpec(
+    esc = None if e is None else Escalation(
         pools.index(e.to_pool), e.probability,
         frozenset(range(len(reasons)) if e.reasons == "all" else [reasons.index(r) for r in e.reasons]),
         e.transfer_time_s, e.handle_time_factor)
@@ -479,7 +485,6 @@ class RuleTables:
     account_manager: AccountManagerRule | None
     account_manager_pool: int
     """The advisors' pool, -1 without the account-manager mode."""
-    segment_handle_factor: tuple[float, ...]
     segment_resolution_factor: tuple[float, ...]
     channel_switch: tuple[tuple[float, ...], ...] | None
     """[segment][channel] probability a follow-up switches to that channel; None when no segment switches."""
@@ -501,7 +506,7 @@ def rule_tables(sc: Scenario, chans: list[str], pools: list[str]) -> RuleTables:
         frozenset(chans.index(x) for x in cb.channels) if cb else frozenset(),
         IvrRule(ivr.transfer_time_s) if ivr else None,
         AccountManagerRule(am.continuity) if am else None, pools.index(am.pool) if am is not None else -1,
-        tuple(s.handle_time_factor for s in segments), tuple(s.resolution_factor for s in segments),
+        tuple(s.resolution_factor for s in segments),
         tuple(tuple(s.channel_switch.get(ch, 0.0) for ch in chans) for s in segments)
         if any(s.channel_switch for s in segments) else None,
     )
@@ -522,13 +527,21 @@ class KpiTables:
 
 
 DIGITAL_KINDS = {"chat", "messaging", "email", "social"}
+ABSOLUTE_UP_TO_DAYS = 35
+"""``run.interval_kpis: auto`` keeps per-interval KPIs of the run up to this many measured days."""
+
+
+def interval_kpis_mode(mode: str, measured_s: float) -> str:
+    """``run.interval_kpis`` with ``auto`` resolved (KPIs and the resource estimate alike): per interval of the
+    run (``absolute``) up to ``ABSOLUTE_UP_TO_DAYS`` measured days, per interval of the week beyond."""
+    if mode != "auto":
+        return mode
+    return "absolute" if measured_s <= ABSOLUTE_UP_TO_DAYS * DAY_S + 1e-9 else "time_of_week"
 
 
 def kpi_tables(sc: Scenario, segs: list[str], chans: list[str], sl_seconds: np.ndarray, horizon_s: float,
                warmup_s: float) -> KpiTables:
-    mode = sc.run.interval_kpis
-    if mode == "auto":
-        mode = "absolute" if (horizon_s - warmup_s) <= 35 * 86400 + 1e-9 else "time_of_week"
+    mode = interval_kpis_mode(sc.run.interval_kpis, horizon_s - warmup_s)
     expect = np.array([[sc.segments[s].wait_expectation_s.get(k, sl_seconds[i, j]) for j, k in enumerate(chans)]
                        for i, s in enumerate(segs)])
     return KpiTables(mode, sc.satisfaction.csat, sc.satisfaction.churn, expect,

@@ -14,6 +14,14 @@ WEEK_S = 7 * DAY_S
 _CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
 
 
+def hour_of_day(t, start_weekday: int):
+    """Hour of the day (0-23, floored, as a float or an array of them) at ``t`` seconds from the start of a run
+    that starts at 00:00 of weekday ``start_weekday``: the one reading of ``patience_by_hour`` for first contacts
+    (funnel) and follow-ups (``policies.omnichannel``). The weekday offset does not change the hour; it stays in
+    the arithmetic so that every result stays bit for bit what it was."""
+    return (t + start_weekday * DAY_S) % DAY_S // 3600
+
+
 def parse_clock(text: str) -> float:
     """'08:30' -> 30600.0 seconds after midnight; '24:00' is allowed as an end time."""
     m = _CLOCK.match(str(text))
