@@ -71,18 +71,39 @@ class Flushed:
     """(pool, from, to): agents finishing contacts after their shift ended (on duty, paid)."""
 
 
+@dataclass
+class _Fed:
+    """Contacts fed in one bulk call (ids ``lo`` .. ``lo + n - 1``) and the arrays they were made from: their
+    fixed fields (record columns, ``INFO_FIELDS`` included) are gathered from here by id at flush."""
+
+    lo: int
+    n: int
+    cols: dict[str, np.ndarray]
+    open: int
+    """Contacts of this feed not flushed yet; the arrays are dropped when it reaches 0."""
+
+
 _BY_ARR = attrgetter("arr")
+_INPUTS = {"id", "need", "kind", "attempt", "retr", "rep", "seg", "rea", "ch", "prem", "arr"}
+"""Slotted fields fixed at birth. For contacts fed in bulk they are not read back off the objects at flush:
+the block's arrays they were made from (``_Fed``) are gathered by contact id instead; only the outcome
+fields are read off every contact."""
 _SLOTTED = [c for c in ENGINE_COLUMNS if c[1] in Contact.__slots__]
-_FLOAT_COLUMNS = [(name, dt) for name, _, dt in _SLOTTED if dt is float]
-_INT_COLUMNS = [(name, dt) for name, _, dt in _SLOTTED if dt is not float]
-_FLOATS = attrgetter(*(attr for _, attr, dt in _SLOTTED if dt is float))
-_INTS = attrgetter(*(attr for _, attr, dt in _SLOTTED if dt is not float))
+_OUT_FLOATS = [(name, attr) for name, attr, dt in _SLOTTED if dt is float and attr not in _INPUTS]
+_OUT_INTS = [(name, dt) for name, attr, dt in _SLOTTED if dt is not float and attr not in _INPUTS]
+_IN_FLOATS = [(name, attr) for name, attr, dt in _SLOTTED if dt is float and attr in _INPUTS]
+_IN_INTS = [(name, dt) for name, attr, dt in _SLOTTED if dt is not float and attr in _INPUTS and attr != "id"]
+_READ_OUT_FLOATS = attrgetter(*(attr for _, attr in _OUT_FLOATS))
+_READ_OUT_INTS = attrgetter(*(attr for name, attr, dt in _SLOTTED if dt is not float and attr not in _INPUTS))
+_READ_IN_FLOATS = attrgetter(*(attr for _, attr in _IN_FLOATS), "queued_at0")
+_READ_IN_INTS = attrgetter(*(attr for name, attr, dt in _SLOTTED if dt is not float and attr in _INPUTS
+                             and attr != "id"))
 _RARE = [(name, attr, dt) for name, attr, dt in ENGINE_COLUMNS if attr not in Contact.__slots__]
-_RARE.append(("first_queued", "queued_at0", float))
-"""The record batch is read off the contacts in two passes over the slotted fields (floats, then integer codes
-and flags) rather than one pass per column; the rarely set fields (IVR, misroute, callback …) live in an
-instance dict only when set, so they are read only from the contacts that have one (the rest hold the class
-defaults)."""
+"""The record batch is read off the contacts in two passes over the slotted outcome fields (floats, then
+integer codes and flags) rather than one pass per column; the rarely set fields (IVR, misroute, callback …)
+live in an instance dict only when set, so they are read only from the contacts that have one (the rest hold
+the class defaults)."""
+_ID = attrgetter("id")
 _INFO = attrgetter("info")
 _DICT = attrgetter("__dict__")
 _HEAP_RELEASE = (Fcfs, StrictPriority, Ageing)
@@ -136,6 +157,8 @@ class Engine:
         """Fed contacts sorted by arrival; ``next_arrival`` is the next to arrive."""
         self.next_arrival = 0
         self.done: list[Contact] = []
+        self._fed: list[_Fed] = []
+        """Bulk feeds with contacts not flushed yet, in id order (``feed``; ``flush`` reads their arrays)."""
         self.final: list[tuple[int, int, int]] = []
         """(need, final state, repeat contacts made) of needs that reached their final state."""
         self.complained: set[int] = set()
@@ -185,8 +208,6 @@ class Engine:
         u = needs.u[idx]
         us = np.stack([u[:, U["fcr"]], u[:, U["retrial"]], u[:, U["acw"]], u[:, U["complaint"]],
                        u[:, U["callback"]]], axis=1).tolist()
-        info = list(zip(needs.arrival_at[idx].tolist(), level[idx].tolist(), f.ss_attempted[idx].tolist(),
-                        f.channel_fit[idx].tolist(), f.steering_effort[idx].tolist(), strict=True))
         seg_a, rea_a, ch_a = needs.segment[idx].astype(np.int64), needs.reason[idx].astype(np.int64), f.channel[pos]
         prem_a = f.customers.profile[idx].astype(np.int64)
         routes = self._routes_of(seg_a, rea_a, ch_a.astype(np.int64), prem_a)
@@ -194,9 +215,17 @@ class Engine:
         cid = self.next_id
         batch = list(map(Contact, range(cid, cid + n), (idx + need_offset).tolist(), seg_a.tolist(), rea_a.tolist(),
                          ch_a.tolist(), at.tolist(), f.patience_s[pos].tolist(), f.handle_s[pos].tolist(),
-                         repeat(FIRST, n), repeat(1, n), prem_a.tolist(), us, info, routes, acw0.tolist(),
+                         repeat(FIRST, n), repeat(1, n), prem_a.tolist(), us, repeat(None, n), routes, acw0.tolist(),
                          needs.key[idx].tolist()))
         self.next_id = cid + n
+        if n:
+            fixed = {"need_id": idx + need_offset, "kind": np.broadcast_to(np.int64(FIRST), (n,)),
+                     "attempt": np.broadcast_to(np.int64(1), (n,)), "retrial": np.broadcast_to(np.int64(0), (n,)),
+                     "repeat": np.broadcast_to(np.int64(0), (n,)), "segment": seg_a, "reason": rea_a, "channel": ch_a,
+                     "profile": prem_a, "arrival_at": at, "need_at": needs.arrival_at[idx], "level": level[idx],
+                     "self_service_failed": f.ss_attempted[idx], "channel_fit": f.channel_fit[idx],
+                     "steering_effort": f.steering_effort[idx]}
+            self._fed.append(_Fed(cid, n, fixed, n))
         if self.am_pool >= 0:
             advisor = f.customers.advisor[idx]
             for k in np.flatnonzero(advisor >= 0).tolist():
@@ -291,26 +320,24 @@ class Engine:
             self.next_arrival = 0
         done, self.done = self.done, []
         n = len(done)
-        floats = np.fromiter(chain.from_iterable(map(_FLOATS, done)), float,
-                             count=n * len(_FLOAT_COLUMNS)).reshape(n, len(_FLOAT_COLUMNS))
-        ints = np.fromiter(chain.from_iterable(map(_INTS, done)), np.int64,
-                           count=n * len(_INT_COLUMNS)).reshape(n, len(_INT_COLUMNS))
-        cols = {name: floats[:, k].copy() for k, (name, _) in enumerate(_FLOAT_COLUMNS)}
-        cols.update({name: ints[:, k].astype(dt) for k, (name, dt) in enumerate(_INT_COLUMNS)})
+        ids = np.fromiter(map(_ID, done), np.int64, count=n)
+        floats = np.fromiter(chain.from_iterable(map(_READ_OUT_FLOATS, done)), float,
+                             count=n * len(_OUT_FLOATS)).reshape(n, len(_OUT_FLOATS))
+        ints = np.fromiter(chain.from_iterable(map(_READ_OUT_INTS, done)), np.int64,
+                           count=n * len(_OUT_INTS)).reshape(n, len(_OUT_INTS))
+        cols = {"contact_id": ids}
+        cols.update({name: floats[:, k].copy() for k, (name, _) in enumerate(_OUT_FLOATS)})
+        cols.update({name: ints[:, k].astype(dt) for k, (name, dt) in enumerate(_OUT_INTS)})
+        cols.update(self._fixed_columns(done, ids))
         special = np.flatnonzero(np.fromiter(map(bool, map(_DICT, done)), bool, count=n))
         some = [done[i] for i in special.tolist()]
         for name, attr, dt in _RARE:
             cols[name] = np.full(n, getattr(Contact, attr), dtype=dt)
             if some:
                 cols[name][special] = np.fromiter(map(attrgetter(attr), some), dt, count=len(some))
-        first_q = cols.pop("first_queued")
+        info = {name: cols[name] for name, _ in INFO_FIELDS}
         cols = {name: cols[name] for name, _, _ in ENGINE_COLUMNS}  # the declared column order
-        info = np.fromiter(chain.from_iterable(map(_INFO, done)), float,
-                           count=n * len(INFO_FIELDS)).reshape(n, len(INFO_FIELDS))
-        for k, (name, dt) in enumerate(INFO_FIELDS):
-            cols[name] = info[:, k].astype(dt)
-        moved = ~np.isnan(first_q)  # misrouted contacts: report when they first entered a queue
-        cols["arrival_at"][moved] = first_q[moved]
+        cols.update(info)
         cols["outcome"] = _OUTCOME[cols.pop("state")]  # the contact's final outcome, one vocabulary
         final, self.final = self.final, []
         fin = np.fromiter(chain.from_iterable(final), np.int64, count=3 * len(final)).reshape(-1, 3)
@@ -324,6 +351,62 @@ class Engine:
         for p in self.pools:
             p.overtime = []
         return Flushed(cols, ids, codes, reps, comp, overtime)
+
+    def _fixed_columns(self, done: list[Contact], ids: np.ndarray) -> dict[str, np.ndarray]:
+        """The fields fixed at birth of the contacts ``done`` (ids ``ids``): gathered from their feed's arrays for
+        contacts fed in bulk, read off the objects for the others (follow-ups, outreach, escalations …)."""
+        n = ids.size
+        out = {name: np.empty(n, float) for name, _ in _IN_FLOATS}
+        out.update({name: np.empty(n, dt) for name, dt in _IN_INTS})
+        out.update({name: np.empty(n, dt) for name, dt in INFO_FIELDS})
+        which = np.full(n, -1, dtype=np.int64)
+        if self._fed and n:
+            lo = np.array([fd.lo for fd in self._fed], dtype=np.int64)
+            size = np.array([fd.n for fd in self._fed], dtype=np.int64)
+            r = np.searchsorted(lo, ids, side="right") - 1
+            r0 = np.maximum(r, 0)
+            which = np.where((r >= 0) & (ids - lo[r0] < size[r0]), r, -1)
+            for k in np.unique(which[which >= 0]).tolist():
+                fd = self._fed[k]
+                sel = np.flatnonzero(which == k)
+                pos = ids[sel] - fd.lo
+                for name, values in fd.cols.items():
+                    out[name][sel] = values[pos]
+                fd.open -= sel.size
+            self._fed = [fd for fd in self._fed if fd.open > 0]
+        rest = np.flatnonzero(which < 0)
+        if rest.size:
+            objs = [done[i] for i in rest.tolist()]
+            m = len(objs)
+            fl = np.fromiter(chain.from_iterable(map(_READ_IN_FLOATS, objs)), float,
+                             count=m * (len(_IN_FLOATS) + 1)).reshape(m, len(_IN_FLOATS) + 1)
+            for k, (name, _) in enumerate(_IN_FLOATS):
+                out[name][rest] = fl[:, k]
+            first_q = fl[:, -1]  # misrouted contacts: report when they first entered a queue
+            moved = ~np.isnan(first_q)
+            out["arrival_at"][rest[moved]] = first_q[moved]
+            it = np.fromiter(chain.from_iterable(map(_READ_IN_INTS, objs)), np.int64,
+                             count=m * len(_IN_INTS)).reshape(m, len(_IN_INTS))
+            for k, (name, _) in enumerate(_IN_INTS):
+                out[name][rest] = it[:, k]
+            info = np.fromiter(chain.from_iterable(map(_INFO, objs)), float,
+                               count=m * len(INFO_FIELDS)).reshape(m, len(INFO_FIELDS))
+            for k, (name, _) in enumerate(INFO_FIELDS):
+                out[name][rest] = info[:, k]
+        return out
+
+    def _info(self, ct: Contact) -> tuple:
+        """The need-level fields a contact carries (``Contact.info``), for a contact fed in bulk from its
+        feed's arrays (it has none of its own)."""
+        if ct.info is not None:
+            return ct.info
+        for fd in self._fed:
+            k = ct.id - fd.lo
+            if 0 <= k < fd.n:
+                c = fd.cols
+                return (float(c["need_at"][k]), int(c["level"][k]), bool(c["self_service_failed"][k]),
+                        float(c["channel_fit"][k]), float(c["steering_effort"][k]))
+        raise LookupError(f"contact {ct.id} has no need fields")
 
     def add_contact(self, need: int, seg: int, rea: int, ch: int, at: float, patience_s: float, handle_s: float,
                     premium: int = 1, key: int = 0) -> None:
@@ -645,7 +728,8 @@ class Engine:
         if at >= self.c.end_s:
             self._finalise(ct, NEED_CENSORED)
             return
-        ss = ct.info[2]
+        info = self._info(ct)
+        ss = info[2]
         smp = self.patience.get((ct.seg, ch))
         pat = smp.ppf_one(u[2]) if smp is not None and self.abandons[ch] else math.inf
         smp = self.handle.get((ct.rea, ch))
@@ -657,7 +741,7 @@ class Engine:
         hdl *= f.handle[ct.seg]
         pat *= f.patience_at(ct.seg, at)
         retr, rep = (ct.retr + 1, ct.rep) if kind == RETRIAL else (0, ct.rep + 1)
-        self._new_contact(ct.need, ct.seg, ct.rea, ct.prem, ch, at, pat, hdl, kind, ct.attempt + 1, ct.info,
+        self._new_contact(ct.need, ct.seg, ct.rea, ct.prem, ch, at, pat, hdl, kind, ct.attempt + 1, info,
                           u[4:9], ct.key, retr=retr, rep=rep, advisor=ct.advisor)
 
     def _escalate(self, ct: Contact, esc: Escalation, end: float) -> None:
@@ -666,7 +750,7 @@ class Engine:
         ct.res = False
         u = keyed_uniforms(ct.key, ESCALATION_INDEX + ct.attempt, 6)
         self._new_contact(ct.need, ct.seg, ct.rea, ct.prem, ct.ch, end, math.inf, ct.hdl * esc.handle_factor,
-                          ESCALATION, ct.attempt, ct.info, u[1:6], ct.key, forced_pool=esc.to_pool, retr=ct.retr,
+                          ESCALATION, ct.attempt, self._info(ct), u[1:6], ct.key, forced_pool=esc.to_pool, retr=ct.retr,
                           rep=ct.rep)
 
     def _balk(self, ct: Contact) -> None:
@@ -697,7 +781,7 @@ class Engine:
             pool = self.webcare.pool
             ch = self.c.pool_defs[pool].channels[0]
             self._new_contact(ct.need, ct.seg, ct.rea, ct.prem, ch, self.env.now + complaint.delay_s, math.inf,
-                              complaint.handle_s, WEBCARE, 1, ct.info, complaint.u, ct.key, forced_pool=pool)
+                              complaint.handle_s, WEBCARE, 1, self._info(ct), complaint.u, ct.key, forced_pool=pool)
 
     def _requeue(self, ev) -> None:
         ct = ev._value
