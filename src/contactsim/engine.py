@@ -189,6 +189,7 @@ class Engine:
             lean = self.lean and self.escalation[p] is None and not pool.shared and not misroutes
             pool.start = self._start_lean if lean else self._start
             pool.hfac = self.skills.handle_factor[p]
+            pool.fcr = self._fcr[p]
             if lean and pool.k == 1 and p != self.am_pool and type(pool.queue) in _HEAP_RELEASE:
                 pool.heap = pool.queue.heap
 
@@ -609,8 +610,12 @@ class Engine:
         (the same steps in the same order, so the same numbers and the same event order). A copy: a rule added
         to ``_start`` or ``_handled`` goes here too (tests/unit/test_lean_guard.py fails when they differ)."""
         now = self.env._now
-        if ct.queued_in:
-            self._leave_queues(ct)
+        qi = ct.queued_in
+        if qi:  # _leave_queues, inlined
+            pools = self.pools
+            for q in qi:
+                pools[q].n_waiting -= 1
+            ct.queued_in = None
         cp = pool.cp
         p = cp.index
         load = pool.load[agent] + 1
@@ -643,7 +648,7 @@ class Engine:
         if kind == OUTREACH or kind == WEBCARE:
             ct.res = True
             return
-        resolved = self.always_resolved or ct.us[0] < self._fcr[p][ct.rea][ct.ch] * self._seg_res[ct.seg]
+        resolved = self.always_resolved or ct.us[0] < pool.fcr[ct.rea][ct.ch] * self._seg_res[ct.seg]
         ct.res = resolved
         if resolved:
             self.final.append((ct.need, RESOLVED, ct.rep))

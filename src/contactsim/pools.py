@@ -44,10 +44,12 @@ class AgentPool:
         self.busy_sum = cp.expected_busy_s
         self.busy_n = 1
         """Running mean agent time per contact of this pool (seeded with its expected value): callback predictions."""
-        # set by the engine: its start path for this pool, the handle-time factor by reason, and for a lean
-        # one-contact-per-agent pool with a single heap, that heap and a reusable release timer per agent
+        # set by the engine: its start path for this pool, the handle-time factor by reason, the first-contact
+        # resolution by reason and channel, and for a lean one-contact-per-agent pool with a single heap, that
+        # heap and a reusable release timer per agent
         self.start: Callable[[AgentPool, int, Contact], None] | None = None
         self.hfac: list[float] = []
+        self.fcr: list[list[float]] = []
         self.heap: list | None = None
         self.timers: list = []
 
