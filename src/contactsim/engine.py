@@ -499,7 +499,7 @@ class Engine:
                         pool.n_idle_agents -= 1
                         pool.start(pool, idle.pop(), ct)
                         return
-                elif pool.has_free() and (not pool.reserve or pool.admits(ct)):
+                elif pool.k > 1 and pool.has_free() and (not pool.reserve or pool.admits(ct)):  # k = 1: free[0] only
                     pool.start(pool, pool.take_agent(), ct)
                     return
         qi: list[int] = []

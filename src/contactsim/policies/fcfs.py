@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 
 from contactsim.contact import Contact
@@ -12,6 +13,10 @@ from contactsim.scenario.compiled import CompiledPool
 class Fcfs(HeapDiscipline):
     def key(self, ct: Contact) -> tuple[float, float]:
         return 0, ct.arr
+
+    def push(self, ct: Contact, now: float) -> None:
+        """``HeapDiscipline.push`` with the key inlined (the most common discipline, once per queued contact)."""
+        heapq.heappush(self.heap, (0, ct.arr, next(self.seq), ct, ct.leg))
 
     @classmethod
     def from_pool(cls, cp: CompiledPool, expire: Callable[[Contact], None]) -> Fcfs:
