@@ -21,8 +21,10 @@ def stream(seed: int, replication: int, name: str) -> np.random.Generator:
 _MASK = (1 << 64) - 1
 
 
-def keyed_uniforms(key: int, index: int, n: int) -> list[float]:
-    """``n`` uniforms in [0, 1) that belong to one need's ``index``-th follow-up contact.
+def keyed_uniforms(key: int, index: int, n: int, first: int = 1) -> list[float]:
+    """``n`` uniforms in [0, 1) that belong to one need's ``index``-th follow-up contact (numbers ``first`` ..
+    ``first + n - 1`` of it: each is computed on its own, so a rule can ask for the one deciding whether it
+    fires before paying for the rest).
 
     A counter-based generator (SplitMix64 over the need's own 64-bit key): a follow-up gets the same
     numbers in every scenario run with the same seed, whatever happened to other customers before it,
@@ -31,7 +33,7 @@ def keyed_uniforms(key: int, index: int, n: int) -> list[float]:
     """
     out = []
     base = (key + index * 0x632BE59BD9B4E019) & _MASK
-    for j in range(1, n + 1):
+    for j in range(first, first + n):
         z = (base + j * 0x9E3779B97F4A7C15) & _MASK
         z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
         z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK

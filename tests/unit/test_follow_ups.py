@@ -44,7 +44,18 @@ def test_repeat_uses_the_followups_own_go_uniform_and_the_repeat_budget() -> Non
     made = [h for h in hits if h is not None]
     assert all(h.kind == REPEAT and h.at == 4100.0 for h in made)
     assert 0.85 < len(made) / len(hits) < 0.95  # probability 0.9, from the keyed go/no-go uniform
+    # the go/no-go is the follow-up's 10th number, asked for alone: the same decisions as drawing all ten
+    assert [h is not None for h in hits] == [keyed_uniforms(k, 2, 10)[9] < 0.9 for k in range(400)]
+    assert all(h.u == keyed_uniforms(k, 2, 10) for k, h in enumerate(hits) if h is not None)
     assert rule.after_unresolved(_contact(rep=2), 500.0) is None
+
+
+def test_keyed_uniforms_from_any_first_number_are_the_same_numbers() -> None:
+    for key, index in ((7, 2), (2**63 + 5, 1000), (0, 1)):
+        whole = keyed_uniforms(key, index, 12)
+        assert all(keyed_uniforms(key, index, n, first=f) == whole[f - 1:f - 1 + n]
+                   for f in range(1, 12) for n in range(1, 13 - f))
+        assert all(0.0 <= u < 1.0 for u in whole) and len(set(whole)) == 12
 
 
 def test_webcare_complaint_and_case() -> None:

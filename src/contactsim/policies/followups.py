@@ -70,9 +70,9 @@ class Repeat:
         rule = self.rules[ct.rea]
         if ct.rep >= rule.max_repeats:
             return None
+        if keyed_uniforms(ct.key, ct.attempt + 1, 1, first=N_FOLLOW_UP_U)[0] >= rule.probability:
+            return None  # the go/no-go alone (the last of the follow-up's numbers): most unresolved needs stop here
         u = keyed_uniforms(ct.key, ct.attempt + 1, N_FOLLOW_UP_U)
-        if u[9] >= rule.probability:
-            return None
         return FollowUp(REPEAT, end + self.delay[ct.rea].ppf_one(u[0]), u)
 
 
