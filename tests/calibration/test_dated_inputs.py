@@ -72,3 +72,27 @@ def test_dated_files_need_a_start_date_and_good_rows(tmp_path) -> None:
     data["horizon"]["start_date"] = "2024-03-05"
     with pytest.raises(ScenarioError, match="is a tue, but start_weekday is mon"):
         parse_scenario(data)
+
+
+def test_one_reader_for_dated_inputs_and_calibration_data(tmp_path) -> None:
+    """calendar_inputs.read_table reads both: a Parquet forecast gives the arrivals its CSV gives; a missing or
+    unreadable file is refused in each place's own words."""
+    from contactsim.calibration import read_data
+    from contactsim.errors import ContactsimError
+
+    rows = pd.DataFrame({"date": "2024-03-05", "interval_start": ["09:00", "10:00"], "queue": "general",
+                         "volume": [400.0, 400.0]})
+    rows.to_csv(tmp_path / "f.csv", index=False)
+    rows.to_parquet(tmp_path / "f.parquet")
+    a, b = (generate(compile_scenario(parse_scenario(base(forecast_file=str(tmp_path / f)))), 0, 0, 1).arrival_at
+            for f in ("f.csv", "f.parquet"))
+    assert len(a) > 0 and np.array_equal(a, b)
+    (tmp_path / "bad.parquet").write_bytes(b"not parquet")
+    with pytest.raises(ScenarioError, match=r"bad\.parquet cannot be read"):
+        parse_scenario(base(forecast_file=str(tmp_path / "bad.parquet")))
+    with pytest.raises(ScenarioError, match=r"none\.csv does not exist"):
+        parse_scenario(base(forecast_file=str(tmp_path / "none.csv")))
+    with pytest.raises(ContactsimError, match="cannot be read as Parquet"):
+        read_data(tmp_path / "bad.parquet")
+    with pytest.raises(ContactsimError, match="no such file"):
+        read_data(tmp_path / "none.csv")

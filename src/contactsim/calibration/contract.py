@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from contactsim.errors import ContactsimError, Issue
+from contactsim.scenario.calendar_inputs import is_parquet, read_table
 
 LOG = {
     "required": {
@@ -106,11 +107,9 @@ def _read(path: Path) -> pd.DataFrame:
     if not path.exists():
         raise ContactsimError(str(path), [Issue("<file>", "no such file", None, "check the path")], kind="data")
     try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], engine="pyarrow")
+        return read_table(path, csv_engine="pyarrow")
     except Exception as e:  # the readers raise many types for unreadable files
-        what = "Parquet" if path.suffix.lower() in (".parquet", ".pq") else "CSV"
+        what = "Parquet" if is_parquet(path) else "CSV"
         raise ContactsimError(str(path), [Issue("<file>", f"cannot be read as {what}: {e}", None,
                                                 "export CSV with a header row, or Parquet")], kind="data") from None
 
@@ -191,7 +190,7 @@ def read_data(path: str | Path, columns: Mapping[str, str] | None = None, timezo
         check_interval_minutes(interval_minutes)
     path = Path(path)
     raw = _read(path)
-    csv = path.suffix.lower() not in (".parquet", ".pq")
+    csv = not is_parquet(path)
     columns = dict(columns or {})
     missing_map = [k for k in columns if k not in raw.columns]
     if missing_map:

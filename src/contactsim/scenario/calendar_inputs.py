@@ -23,14 +23,24 @@ class InputFileError(ValueError):
     """A dated input file that cannot be used; the message says what and where."""
 
 
+def is_parquet(path: Path) -> bool:
+    return path.suffix.lower() in (".parquet", ".pq")
+
+
+def read_table(path: Path, csv_engine: str | None = None) -> pd.DataFrame:
+    """A CSV (every cell as text, an empty cell missing) or Parquet file, by its suffix: how dated inputs and
+    calibration data are read. The readers raise many types for an unreadable file; callers word them."""
+    if is_parquet(path):
+        return pd.read_parquet(path)
+    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], engine=csv_engine)
+
+
 def _read(path: str) -> pd.DataFrame:
     p = Path(path)
     if not p.exists():
         raise InputFileError(f"file {path} does not exist")
     try:
-        if p.suffix.lower() in (".parquet", ".pq"):
-            return pd.read_parquet(p)
-        return pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
+        return read_table(p)
     except Exception as e:  # the readers raise many types for unreadable files
         raise InputFileError(f"{path} cannot be read: {e}") from None
 
