@@ -10,11 +10,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
 from contactsim.report import figures as F
-from contactsim.report.html import CSP, CSS, ReportFigure, _figure_html, esc
+from contactsim.report.html import ReportFigure, esc
+from contactsim.report.html import page as html_page
 
 BLUE, ORANGE, GREEN, PINK = F.PALETTE[0], F.PALETTE[1], F.PALETTE[2], F.PALETTE[3]
 LAW_COLOURS = {"exponential": ORANGE, "lognormal": BLUE, "gamma": GREEN}
@@ -174,17 +174,6 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 def page(title: str, header: Sequence[tuple[str, str]], summary_html: str, figs: Sequence[ReportFigure],
          footer: str) -> str:
-    """A self-contained page in the house style (the run report's CSS, CSP and figure sections)."""
-    nav = "".join(f'<a href="#{esc(f.name)}">{esc(f.heading)}</a>' for f in figs)
+    """A self-contained page in the house style (the run report's page, header rows and footer as text)."""
     dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in header)
-    return "\n".join([
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{esc(title)}</title><style>{CSS}</style>",
-        f'<script type="text/javascript">{get_plotlyjs()}</script>', "</head><body>",
-        f"<header><h1>{esc(title)}</h1><dl>{dl}</dl></header>",
-        f'<main><nav><a href="#summary">Summary</a>{nav}</nav>',
-        f'<section id="summary"><h2>Summary</h2>{summary_html}</section>',
-        *(_figure_html(f) for f in figs), "</main>", f"<footer>{esc(footer)}</footer>", "</body></html>",
-    ]) + "\n"
+    return html_page(title, dl, summary_html, figs, esc(footer))

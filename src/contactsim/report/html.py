@@ -447,8 +447,8 @@ def _sentences_html(lines: Sequence[tuple[str, str]]) -> str:
     return f"<ul>{items}</ul>"
 
 
-def _header(title: str, runs: Sequence[RunData], manifest: dict, colours: dict[str, str]) -> str:
-    """Title, then scenarios (colour swatch, description), seed, replications, horizon and version."""
+def _header_rows(runs: Sequence[RunData], manifest: dict, colours: dict[str, str]) -> str:
+    """Scenarios (colour swatch, description), seed, replications, horizon and version, as header rows."""
     versions = manifest.get("versions") or runs[0].manifest.get("versions") or {}
     rows = []
     for i, r in enumerate(runs):
@@ -474,7 +474,7 @@ def _header(title: str, runs: Sequence[RunData], manifest: dict, colours: dict[s
         ("created (UTC)", manifest.get("created_utc", "")),
     ]
     rows += [f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in items]
-    return f"<header><h1>{esc(title)}</h1><dl>{''.join(rows)}</dl></header>"
+    return "".join(rows)
 
 
 def _figure_html(fig: ReportFigure) -> str:
@@ -501,30 +501,33 @@ def render(
 ) -> str:
     """The whole page: head with the inlined plotly.js, header, summary, tables and figures."""
     colours = F.scenario_colours([r.name for r in runs])
-    nav = "".join(f'<a href="#{esc(f.name)}">{esc(f.heading)}</a>' for f in figs)
     version = (manifest.get("versions") or {}).get("contactsim", "")
-    return (
-        "\n".join(
-            [
-                "<!DOCTYPE html>",
-                '<html lang="en"><head><meta charset="utf-8">',
-                f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
-                '<meta name="viewport" content="width=device-width, initial-scale=1">',
-                f"<title>{esc(title)}</title><style>{CSS}</style>",
-                f'<script type="text/javascript">{get_plotlyjs()}</script>',
-                "</head><body>",
-                _header(title, runs, manifest, colours),
-                f'<main><nav><a href="#summary">Summary</a>{nav}</nav>',
-                f'<section id="summary"><h2>Summary</h2>{summary_html}{tables_html}</section>',
-                *(_figure_html(f) for f in figs),
-                "</main>",
-                f"<footer>Written by contactsim {esc(version)} from the files in this folder; rebuild with "
-                "<code>contactsim report FOLDER</code>.</footer>",
-                "</body></html>",
-            ]
-        )
-        + "\n"
-    )
+    return page(title, _header_rows(runs, manifest, colours), summary_html + tables_html, figs,
+                f"Written by contactsim {esc(version)} from the files in this folder; rebuild with "
+                "<code>contactsim report FOLDER</code>.")
+
+
+def page(title: str, header_html: str, summary_html: str, figs: Sequence[ReportFigure], footer_html: str) -> str:
+    """A self-contained page in the house style, for run, comparison, calibration and backtest reports: head
+    (CSP, CSS, the inlined plotly.js), header (title over ``header_html``'s ``<dt>/<dd>`` rows), navigation,
+    summary, one section per figure, footer. ``header_html``, ``summary_html`` and ``footer_html`` are HTML."""
+    nav = "".join(f'<a href="#{esc(f.name)}">{esc(f.heading)}</a>' for f in figs)
+    return "\n".join([
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{esc(title)}</title><style>{CSS}</style>",
+        f'<script type="text/javascript">{get_plotlyjs()}</script>',
+        "</head><body>",
+        f"<header><h1>{esc(title)}</h1><dl>{header_html}</dl></header>",
+        f'<main><nav><a href="#summary">Summary</a>{nav}</nav>',
+        f'<section id="summary"><h2>Summary</h2>{summary_html}</section>',
+        *(_figure_html(f) for f in figs),
+        "</main>",
+        f"<footer>{footer_html}</footer>",
+        "</body></html>",
+    ]) + "\n"
 
 
 def run_report(folder: Path) -> tuple[str, list[ReportFigure]]:
