@@ -77,13 +77,8 @@ def backtest(data: str | Path | Data, scenario: Scenario, replications: int = 8,
         obs = E.interval_observed(d.frame, m, {c: thr.get(c, 20.0) for c in d.frame["channel"].unique()})
     else:
         grid = E.count_grid(d.frame["interval_start"], m, d.frame["offered"].to_numpy(float))
-        f = d.frame
-        obs = pd.DataFrame({"interval_start": f["interval_start"], "channel": f["channel"].astype(str),
-                            "offered": f["offered"],
-                            "answered": f.get("answered", np.nan), "abandoned": f.get("abandoned", np.nan),
-                            "within": f.get("service_level", np.nan) * f["offered"],
-                            "wait_answered": f.get("asa_s", np.nan) * f.get("answered", np.nan),
-                            "handle": f.get("aht_s", np.nan) * f.get("answered", np.nan)})
+        obs = E.history_counts(d.frame)
+        obs["channel"] = obs["channel"].astype(str)
     vol = E.volume_and_profiles(grid, np.random.default_rng(0), n_boot=1)
     special = set(grid.dates[~vol.ordinary].date)
     obs = obs[~pd.DatetimeIndex(obs["interval_start"]).normalize().isin(pd.DatetimeIndex(list(special)))]

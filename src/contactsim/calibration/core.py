@@ -87,6 +87,14 @@ def _overlap(first: np.ndarray, last: np.ndarray, edges: np.ndarray) -> np.ndarr
     return np.diff(f)
 
 
+def _staffing_frame(rows: list[tuple]) -> pd.DataFrame:
+    """(pool, weekday, slot, agents, busy_agents) rows with the occupancy they imply (NaN where nobody is on)."""
+    df = pd.DataFrame(rows, columns=["pool", "weekday", "slot", "agents", "busy_agents"])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        df["occupancy"] = df["busy_agents"] / df["agents"]
+    return df
+
+
 def _staffing_from_agents(log: pd.DataFrame, minutes: int, pools: dict[str, set[str]],
                           agent_pool: pd.Series, ordinary_dates: set) -> pd.DataFrame:
     """Mean agents on duty and busy per weekday x slot per pool, from the agent spans of the log."""
@@ -115,10 +123,7 @@ def _staffing_from_agents(log: pd.DataFrame, minutes: int, pools: dict[str, set[
             o = on[m].mean(axis=0) if m.any() else np.zeros(per_day)
             b = busy[m].mean(axis=0) if m.any() else np.zeros(per_day)
             rows += [(pool, w, k, o[k], b[k]) for k in range(per_day)]
-    df = pd.DataFrame(rows, columns=["pool", "weekday", "slot", "agents", "busy_agents"])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        df["occupancy"] = df["busy_agents"] / df["agents"]
-    return df
+    return _staffing_frame(rows)
 
 
 def _staffing_erlang(offered: np.ndarray, wait_all: np.ndarray, minutes: int, aht: float, patience: float,
@@ -143,10 +148,7 @@ def _staffing_erlang(offered: np.ndarray, wait_all: np.ndarray, minutes: int, ah
                 if w < wait_all[wd, k] * 0.5:
                     break
             rows.append((pool, wd, k, float(best), float(load)))
-    df = pd.DataFrame(rows, columns=["pool", "weekday", "slot", "agents", "busy_agents"])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        df["occupancy"] = df["busy_agents"] / df["agents"]
-    return df
+    return _staffing_frame(rows)
 
 
 def _weekday_slot_means(grid: E.Grid, ordinary: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -282,16 +284,8 @@ def build(data: str | Path | Data, columns: Mapping[str, str] | None = None, tim
         if not handle:
             raise ContactsimError(d.source, [E_issue("aht_s and answered", "needed to estimate handle times")],
                                   kind="data")
-        obs = f.copy()
-        obs["within"] = obs.get("service_level", np.nan) * obs["offered"]
-        obs["wait_answered"] = obs.get("asa_s", np.nan) * obs.get("answered", np.nan)
-        obs["handle"] = obs.get("aht_s", np.nan) * obs.get("answered", np.nan)
-        for c in ("answered", "abandoned"):
-            if c not in obs.columns:
-                obs[c] = np.nan
-        keep = ["interval_start", "channel", "offered", "answered", "abandoned", "within", "wait_answered", "handle"]
-        observed = E.finish_kpis(obs[keep].groupby(["interval_start", "channel"], sort=True).sum(min_count=1)
-                                 .reset_index())
+        observed = E.finish_kpis(E.history_counts(f).groupby(["interval_start", "channel"], sort=True)
+                                 .sum(min_count=1).reset_index())
         if "agents" in f.columns:
             observed = observed.merge(f.groupby(["interval_start", "channel"])["agents"].sum().reset_index(),
                                       on=["interval_start", "channel"], how="left")
@@ -336,10 +330,7 @@ def build(data: str | Path | Data, columns: Mapping[str, str] | None = None, tim
                 busy_g = E.count_grid(sub["interval_start"], m, work.to_numpy(float) / (m * 60.0))
                 busy = _weekday_slot_means(grid, vol.ordinary, _align(busy_g, grid))
                 rows = [(_name(ch), wd, k, on[wd, k], busy[wd, k]) for wd in range(7) for k in range(per_day)]
-                df = pd.DataFrame(rows, columns=["pool", "weekday", "slot", "agents", "busy_agents"])
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    df["occupancy"] = df["busy_agents"] / df["agents"]
-                staffing_parts.append(df)
+                staffing_parts.append(_staffing_frame(rows))
                 source = "mean of the history's agents column per interval of each weekday"
             else:
                 sel = f["channel"] == ch

@@ -528,6 +528,17 @@ def interval_observed(log: pd.DataFrame, minutes: int, sl_threshold_s: float | d
     return finish_kpis(out)
 
 
+def history_counts(f: pd.DataFrame) -> pd.DataFrame:
+    """The counts behind the observed KPIs, per row of an interval history: offered, answered, abandoned,
+    answered within the threshold, wait and handle seconds (rates times their base; NaN where not given)."""
+    nan = pd.Series(np.nan, index=f.index)
+    answered = f.get("answered", nan)
+    return pd.DataFrame({"interval_start": f["interval_start"], "channel": f["channel"], "offered": f["offered"],
+                         "answered": answered, "abandoned": f.get("abandoned", nan),
+                         "within": f.get("service_level", nan) * f["offered"],
+                         "wait_answered": f.get("asa_s", nan) * answered, "handle": f.get("aht_s", nan) * answered})
+
+
 def finish_kpis(out: pd.DataFrame) -> pd.DataFrame:
     """Rates from summed counts: service level (answered within the threshold / offered), ASA, abandonment."""
     out = out.copy()
