@@ -396,8 +396,14 @@ def _weekday_groups(agents: np.ndarray) -> list[tuple[str, np.ndarray]]:
                 break
         else:
             groups.append(([w], agents[w]))
-    return [((f"{WEEKDAYS[days[0]]}-{WEEKDAYS[days[-1]]}" if len(days) > 1 and days == list(
-        range(days[0], days[-1] + 1)) else ",".join(WEEKDAYS[d] for d in days)), row) for days, row in groups]
+    return [(_days_label(days), row) for days, row in groups]
+
+
+def _days_label(days: list[int]) -> str:
+    """Weekdays as planners write them: a run of days ``mon-fri``, others listed ``sat,sun``."""
+    if len(days) > 1 and days == list(range(days[0], days[-1] + 1)):
+        return f"{WEEKDAYS[days[0]]}-{WEEKDAYS[days[-1]]}"
+    return ",".join(WEEKDAYS[d] for d in days)
 
 
 def with_plan(sc: Scenario, plan: Plan) -> Scenario:
@@ -700,7 +706,6 @@ def cover_with_shifts(sc: Scenario, agents: np.ndarray, shift_hours: float = 8.0
             merged.setdefault(sh, []).append(w)
     out = []
     for (start, end, n), days in sorted(merged.items(), key=lambda kv: (kv[1][0], kv[0])):
-        label = (f"{WEEKDAYS[days[0]]}-{WEEKDAYS[days[-1]]}" if len(days) > 1 and days == list(
-            range(days[0], days[-1] + 1)) else ",".join(WEEKDAYS[d] for d in days))
-        out.append({"days": label, "start": _clock(start * step), "end": _clock(end * step), "agents": n})
+        out.append({"days": _days_label(days), "start": _clock(start * step), "end": _clock(end * step),
+                    "agents": n})
     return out

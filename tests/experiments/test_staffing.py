@@ -149,6 +149,17 @@ def test_sequential_replications_stop_when_the_interval_is_narrow() -> None:
         simulate_until(sc, {"servce_level": 0.01}, min_replications=2, max_replications=2)
 
 
+def test_weekday_labels_as_planners_write_them() -> None:
+    """One label rule for plans and shifts: a run of days ``sat-sun``, other days listed ``mon,wed``."""
+    from contactsim.staffing import cover_with_shifts, weekday_staffing
+
+    sc = build(_week_dict())
+    a = np.zeros((7, 24), dtype=np.int64)
+    a[[0, 2], 9:17], a[5:7, 10:14] = 2, 1
+    assert list(weekday_staffing(sc, a)) == ["mon,wed", "sat-sun"]
+    assert [s["days"] for s in cover_with_shifts(sc, a)] == ["mon,wed", "sat-sun"]
+
+
 def test_weekday_staffing_whole_shifts_and_absence() -> None:
     sc = build(_week_dict())
     a = np.zeros((7, 24), dtype=np.int64)
