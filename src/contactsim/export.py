@@ -41,14 +41,17 @@ def clock_columns(rows: pd.DataFrame, interval_minutes: int) -> pd.DataFrame:
     }, index=rows.index)
 
 
-def _interval_rows(frame: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
-    """The numeric interval columns of ``summary`` for each row of ``frame`` (by its interval label)."""
-    return interval_table(summary).reindex(frame["interval"]).set_axis(frame.index)
+def _interval_rows(frame: pd.DataFrame, intervals: pd.DataFrame) -> pd.DataFrame:
+    """The numeric interval columns (``intervals``: :func:`metrics.interval_table` of the summary) for each
+    row of ``frame`` (by its interval label)."""
+    return intervals.reindex(frame["interval"]).set_axis(frame.index)
 
 
-def wide_intervals(summary: pd.DataFrame, interval_minutes: int) -> pd.DataFrame:
+def wide_intervals(summary: pd.DataFrame, interval_minutes: int, intervals: pd.DataFrame | None = None
+                   ) -> pd.DataFrame:
     """One row per interval x channel x segment with the KPI means as columns, then the staffing of every
-    pool in that interval (``agents <pool>``, ``occupancy <pool>``)."""
+    pool in that interval (``agents <pool>``, ``occupancy <pool>``). ``intervals``: the summary's
+    :func:`metrics.interval_table`, when the caller has it already."""
     s = summary[(summary["interval"].astype(str) != "all")]
     contacts = s[(s["pool"] == "all") & s["metric"].isin(WIDE_METRICS)]
     wide = contacts.pivot_table(index=["interval", "channel", "segment"], columns="metric", values="mean",
@@ -65,7 +68,9 @@ def wide_intervals(summary: pd.DataFrame, interval_minutes: int) -> pd.DataFrame
     for col in ("asa_s", "mean_wait_s", "wait_p90_s"):
         if col in wide:
             wide.loc[mixed, col] = float("nan")
-    clock = clock_columns(_interval_rows(wide, summary), interval_minutes)
+    if intervals is None:
+        intervals = interval_table(summary)
+    clock = clock_columns(_interval_rows(wide, intervals), interval_minutes)
     wide = pd.concat([clock, wide], axis=1)
     order = {"all": 0}
     wide = wide.sort_values(["day", "start", "channel", "segment"],
@@ -74,14 +79,18 @@ def wide_intervals(summary: pd.DataFrame, interval_minutes: int) -> pd.DataFrame
     return wide.reset_index(drop=True)
 
 
-def staffing_sheet(summary: pd.DataFrame, interval_minutes: int) -> pd.DataFrame:
-    """Agents on duty per interval (rows, with clock columns) and pool (columns)."""
+def staffing_sheet(summary: pd.DataFrame, interval_minutes: int, intervals: pd.DataFrame | None = None
+                   ) -> pd.DataFrame:
+    """Agents on duty per interval (rows, with clock columns) and pool (columns); ``intervals`` as for
+    :func:`wide_intervals`."""
     s = summary[(summary["pool"] != "all") & (summary["metric"] == "agents") & (summary["interval"] != "all")]
     if s.empty:
         return pd.DataFrame()
     w = s.pivot_table(index="interval", columns="pool", values="mean", aggfunc="first", observed=True)
     w = w.reset_index()
-    return pd.concat([clock_columns(_interval_rows(w, summary), interval_minutes), w], axis=1)
+    if intervals is None:
+        intervals = interval_table(summary)
+    return pd.concat([clock_columns(_interval_rows(w, intervals), interval_minutes), w], axis=1)
 
 
 def write_exports(folder: Path, excel: bool = True, csv: bool = True) -> list[Path]:
@@ -91,7 +100,8 @@ def write_exports(folder: Path, excel: bool = True, csv: bool = True) -> list[Pa
     run = read_run(folder)
     sc, summary = run["scenario"], run["summary"]
     minutes = sc.horizon.interval_minutes
-    wide = wide_intervals(summary, minutes)
+    intervals = interval_table(summary)  # once for both sheets
+    wide = wide_intervals(summary, minutes, intervals)
     written = []
     if csv:
         io.write_csv(folder / "intervals_wide.csv", wide)
@@ -102,7 +112,7 @@ def write_exports(folder: Path, excel: bool = True, csv: bool = True) -> list[Pa
         sheets = {
             "summary": top.drop(columns=["interval"]),
             "intervals": wide,
-            "staffing": staffing_sheet(summary, minutes),
+            "staffing": staffing_sheet(summary, minutes, intervals),
         }
         acd = folder / "acd_summary.csv"
         if acd.exists():

@@ -96,3 +96,17 @@ def test_interval_kpis_auto_resolved_once_for_kpis_and_the_resource_estimate(day
     c = compile_scenario(sc)
     assert c.kpi.interval_kpis == mode
     assert _intervals(sc)[1] == (days * 24 if mode == "absolute" else 7 * 24)
+
+
+def test_an_export_builds_the_interval_lookup_once(run, tmp_path, monkeypatch) -> None:
+    """The wide CSV and the staffing sheet share one metrics.interval_table of the summary (was built twice)."""
+    import contactsim.export as export
+
+    folder = write_run(run, out=tmp_path / "run")
+    calls: list[int] = []
+    real = export.interval_table
+    monkeypatch.setattr(export, "interval_table", lambda frame: calls.append(len(frame)) or real(frame))
+    export.write_exports(folder)
+    assert len(calls) == 1
+    staffing = pd.read_excel(folder / "contactsim.xlsx", sheet_name="staffing")
+    assert list(staffing.columns[:4]) == ["day", "weekday", "start", "end"] and staffing["start"].notna().all()
