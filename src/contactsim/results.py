@@ -37,7 +37,7 @@ import yaml
 from contactsim import io
 from contactsim.experiment import RunResult
 from contactsim.kpis import acd_kpis
-from contactsim.metrics import INTERVAL_COLUMNS, KEYS, interval_columns, summarise, with_interval_columns
+from contactsim.metrics import INTERVAL_COLUMNS, interval_columns, summarise, with_interval_columns
 from contactsim.scenario.load import scenario_hash
 from contactsim.scenario.schema import Scenario
 
@@ -146,19 +146,12 @@ def write_rows(folder: Path, csv_name: str, parquet_name: str, table: pd.DataFra
 
 
 def read_rows(folder: Path, csv_name: str, parquet_name: str) -> pd.DataFrame:
-    """The table :func:`write_rows` wrote, exactly as it was. Older folders: no Parquet (every row in the CSV,
-    10 significant digits), or a Parquet of only the per-interval rows (run folders written between the split
-    and the exact copy), joined with the CSV in the order ``metrics.summarise`` gives them."""
+    """The table :func:`write_rows` wrote, exactly as it was. Folders written before the Parquet copy have
+    every row in the CSV (10 significant digits)."""
     path = folder / parquet_name
     if not path.exists():
         return pd.read_csv(folder / csv_name, keep_default_na=False, na_values=[""])
-    table = pd.read_parquet(path)
-    if (table["interval"] == "all").any():
-        return table
-    rows = pd.read_csv(folder / csv_name, keep_default_na=False, na_values=[""])
-    # the columns the CSV has (a folder whose CSV lacks newer columns is read like an old one)
-    both = pd.concat([rows, table[[c for c in rows.columns if c in table.columns]]], ignore_index=True)
-    return both.sort_values(["metric", *KEYS], kind="stable").reset_index(drop=True)
+    return pd.read_parquet(path)
 
 
 def read_summary(folder: Path) -> pd.DataFrame:
