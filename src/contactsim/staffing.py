@@ -341,29 +341,6 @@ def _clock(sec: float) -> str:
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}"
 
 
-def plan_shifts(sc: Scenario, agents: np.ndarray) -> list[dict]:
-    """Shift blocks (``{days, start, end, agents}``) that reproduce a weekday x interval plan exactly.
-
-    Weekdays with the same plan share a block list (``mon-fri``); consecutive intervals with the same
-    number of agents form one block.
-    """
-    _, K, step = _grid(sc)
-    out = []
-    for label, row in _weekday_groups(agents):
-        k = 0
-        while k < K:
-            if row[k] == 0:
-                k += 1
-                continue
-            j = k
-            while j + 1 < K and row[j + 1] == row[k]:
-                j += 1
-            out.append({"days": label, "start": _clock(k * step), "end": _clock((j + 1) * step),
-                        "agents": int(row[k])})
-            k = j + 1
-    return out
-
-
 def scheduled(sc: Scenario, pool: str, agents: np.ndarray) -> np.ndarray:
     """Agents to schedule so that ``agents`` are available after absence and adherence (schedules.py)."""
     share = available_share(sc.pools[pool])

@@ -14,7 +14,7 @@ from contactsim.experiment import simulate
 from contactsim.scenario.compiled import weekly_staffing
 from contactsim.scenario.timespec import DAY_S
 from contactsim.sequential import simulate_until
-from contactsim.staffing import Targets, live_agents, open_cells, optimise_staffing, plan_shifts, plan_wide
+from contactsim.staffing import Targets, live_agents, open_cells, optimise_staffing, plan_wide
 from contactsim.stats import mean_ci
 
 
@@ -117,14 +117,8 @@ def test_plan_meets_targets_on_a_fresh_seed() -> None:
     assert day.empty or day["value"].mean() <= 0.9
 
 
-def test_shift_blocks_group_weekdays_and_unknown_pools_are_refused() -> None:
+def test_unknown_pools_are_refused() -> None:
     sc = build(_week_dict())
-    a = np.zeros((7, 24), dtype=np.int64)
-    a[0:5, 8:12], a[0:5, 12:17], a[5, 9:17] = 3, 2, 4
-    blocks = plan_shifts(sc, a)
-    assert blocks == [{"days": "mon-fri", "start": "08:00", "end": "12:00", "agents": 3},
-                      {"days": "mon-fri", "start": "12:00", "end": "17:00", "agents": 2},
-                      {"days": "sat", "start": "09:00", "end": "17:00", "agents": 4}]
     with pytest.raises(ContactsimError, match="no such pool"):
         optimise_staffing(sc, pools=["nobody"])
     assert DAY_S == 86400
