@@ -43,6 +43,16 @@ def test_contacts_carry_their_needs_fields(records) -> None:
     assert np.unique(ids).size == ids.size
 
 
+def test_birth_fields_and_outcome_fields_are_the_same_contacts(records) -> None:
+    """Outcome fields are read off the objects, birth fields gathered by id: a wait is its own answer (or
+    abandonment) time minus its own arrival, to the bit, for every contact that queued once."""
+    contacts, _ = records
+    once = contacts[(contacts["transfers"] == 0) & (contacts["outcome"] != "unserved")]
+    left = np.where(once["outcome"] == "handled", once["answered_at"], once["end_at"])
+    np.testing.assert_array_equal(once["wait_s"].to_numpy(), left - once["arrival_at"].to_numpy())
+    assert len(once) > 0.9 * len(contacts)
+
+
 def test_follow_ups_count_and_number_themselves(records) -> None:
     contacts, needs = records
     first = contacts[contacts["kind"] == "first"]
