@@ -145,3 +145,29 @@ def test_unsupported_interval_is_one_error_for_api_and_cli(tmp_path, capsys, min
     assert not list(tmp_path.glob("*.yaml"))
     with pytest.raises(ContactsimError, match="not a supported interval length"):
         Data("log", pd.DataFrame(), "hand-made", 0, interval_minutes=minutes)
+
+
+@pytest.mark.parametrize("dropped", ["asa_s", "abandoned"])
+def test_history_without_what_patience_needs_names_the_columns(tmp_path, capsys, dropped: str) -> None:
+    """An interval history without abandoned or asa_s used to end in '<calibrated scenario>: ... patience:
+    Input should be a valid dictionary' (a scenario the user never wrote); now the data file and columns."""
+    import contactsim
+
+    log = pd.read_csv(Path(__file__).parents[2] / "examples" / "data" / "sample_log.csv", parse_dates=["arrival_at"])
+    log = log[log["arrival_at"] < "2024-03-25"]
+    log["interval_start"] = log["arrival_at"].dt.floor("30min").dt.strftime("%Y-%m-%d %H:%M")
+    ans = log["outcome"] == "answered"
+    g = log.assign(answered=ans, abandoned=~ans, asa_s=log["wait_s"].where(ans), aht_s=log["handle_s"].where(ans),
+                   agents=1).groupby(["interval_start", "channel"])
+    hist = g.agg(offered=("answered", "size"), answered=("answered", "sum"), abandoned=("abandoned", "sum"),
+                 aht_s=("aht_s", "mean"), asa_s=("asa_s", "mean"), agents=("agents", "sum")).reset_index()
+    p = tmp_path / "history.csv"
+    hist.drop(columns=[dropped]).to_csv(p, index=False)
+    with pytest.raises(ContactsimError) as e:
+        contactsim.calibrate(p)
+    text = str(e.value)
+    assert text.startswith(f"{p}: invalid data") and "column abandoned and asa_s: needed to estimate patience" in text
+    assert main(["calibrate", str(p), "--out", str(tmp_path / "x.yaml")]) == 2
+    assert "abandoned and asa_s" in capsys.readouterr().err and not (tmp_path / "x.yaml").exists()
+    hist.to_csv(p, index=False)  # with both columns the same history calibrates
+    assert contactsim.calibrate(p).estimate("segments.customers.patience.phone.mean").value > 0

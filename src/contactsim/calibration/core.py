@@ -284,6 +284,9 @@ def build(data: str | Path | Data, columns: Mapping[str, str] | None = None, tim
         if not handle:
             raise ContactsimError(d.source, [E_issue("aht_s and answered", "needed to estimate handle times")],
                                   kind="data")
+        if not patience:
+            raise ContactsimError(d.source, [E_issue("abandoned and asa_s", "needed to estimate patience")],
+                                  kind="data")
         observed = E.finish_kpis(E.history_counts(f).groupby(["interval_start", "channel"], sort=True)
                                  .sum(min_count=1).reset_index())
         if "agents" in f.columns:
