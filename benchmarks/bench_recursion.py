@@ -7,8 +7,9 @@ Rows (M/M/c+M phone queue, load 0.95, AHT 300 s, exponential patience mean 600 s
 
 * event engine: ``run_replication`` per replication (needs, funnel, engine, the full KPI set; records off);
   its rate per contact does not depend on the number of replications, so it runs ``--engine-reps`` of them;
-* recursion end to end: the same contacts drawn through the engine's streams and funnel
-  (``fcfs_scenario.draw_contacts``), the recursion for all replications at once, and the queue KPIs;
+* recursion end to end: the same contacts drawn by the engine's own draws (``fcfs_scenario.draw_contacts``),
+  the recursion for all replications at once, and the KPIs (``fcfs_scenario.kpis``: the contacts handed to
+  replication.py's bookkeeping as the engine's record batch, so metrics.py computes them);
 * recursion alone: ``simulate_fcfs`` on those draws (the loop over contacts, vectorised over replications).
 
 Agreement: for ``--check-reps`` replications the engine's per-contact records are compared with the

@@ -3,30 +3,40 @@
 Why: staffing searches and sweeps of the textbook queue (M/M/c, M/M/c+M and their general-distribution
 cousins) spend their time in the event engine although a plain FCFS pool needs none of it. Here a scenario
 qualifies only when the engine would run it as one FCFS queue (:func:`why_not`); its contacts are drawn
-through the same named streams, arrivals and funnel as ``replication.py`` uses (:func:`draw_contacts`), so
-the recursion and the engine see the same customers and give the same per-contact outcomes and waits. The
-KPIs follow ``metrics.py``'s definitions for the rows they cover (customer contacts that arrived in the
-measured window). :func:`mmc_sweep` is the researchers' entry point.
+by replication.py's own draws (``replication.draw_days``: named streams, arrivals, funnel), so the recursion
+and the engine see the same customers and give the same per-contact outcomes and waits (:func:`draw_contacts`).
+The recursion's contacts then go back through replication.py's bookkeeping as the engine's record batch
+(:func:`replication_results`), so every KPI is metrics.py's, by construction: nothing here defines one.
+:func:`mmc_sweep` is the researchers' entry point.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from contactsim import arrivals, customers
+from contactsim import customers
 from contactsim.arrivals import U
-from contactsim.contact import OUTCOME_NAMES
-from contactsim.fcfs_recursion import UNSERVED, FcfsResult, simulate_fcfs
-from contactsim.funnel import run_funnel
-from contactsim.metrics import INTERVAL_COLUMNS, measured_intervals
+from contactsim.contact import (
+    FIRST,
+    NEED_ABANDONED,
+    NEED_UNSERVED,
+    RESOLVED,
+    UNRESOLVED,
+    Contact,
+)
+from contactsim.engine import Flushed
+from contactsim.fcfs_recursion import ABANDONED, HANDLED, FcfsResult, simulate_fcfs
+from contactsim.metrics import KpiAccumulator
 from contactsim.policies.omnichannel import build_queue_caps
 from contactsim.policies.skills import build_skills
+from contactsim.records import ENGINE_COLUMNS, INFO_FIELDS, LEVELS, TERMINAL_STATES, enrich, need_levels
+from contactsim.replication import ReplicationResult, draw_days, without_engine
 from contactsim.scenario.compiled import Compiled, compile_scenario
 from contactsim.scenario.load import parse_scenario
 from contactsim.scenario.schema import Scenario
@@ -82,51 +92,70 @@ class Draws:
     """Channel index of each contact (-1 on padding)."""
     agents: int
     end_at: float
+    seed: int = 0
+    replications: tuple[int, ...] = ()
+    born: tuple = ()
+    """Per replication: the other record columns fixed at arrival (``_born``), in arrival order."""
 
 
 def draw_contacts(c: Compiled, seed: int, replications: Iterable[int]) -> Draws:
-    """The assisted contacts of each replication, drawn exactly as ``replication.py`` draws them."""
+    """The assisted contacts of each replication: the needs and funnel replication.py draws for the engine
+    (``replication.draw_days``), each contact's talk, after-contact work and patience as the engine derives
+    them, in the engine's arrival order."""
     problems = why_not(c)
     if problems:
         raise ValueError(f"not a plain FCFS pool: {'; '.join(problems)}")
-    cp = c.pool_defs[0]
-    hfac = build_skills(c).handle_factor[0]
-    abandons = np.array(c.channel_abandons, dtype=bool)
-    cols: list[list[np.ndarray]] = [[] for _ in range(7)]
-    for rep in replications:
-        pop = customers.draw_population(c, seed, rep)
-        parts: list[list[np.ndarray]] = [[] for _ in range(7)]
-        for b in range(arrivals.n_blocks(c)):
-            needs = arrivals.generate(c, seed, rep, b)
-            f = run_funnel(c, needs, pop)
-            if f.outreach_need.size or f.misrouted.any() or (f.ivr_s > 0).any():
-                raise ValueError("agent outreach or IVR contacts (not a plain FCFS pool)")
-            idx = f.contact_need
-            at = f.contact_at + f.ivr_s
-            order = np.argsort(at, kind="stable")
-            rea = needs.reason[idx].astype(np.int64)
-            # the engine: work = hdl * pool factor * proficiency factor; acw drawn for the first-choice pool
-            work = f.handle_s * cp.handle_time_factor * np.array(hfac)[rea]
-            acw = cp.acw.ppf(needs.u[idx, U["acw"]]) if cp.acw is not None else np.zeros(idx.size)
-            ch = f.channel.astype(np.int64)
-            pat = np.where(abandons[ch], f.patience_s, math.inf)  # the engine sets no deadline there
-            for k, x in enumerate((at, pat, work, acw, needs.segment[idx], ch, rea)):
-                parts[k].append(np.asarray(x, dtype=float)[order])
-        merged = [np.concatenate(p) if p else np.zeros(0) for p in parts]
-        order = np.argsort(merged[0], kind="stable")
-        for k in range(7):
-            cols[k].append(merged[k][order])
-    n = max((x.size for x in cols[0]), default=0)
+    reps = tuple(replications)
+    born = [_born(c, draw_days(c, seed, rep, customers.draw_population(c, seed, rep))) for rep in reps]
+    n = max((b["arrival_at"].size for b in born), default=0)
 
-    def pad(rows: list[np.ndarray]) -> np.ndarray:
-        out = np.full((len(rows), n), math.nan)
-        for i, r in enumerate(rows):
-            out[i, : r.size] = r
+    def pad(name: str, fill: float = math.nan) -> np.ndarray:
+        out = np.full((len(born), n), fill)
+        for i, b in enumerate(born):
+            x = b.pop(name)  # kept once: in the padded rows
+            out[i, : x.size] = x
         return out
 
-    seg, ch, rea = (np.nan_to_num(pad(cols[k]), nan=-1.0).astype(np.int64) for k in (4, 5, 6))
-    return Draws(pad(cols[0]), pad(cols[1]), pad(cols[2]), pad(cols[3]), seg, rea, ch, int(cp.staff_events[0][2]),
-                 c.end_s)
+    drawn = [pad(k) for k in ("arrival_at", "patience_s", "work_s", "acw0_s")]
+    seg, rea, ch = (pad(k, -1.0).astype(np.int64) for k in ("segment", "reason", "channel"))
+    return Draws(*drawn, seg, rea, ch, int(c.pool_defs[0].staff_events[0][2]), c.end_s, seed, reps, tuple(born))
+
+
+def _born(c: Compiled, days: Iterable) -> dict[str, np.ndarray]:
+    """A replication's assisted contacts with what they carry from birth (``Engine.feed``), in arrival order:
+    ids, need, segment, reason, channel, routing profile, the need's info (``records.INFO_FIELDS``), the
+    first-contact-resolution uniform, patience (inf where the channel does not abandon: the engine sets no
+    deadline), talk with the pool's and the proficiency's handle-time factors (``Engine._start_lean``) and the
+    first-choice pool's after-contact work."""
+    cp = c.pool_defs[0]
+    hfac = np.array(build_skills(c).handle_factor[0])
+    abandons = np.array(c.channel_abandons, dtype=bool)
+    parts: dict[str, list[np.ndarray]] = {}
+    offset = 0
+    for needs, f in days:
+        if f.outreach_need.size or f.misrouted.any() or (f.ivr_s > 0).any():
+            raise ValueError("agent outreach or IVR contacts (not a plain FCFS pool)")
+        at = f.contact_at + f.ivr_s
+        order = np.argsort(at, kind="stable")  # the engine's arrival (and contact id) order within the day
+        idx, ch = f.contact_need[order], f.channel[order].astype(np.int64)
+        rea = needs.reason[idx].astype(np.int64)
+        cols = {
+            "need_id": idx + offset, "segment": needs.segment[idx], "reason": rea, "channel": ch,
+            "profile": f.customers.profile[idx], "arrival_at": at[order],
+            "patience_s": np.where(abandons[ch], f.patience_s[order], math.inf),
+            "work_s": f.handle_s[order] * cp.handle_time_factor * hfac[rea],
+            "acw0_s": cp.acw.ppf(needs.u[idx, U["acw"]]) if cp.acw is not None else np.zeros(idx.size),
+            "u_fcr": needs.u[idx, U["fcr"]], "need_at": needs.arrival_at[idx], "level": need_levels(c, f)[idx],
+            "self_service_failed": f.ss_attempted[idx], "channel_fit": f.channel_fit[idx],
+            "steering_effort": f.steering_effort[idx],
+        }
+        for k, v in cols.items():
+            parts.setdefault(k, []).append(np.asarray(v))
+        offset += len(needs)
+    out = {k: np.concatenate(v) for k, v in parts.items()}
+    out["contact_id"] = np.arange(out["arrival_at"].size)  # ids in feeding order: by day, then arrival
+    order = np.argsort(out["arrival_at"], kind="stable")
+    return {k: v[order] for k, v in out.items()}
 
 
 def simulate_draws(d: Draws, agents: int | None = None) -> FcfsResult:
@@ -135,119 +164,109 @@ def simulate_draws(d: Draws, agents: int | None = None) -> FcfsResult:
                          acw_s=d.acw_s, end_at=d.end_at)
 
 
-def _window(c: Compiled) -> tuple[np.ndarray, float, float]:
-    """metrics.py's measured intervals: (measured flag per interval, start of the first, end of the last)."""
-    m = measured_intervals(c)
-    k = np.flatnonzero(m)
-    return m, float(k[0] * c.interval_s), float(k[-1] * c.interval_s + c.interval_s)
+def _flushed(c: Compiled, d: Draws, res: FcfsResult, row: int) -> Flushed:
+    """One replication's contacts as the engine flushes them: the record batch (``records.ENGINE_COLUMNS``,
+    ``outcome``, ``INFO_FIELDS``) and each need's final state (one contact per need: no follow-ups). A
+    contact's agent is not tracked (-1): the recursion knows when an agent frees up, not the engine's agent
+    numbering."""
+    b = d.born[row]
+    n = b["contact_id"].size
+    v = slice(0, n)
+    outcome = res.outcome[row, v].astype(np.int8)
+    handled = outcome == HANDLED
+    sk = build_skills(c)
+    seg, rea, ch = d.segment[row, v], d.reason[row, v], d.channel[row, v]
+    fcr = np.array(sk.fcr[0])[rea, ch] * np.array(sk.segment_factor)[seg]
+    resolved = handled & (sk.always_resolved | (b["u_fcr"] < fcr))  # Skills.resolves, as the engine decides
+    arr, ans = d.arrival_at[row, v], res.answered_at[row, v]
+    handle = np.where(handled, d.handle_s[row, v], math.nan)
+    mine = {
+        "contact_id": b["contact_id"], "need_id": b["need_id"], "kind": np.full(n, FIRST), "attempt": np.ones(n),
+        "retrial": np.zeros(n), "repeat": np.zeros(n), "segment": seg, "reason": rea, "channel": ch,
+        "pool": np.where(handled, c.pool_defs[0].index, -1), "agent": np.full(n, -1), "profile": b["profile"],
+        "arrival_at": arr, "answered_at": ans,
+        "end_at": np.where(handled, ans + handle, np.where(outcome == ABANDONED, arr + d.patience_s[row, v],
+                                                           math.nan)),
+        "wait_s": res.wait_s[row, v], "handle_s": handle, "acw_s": np.where(handled, d.acw_s[row, v], 0.0),
+        "resolved": resolved,
+    }
+    col = {name: np.asarray(mine[name], dtype=dt) if name in mine else np.full(n, getattr(Contact, attr), dtype=dt)
+           for name, attr, dt in ENGINE_COLUMNS if name != "state"}
+    col["outcome"] = outcome
+    for name, dt in INFO_FIELDS:
+        col[name] = b[name].astype(dt)
+    final = np.select([resolved, handled, outcome == ABANDONED], [RESOLVED, UNRESOLVED, NEED_ABANDONED],
+                      NEED_UNSERVED).astype(np.int8)
+    return Flushed(col, b["need_id"].astype(np.int64), final, np.zeros(n, np.int16), np.zeros(n, bool), [])
 
 
-def _counted(c: Compiled, d: Draws, res: FcfsResult) -> np.ndarray:
-    """Contacts the contact KPIs count: arrived after the warm-up, before the end, in a measured interval."""
-    m, _, _ = _window(c)
-    a = np.where(res.valid, d.arrival_at, 0.0)
-    k_abs = np.minimum((a // c.interval_s).astype(np.int64), c.n_intervals - 1)
-    return res.valid & (a >= c.warmup_s) & (a < c.horizon_s) & m[k_abs]
+def _with_agents(c: Compiled, agents: int) -> Compiled:
+    """The compiled scenario with ``agents`` on duty all the time in its one pool (a sweep's point)."""
+    cp = c.pool_defs[0]
+    if agents == int(cp.staff_events[0][2]):
+        return c
+    pool = replace(cp, change_times=np.array([0.0]), change_agents=np.array([agents]), max_agents=agents,
+                   staff_events=[(0.0, cp.staff_events[0][1], agents)])
+    return replace(c, pool_defs=[pool])
 
 
-def _queue_kpis(c: Compiled, d: Draws, res: FcfsResult, win: np.ndarray) -> dict[str, np.ndarray]:
-    threshold = np.where(res.valid, c.sl_seconds[np.maximum(d.segment, 0), np.maximum(d.channel, 0)], math.nan)
-    handled = win & res.handled
-    offered = win.sum(axis=1).astype(float)
-    n_handled = handled.sum(axis=1)
-    wait = np.where(win & ~np.isnan(res.wait_s), res.wait_s, 0.0)
-    abandoned = (win & res.abandoned).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return {
-            "offered": offered,
-            "handled": n_handled.astype(float),
-            "abandoned": abandoned.astype(float),
-            "unserved": (win & (res.outcome == UNSERVED)).sum(axis=1).astype(float),
-            "service_level": (handled & (res.wait_s <= threshold)).sum(axis=1) / offered,
-            "p_wait": (win & (wait > 1e-9)).sum(axis=1) / offered,
-            "asa_s": np.where(handled, wait, 0.0).sum(axis=1) / n_handled,
-            "mean_wait_s": wait.sum(axis=1) / offered,
-            "abandon_rate": abandoned / offered,
-        }
-
-
-def _busy_s(c: Compiled, res: FcfsResult) -> np.ndarray:
-    """Per replication: busy agent-time inside the measured intervals."""
-    _, w0, w1 = _window(c)
-    lo, hi = np.maximum(res.answered_at, w0), np.minimum(res.free_at, w1)
-    return np.where(res.handled & (hi > lo), hi - lo, 0.0).sum(axis=1)
-
-
-def kpis(c: Compiled, d: Draws, res: FcfsResult, agents: int | None = None) -> pd.DataFrame:
-    """Per replication, the queue KPIs of contacts that arrived in the measured window, as ``metrics.py``
-    defines them: offered, handled, abandoned, unserved, service_level (answered within the segment's
-    threshold for the channel, over offered), p_wait (waited over 1e-9 s), asa_s (handled), mean_wait_s (all
-    offered), abandon_rate, occupancy (busy agent-time inside the measured intervals over on-duty time)."""
-    agents = d.agents if agents is None else agents
-    _, w0, w1 = _window(c)
-    out = pd.DataFrame({"replication": np.arange(d.arrival_at.shape[0]),
-                        **_queue_kpis(c, d, res, _counted(c, d, res))})
-    out["occupancy"] = _busy_s(c, res) / (agents * (w1 - w0))
+def replication_results(c: Compiled, d: Draws, res: FcfsResult, keep_records: bool = False,
+                        agents: int | None = None) -> list[ReplicationResult]:
+    """The recursion's contacts through replication.py's bookkeeping (records.enrich, metrics.KpiAccumulator,
+    the needs' final states; its days drawn again, one replication at a time, rather than all kept): per
+    replication what ``run_replication`` gives for the same contacts, every KPI as metrics.py defines it.
+    ``agents``: the number on duty the recursion ran with (default the scenario's), for the pool's on-duty
+    and paid time."""
+    cn = c if agents is None else _with_agents(c, agents)
+    out = []
+    for row, rep in enumerate(d.replications):
+        run = without_engine(cn, d.seed, rep, keep_records)
+        run.process(_flushed(cn, d, res, row))
+        out.append(run.result())
     return out
 
 
-def kpis_long(c: Compiled, d: Draws, res: FcfsResult, replications: list[int]) -> pd.DataFrame:
-    """The queue KPIs in ``RunResult.kpis``'s long format (interval ``all``): per segment and channel (and
-    ``all`` of each) the contact KPIs, and the pool's busy_hours, paid_hours and occupancy, computed as
-    ``metrics.py`` does. Enough for ``staffing.check_plan``; not the full KPI set of a run."""
-    win = _counted(c, d, res)
+def kpis(c: Compiled, d: Draws, res: FcfsResult, agents: int | None = None) -> pd.DataFrame:
+    """Per replication, the contact KPIs of all segments and channels over the measured window and the pool's
+    occupancy, wide (one row per replication): the recursion's record batch through ``records.enrich`` and
+    ``metrics.KpiAccumulator`` as replication.py feeds them, read off the accumulator
+    (``KpiAccumulator.overall``): :func:`replication_results`' numbers for these rows, without the needs'
+    bookkeeping and the full KPI frames, which these rows do not read and which would cost more than the
+    recursion itself. ``agents``: the number on duty the recursion ran with (default the scenario's)."""
+    cn = c if agents is None else _with_agents(c, agents)
     rows = []
-    segs = [("all", np.ones_like(win))] + [(s, d.segment == i) for i, s in enumerate(c.segments)]
-    chans = [("all", np.ones_like(win))] + [(k, d.channel == j) for j, k in enumerate(c.channels)
-                                            if (d.channel == j).any()]
-    for s_name, s_sel in segs:
-        for ch_name, ch_sel in chans:
-            for metric, vals in _queue_kpis(c, d, res, win & s_sel & ch_sel).items():
-                rows += [(r, s_name, ch_name, "all", "all", math.nan, math.nan, metric, float(v))
-                         for r, v in zip(replications, vals, strict=True)]
-    cp = c.pool_defs[0]
-    _, w0, w1 = _window(c)
-    duty = d.agents * (w1 - w0)
-    gross = cp.paid_per_duty / (1 - cp.shrinkage)
-    for r, busy in zip(replications, _busy_s(c, res), strict=True):
-        rows += [(r, "all", "all", cp.name, "all", math.nan, math.nan, m, v) for m, v in (
-            ("busy_hours", busy / 3600.0), ("paid_hours", duty * gross / 3600.0),
-            ("occupancy", busy / (duty * cp.concurrency)))]
-    return pd.DataFrame(rows, columns=["replication", "segment", "channel", "pool", "interval", *INTERVAL_COLUMNS,
-                                       "metric", "value"])
+    for row in range(len(d.replications)):
+        col = _flushed(cn, d, res, row).contacts
+        enrich(cn, col, cn.kpi.expected_wait, cn.kpi.csat)
+        acc = KpiAccumulator(cn, LEVELS, TERMINAL_STATES)
+        acc.add_contacts(col)
+        contact, occupancy = acc.overall()
+        rows.append({"replication": row, **contact, "occupancy": float(occupancy[0])})
+    return pd.DataFrame(rows)
+
+
+def kpis_long(c: Compiled, d: Draws, res: FcfsResult, replications: list[int] | None = None) -> pd.DataFrame:
+    """Every KPI row of these replications in ``RunResult.kpis``'s long format: what a run of the engine gives
+    on the same contacts (:func:`replication_results`). ``replications``: the draws' replication numbers."""
+    if replications is not None and list(replications) != list(d.replications):
+        raise ValueError(f"replications {replications} are not the draws' {list(d.replications)}")
+    return pd.concat([r.kpis for r in replication_results(c, d, res)], ignore_index=True)
 
 
 def verification_kpis(sc: Scenario, seed: int, replications: int) -> pd.DataFrame:
     """``kpis_long`` of replications 0..n-1 of a qualifying scenario: what a verification run needs."""
     c = compile_scenario(sc)
-    reps = list(range(replications))
-    d = draw_contacts(c, seed, reps)
-    return kpis_long(c, d, simulate_draws(d), reps)
+    d = draw_contacts(c, seed, range(replications))
+    return kpis_long(c, d, simulate_draws(d))
 
 
 def pilot_contacts(sc: Scenario, seed: int, replications: int) -> pd.DataFrame:
-    """The per-contact columns a staffing pilot reads (``staffing.pool_demand``) for replications 0..n-1 of a
-    qualifying scenario, in the records' order (replication, then arrival): arrival_at, pool, segment, reason,
-    channel, outcome, handle_s (talk of handled contacts), acw_s. ``pool`` is the one pool for every contact
-    (the records leave it empty for unanswered ones, which pool_demand gives to their first eligible pool:
-    the same one)."""
+    """The contact records (as ``RunResult.contacts``) of replications 0..n-1 of a qualifying scenario, for a
+    staffing pilot (``staffing.pool_demand``); the agent column is -1 (not tracked)."""
     c = compile_scenario(sc)
     d = draw_contacts(c, seed, range(replications))
-    res = simulate_draws(d)
-    v = res.valid
-    handled = res.handled[v]
-    n = int(v.sum())
-    return pd.DataFrame({
-        "replication": np.repeat(np.arange(replications), v.sum(axis=1)),
-        "arrival_at": d.arrival_at[v],
-        "pool": np.full(n, c.pools[0], dtype=object),
-        "segment": np.asarray(c.segments, dtype=object)[d.segment[v]],
-        "reason": np.asarray(c.reasons, dtype=object)[d.reason[v]],
-        "channel": np.asarray(c.channels, dtype=object)[d.channel[v]],
-        "outcome": np.asarray(OUTCOME_NAMES, dtype=object)[res.outcome[v]],
-        "handle_s": np.where(handled, d.handle_s[v], np.nan),
-        "acw_s": np.where(handled, d.acw_s[v], 0.0),
-    })
+    frames = [r.contacts for r in replication_results(c, d, simulate_draws(d), keep_records=True)]
+    return pd.concat(frames, ignore_index=True)
 
 
 def textbook_dict(lam_per_hour: float, aht_s: float, agents: int, *, patience_s: float | None = None,

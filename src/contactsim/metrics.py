@@ -273,7 +273,7 @@ class KpiAccumulator:
         np.add.at(self.hist_fine, (sc_key[handled], fb), 1)
         np.add.at(self.r_hist, (r_key[handled], fb), 1)
         cb = np.clip(np.searchsorted(COARSE_EDGES, hw, side="right") - 1, 0, nc - 1)
-        np.add.at(self.hist_coarse, (key[handled], cb), 1)
+        np.add.at(self.hist_coarse, (key[handled], cb), np.int32(1))  # int32 like the histogram: 6x faster
 
     def _pool_time(self, pool: np.ndarray, start: np.ndarray, busy_s: np.ndarray) -> None:
         """Exact overlap of busy periods with the interval grid (integral of the busy count)."""
@@ -282,7 +282,9 @@ class KpiAccumulator:
             sel = pool == p
             if not sel.any():
                 continue
-            s = np.sort(start[sel])
+            # starts come mostly in order (contacts are recorded as they are answered): a stable sort (adaptive)
+            # takes 0.07 ms for 18k of them where the default takes 1.3 ms; the sorted values are the same
+            s = np.sort(start[sel], kind="stable")
             e = np.sort(start[sel] + busy_s[sel])
             cs, ce = np.concatenate([[0.0], np.cumsum(s)]), np.concatenate([[0.0], np.cumsum(e)])
             ns, ne = np.searchsorted(s, grid), np.searchsorted(e, grid)
@@ -325,35 +327,43 @@ class KpiAccumulator:
             acc += np.bincount(s, np.asarray(vals, dtype=float)[w], minlength=self.S)
 
     # -- results ---------------------------------------------------------------------------------------
+    def _pool_time_measured(self, p: int) -> tuple[np.ndarray, np.ndarray, float, float, float]:
+        """Pool ``p`` per measured interval: on-duty and busy agent-seconds; its paid seconds, its occupancy over
+        the measured window and the staff cost per busy second (allocated over the agent-time of contacts whose
+        need arrived in the measured window, so the per-segment and per-level shares add up to exactly the
+        staff cost)."""
+        c, cp, m = self.c, self.c.pool_defs[p], self.measured
+        grid = np.arange(c.n_intervals + 1) * c.interval_s
+        t, a = cp.change_times, cp.change_agents
+        pts = np.unique(np.concatenate([t, grid]))
+        pts = pts[(pts >= 0) & (pts <= grid[-1])]
+        lvl = a[np.searchsorted(t, pts[:-1], side="right") - 1]
+        duty_cum = np.concatenate([[0.0], np.cumsum(lvl * np.diff(pts))])
+        duty = (np.diff(np.interp(grid, pts, duty_cum)) + self.pool_overtime[p])[m]
+        # cumulative sums cancel to tiny negatives (or excesses) in idle or full intervals: round those off,
+        # but never a real excess of busy over on-duty time (the engine's tests check there is none)
+        busy = np.maximum(self.pool_busy[p][m], 0.0)
+        cap = duty * cp.concurrency
+        busy = np.where((busy > cap) & (busy <= cap * (1 + 1e-9) + 1e-6), cap, busy)
+        paid = duty.sum() * (cp.paid_per_duty / (1 - cp.shrinkage))  # breaks, absence, adherence, then shrinkage
+        allocated = self.need_busy[:, p].sum()
+        rate = paid / 3600.0 * cp.hourly_cost / allocated if allocated > 0 else 0.0
+        occupancy = busy.sum() / (duty.sum() * cp.concurrency) if duty.sum() > 0 else np.nan
+        return duty, busy, paid, occupancy, rate
+
     def pool_frame(self) -> tuple[pd.DataFrame, np.ndarray]:
         """Pool rows (pool and pool x interval) and the staff cost per busy second of each pool."""
         c = self.c
-        grid = np.arange(c.n_intervals + 1) * c.interval_s
         rows, rate = [], np.zeros(self.P)
         m = self.measured
         for p, cp in enumerate(c.pool_defs):
-            t, a = cp.change_times, cp.change_agents
-            pts = np.unique(np.concatenate([t, grid]))
-            pts = pts[(pts >= 0) & (pts <= grid[-1])]
-            lvl = a[np.searchsorted(t, pts[:-1], side="right") - 1]
-            duty_cum = np.concatenate([[0.0], np.cumsum(lvl * np.diff(pts))])
-            duty = (np.diff(np.interp(grid, pts, duty_cum)) + self.pool_overtime[p])[m]
-            # cumulative sums cancel to tiny negatives (or excesses) in idle or full intervals: round those off,
-            # but never a real excess of busy over on-duty time (the engine's tests check there is none)
-            busy = np.maximum(self.pool_busy[p][m], 0.0)
-            cap = duty * cp.concurrency
-            busy = np.where((busy > cap) & (busy <= cap * (1 + 1e-9) + 1e-6), cap, busy)
+            duty, busy, paid, occupancy, rate[p] = self._pool_time_measured(p)
             slot = self.slot[np.flatnonzero(m)]
             duty_i = np.bincount(slot, weights=duty, minlength=self.I)
             busy_i = np.bincount(slot, weights=busy, minlength=self.I)
             occurrences = np.bincount(slot, minlength=self.I)
             gross = cp.paid_per_duty / (1 - cp.shrinkage)  # breaks, absence, adherence, then shrinkage
-            paid = duty.sum() * gross
             staff_cost = paid / 3600.0 * cp.hourly_cost
-            # allocate over the agent-time of contacts whose need arrived in the measured window, so the
-            # per-segment and per-level shares add up to exactly the staff cost
-            allocated = self.need_busy[:, p].sum()
-            rate[p] = staff_cost / allocated if allocated > 0 else 0.0
             slots_k = cp.concurrency
             with np.errstate(invalid="ignore", divide="ignore"):
                 occ_i = np.where(duty_i > 0, busy_i / (duty_i * slots_k), np.nan)
@@ -365,13 +375,28 @@ class KpiAccumulator:
             }))
             rows.append(pd.DataFrame({
                 "pool": [cp.name], "interval": [ALL],
-                "occupancy": [busy.sum() / (duty.sum() * slots_k) if duty.sum() > 0 else np.nan],
+                "occupancy": [occupancy],
                 "agents": [duty.sum() / (c.interval_s * m.sum())], "paid_hours": [paid / 3600.0],
                 "busy_hours": [busy.sum() / 3600.0], "staff_cost": [staff_cost],
             }))
         df = pd.concat(rows, ignore_index=True)
         df["segment"], df["channel"] = ALL, ALL
         return df, rate
+
+    def overall(self) -> tuple[dict[str, float], np.ndarray]:
+        """The contact KPIs of all segments and channels over the measured window (``finish``'s rows with
+        segment, channel and interval ``all``) and each pool's occupancy (its ``all`` row), the same numbers
+        without building any frame: ``finish`` costs ~20 ms a replication whatever its length, which is most
+        of the time of a sweep of many short replications (``fcfs_scenario.kpis``)."""
+        S, C, I = self.S, self.C, self.I  # noqa: E741
+        totals = [self._pool_time_measured(p) for p in range(self.P)]
+        rate = np.array([t[4] for t in totals])
+        occupancy = np.array([t[3] for t in totals])
+        _, m = _rollup(self.stats.reshape(len(FIELDS), S, C, I), (self.busy @ rate).reshape(S, C, I),
+                       self.hist_fine.reshape(S, C, 1, -1), FINE_EDGES, ("segment", "channel", "interval"),
+                       (self.c.segments, self.c.channels, self.labels), (), self.promise, self.optional)
+        empty = {k: 0.0 if k in COUNT_METRICS else np.nan for k in m}  # nothing offered: as RunResult.values
+        return {k: float(v[0]) if len(v) else empty[k] for k, v in m.items()}, occupancy
 
     def _contact_long(self, rate: np.ndarray) -> tuple[np.ndarray, ...]:
         """The contact KPI rows in long form (segment, channel, interval, metric, value), built as arrays."""

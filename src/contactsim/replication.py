@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,16 +71,18 @@ class _Block:
 
 
 class _Run:
-    def __init__(self, c: Compiled, seed: int, rep: int, keep_records: bool) -> None:
+    def __init__(self, c: Compiled, seed: int, rep: int, keep_records: bool, engine: bool = True,
+                 population: customers.Population | None = None) -> None:
         self.c, self.rep, self.keep = c, rep, keep_records
+        self.t0 = time.perf_counter()
         self.acc = KpiAccumulator(c, LEVELS, TERMINAL_STATES)
-        self.engine = Engine(c, seed, rep)
-        self.population = customers.draw_population(c, seed, rep)
+        self.engine = Engine(c, seed, rep) if engine else None
+        self.population = customers.draw_population(c, seed, rep) if population is None else population
         self.fees = np.zeros(len(c.segments))
         """Per segment: paid tiers' fees per contact (contacts that arrived in the measured window)."""
         self.blocks: dict[int, _Block] = {}
         self.starts: list[int] = []
-        self.labels = interval_categories(c)
+        self.labels = interval_categories(c) if keep_records else []  # records only (~5 us a label)
         self.contact_frames: list[pd.DataFrame] = []
         self.need_frames: list[pd.DataFrame] = []
         self.expected = np.zeros(len(c.segments))
@@ -89,11 +92,9 @@ class _Run:
         self.csat_params = c.kpi.csat
         self.expect = c.kpi.expected_wait
 
-    def add_block(self, b: int, needs: arrivals.Needs) -> None:
-        """Pass a day's needs through the funnel and feed the engine its contacts a few hours at a time,
-        flushing in between, so only a few hours of contacts are ever held as objects."""
+    def open_block(self, needs: arrivals.Needs, f: FunnelResult) -> _Block:
+        """Keep a day's needs (and their funnel) open until all of them reached their final state."""
         c = self.c
-        f = run_funnel(c, needs, self.population)
         level = need_levels(c, f)
         n = len(needs)
         terminal = np.where(f.stage < ASSISTED, f.stage, -1).astype(np.int8)
@@ -104,6 +105,14 @@ class _Run:
         self.blocks[blk.offset] = blk
         self.starts.append(blk.offset)
         self.n_needs += n
+        return blk
+
+    def add_block(self, b: int, needs: arrivals.Needs, f: FunnelResult) -> None:
+        """Open a day and feed the engine its contacts a few hours at a time, flushing in between, so only a
+        few hours of contacts are ever held as objects."""
+        c = self.c
+        blk = self.open_block(needs, f)
+        level = blk.level
         start = b * arrivals.BLOCK_S
         end = min(start + arrivals.BLOCK_S, c.horizon_s)
         at = f.contact_at + f.ivr_s
@@ -195,6 +204,22 @@ class _Run:
         del self.blocks[blk.offset]
         self.starts.remove(blk.offset)
 
+    def result(self) -> ReplicationResult:
+        """The replication's KPIs (and records when kept) once every contact was processed."""
+        c, rep = self.c, self.rep
+        revenue = costs.premium_revenue(c, dict(zip(c.segments, self.fees.tolist(), strict=True)),
+                                        customers.member_shares(c, self.population))
+        fixed = costs.fixed_cost_breakdown(c)
+        kpis, wf, by_reason = self.acc.finish(rep, sum(fixed.values()), revenue, expected_needs=self.expected)
+        extra = pd.DataFrame([(rep, "all", "all", "all", "all", f"fixed_cost_{k}", v) for k, v in fixed.items()],
+                             columns=["replication", *KEYS, "metric", "value"])
+        kpis = pd.concat([kpis, extra], ignore_index=True)
+        _, rate = self.acc.pool_frame()
+        contacts, needs = self.records(rate)
+        return ReplicationResult(replication=rep, kpis=kpis, waterfall=wf, by_reason=by_reason, contacts=contacts,
+                                 needs=needs, n_needs=self.n_needs, n_contacts=self.n_contacts,
+                                 seconds=time.perf_counter() - self.t0)
+
     def records(self, rate: np.ndarray) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
         if not self.keep:
             return None, None
@@ -232,22 +257,38 @@ def run_replication(c: Compiled, seed: int, rep: int, keep_records: bool = True)
 def _run_replication(c: Compiled, seed: int, rep: int, keep_records: bool) -> ReplicationResult:
     t0 = time.perf_counter()
     run = _Run(c, seed, rep, keep_records)
-    for b in range(arrivals.n_blocks(c)):
-        run.add_block(b, arrivals.generate(c, seed, rep, b))
+    for b, (needs, f) in enumerate(draw_days(c, seed, rep, run.population)):
+        run.add_block(b, needs, f)
         run.engine.run_until(min((b + 1) * arrivals.BLOCK_S, c.horizon_s))
         run.process(run.engine.flush())
     run.engine.run_until(c.end_s)
     run.engine.finish()
     run.process(run.engine.flush())
-    revenue = costs.premium_revenue(c, dict(zip(c.segments, run.fees.tolist(), strict=True)),
-                                    customers.member_shares(c, run.population))
-    fixed = costs.fixed_cost_breakdown(c)
-    kpis, wf, by_reason = run.acc.finish(rep, sum(fixed.values()), revenue, expected_needs=run.expected)
-    extra = pd.DataFrame([(rep, "all", "all", "all", "all", f"fixed_cost_{k}", v) for k, v in fixed.items()],
-                         columns=["replication", *KEYS, "metric", "value"])
-    kpis = pd.concat([kpis, extra], ignore_index=True)
-    _, rate = run.acc.pool_frame()
-    contacts, needs = run.records(rate)
-    return ReplicationResult(replication=rep, kpis=kpis, waterfall=wf, by_reason=by_reason, contacts=contacts,
-                             needs=needs,
-                             n_needs=run.n_needs, n_contacts=run.n_contacts, seconds=time.perf_counter() - t0)
+    run.t0 = t0
+    return run.result()
+
+
+def draw_days(c: Compiled, seed: int, rep: int,
+              population: customers.Population) -> Iterator[tuple[arrivals.Needs, FunnelResult]]:
+    """A replication's needs and their funnel, a day at a time (lazily: memory follows a day): the draws every
+    simulator of the replication shares, the event engine and the FCFS recursion (``fcfs_scenario``)."""
+    for b in range(arrivals.n_blocks(c)):
+        needs = arrivals.generate(c, seed, rep, b)
+        yield needs, run_funnel(c, needs, population)
+
+
+def without_engine(c: Compiled, seed: int, rep: int, keep_records: bool = False,
+                   days: list[tuple[arrivals.Needs, FunnelResult]] | None = None,
+                   population: customers.Population | None = None) -> _Run:
+    """A replication's bookkeeping with every day opened (needs, funnel) and no event engine: for a simulator
+    that settles the contacts itself (``fcfs_scenario``: the FCFS recursion). It hands them in as the engine
+    would (``process(Flushed(...))``: the record batch of ``records.ENGINE_COLUMNS`` + ``INFO_FIELDS`` and the
+    needs' final states); ``result()`` then gives the KPIs through the same enrichment and accumulator as a
+    simulated replication. ``days`` (with the ``population`` they were drawn for): :func:`draw_days`, drawn
+    once and reused (every agent count of a sweep)."""
+    run = _Run(c, seed, rep, keep_records, engine=False, population=population)
+    for needs, f in draw_days(c, seed, rep, run.population) if days is None else days:
+        blk = run.open_block(needs, f)
+        if blk.open == 0:  # no assisted needs at all
+            run._emit(blk)
+    return run

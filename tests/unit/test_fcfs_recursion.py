@@ -7,6 +7,7 @@ import copy
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from helpers import build, examples, mmc_dict, run_one
 from hypothesis import given, settings
@@ -51,6 +52,14 @@ def _engine_vs_recursion(d: dict, reps: int) -> None:
                                        "metric": str}), on=keys, suffixes=("_rec", "_eng"))
     assert len(both) == len(long)
     np.testing.assert_allclose(both["value_rec"], both["value_eng"], rtol=1e-9, atol=1e-12)
+    # every row of the engine's KPIs, no more (contacts, pools, needs, costs, intervals): one definition
+    assert len(long) == len(res.kpis)
+    # the wide frame (KpiAccumulator.overall) is the long frame's whole-window rows, bit for bit
+    top = long[(long["segment"] == "all") & (long["channel"] == "all") & (long["interval"] == "all")]
+    for m in [*KPIS, "wait_p90_s", "occupancy"]:
+        pool = "agents" if m == "occupancy" else "all"
+        want = top[(top["metric"] == m) & (top["pool"] == pool)].set_index("replication")["value"]
+        np.testing.assert_array_equal(k[m].to_numpy(), want.reindex(range(reps)).to_numpy(), err_msg=m)
 
 
 def test_same_draws_same_contacts_as_the_engine_mmc_m() -> None:
@@ -79,6 +88,28 @@ def test_same_draws_same_contacts_as_the_engine_with_factors_and_two_segments() 
                      "base": {**copy.deepcopy(seg), "share": 0.7, "patience_by_hour": [0.5] * 12 + [1.5] * 12}}
     d["pools"]["agents"].update(handle_time_factor=0.9, absence=0.1, shrinkage=0.25)
     _engine_vs_recursion(d, 2)
+
+
+def test_every_kpi_of_the_engine_with_partial_resolution_and_costs() -> None:
+    """First-contact resolution below 1 (with no repeat contacts: the need ends unresolved), per-contact and
+    staff costs and after-contact work: the recursion's contacts go through replication.py's bookkeeping, so
+    its KPIs, waterfall and KPIs by reason are the engine's (fcr, csat, effort, cost, needs by final state)."""
+    d = mmc_dict(200, 300, 18, patience_s=150, hours=20, warmup_hours=1, replications=2)
+    d["reasons"]["question"].update(fcr={"phone": 0.7}, repeat={"probability": 0.0})
+    d["pools"]["agents"].update(hourly_cost=30, after_contact_work={"dist": "exponential", "mean": 20})
+    _engine_vs_recursion(d, 2)
+    sc = build(d)
+    c = compile_scenario(sc)
+    draws = fs.draw_contacts(c, sc.run.seed, range(2))
+    got = fs.replication_results(c, draws, fs.simulate_draws(draws))
+    res = run_one(d, replications=2)
+    fcr = res.values("fcr").to_numpy()
+    assert ((fcr > 0.6) & (fcr < 0.8)).all()
+    assert res.values("needs_unresolved").min() > 100
+    wf = pd.concat([r.waterfall for r in got], ignore_index=True)
+    pd.testing.assert_frame_equal(wf, res.waterfall, check_exact=False, rtol=1e-9)
+    by = pd.concat([r.by_reason for r in got], ignore_index=True)
+    pd.testing.assert_frame_equal(by, res.by_reason, check_exact=False, rtol=1e-9)
 
 
 def test_same_draws_same_contacts_as_the_engine_without_abandonment() -> None:
