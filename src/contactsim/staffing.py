@@ -42,9 +42,8 @@ from contactsim import erlang, fcfs_scenario
 from contactsim.errors import ContactsimError, Issue
 from contactsim.experiment import RunResult, simulate
 from contactsim.metrics import interval_table, with_interval_columns
-from contactsim.scenario.compiled import compile_scenario
+from contactsim.scenario.compiled import compile_scenario, first_choice, profiles_of, segment_profiles
 from contactsim.scenario.load import parse_scenario
-from contactsim.scenario.rules import eligible_pools
 from contactsim.scenario.schedules import available_share
 from contactsim.scenario.schema import Scenario
 from contactsim.scenario.timespec import DAY_S, WEEKDAYS, opening_windows
@@ -122,11 +121,12 @@ def _is_backlog(sc: Scenario, pool: str) -> bool:
 
 
 # -- demand -----------------------------------------------------------------------------------------------
-def pool_demand(sc: Scenario, contacts: pd.DataFrame, replications: int) -> dict[str, pd.DataFrame]:
+def pool_demand(sc: Scenario, contacts: pd.DataFrame, replications: int,
+                needs: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Per pool: offered contacts and mean agent time per weekday x interval of the day (per occurrence).
 
-    Served contacts count for the pool that served them; abandoned or unserved ones for the first pool
-    they were eligible for, where they would have been served.
+    Served contacts count for the pool that served them; abandoned or unserved ones for routing's first
+    choice (:func:`first_pools`; ``needs``: the pilot's need records, for identification and attributes).
     """
     W, K, step = _grid(sc)
     c = contacts
@@ -139,18 +139,8 @@ def pool_demand(sc: Scenario, contacts: pd.DataFrame, replications: int) -> dict
     pool = c["pool"].astype(object)
     missing = pool.isna()
     if missing.any():
-        cache: dict[tuple, str | None] = {}
-
-        def first(row: tuple) -> str | None:
-            if row not in cache:
-                el = eligible_pools(sc, *row)
-                cache[row] = el[0] if el else None
-            return cache[row]
-
-        keys = list(zip(c.loc[missing, "segment"].astype(str), c.loc[missing, "reason"].astype(str),
-                        c.loc[missing, "channel"].astype(str), c.loc[missing, "premium"].astype(bool), strict=True))
         pool = pool.copy()
-        pool[missing] = [first(k) for k in keys]
+        pool[missing] = first_pools(sc, c[missing], needs)
     t = c["arrival_at"].to_numpy(dtype=float)
     if sc.horizon.steady_state:
         wd = np.zeros(len(c), dtype=int)
@@ -183,12 +173,57 @@ def pool_demand(sc: Scenario, contacts: pd.DataFrame, replications: int) -> dict
     return out
 
 
+NEED_ATTRIBUTES = {"value_per_year": "customer_value", "tenure_years": "tenure_years", "products": "products"}
+"""Customer attributes the need records carry (attribute -> column); ``potential`` is not recorded."""
+
+
+def first_pools(sc: Scenario, contacts: pd.DataFrame, needs: pd.DataFrame | None = None) -> list[str | None]:
+    """Routing's first choice (``compiled.first_choice``) for each of these (unanswered) contacts: segment,
+    reason, channel and paid tier from the contact; identification and attributes from its need in ``needs``
+    (by replication and need_id). Without ``needs`` (or for ``potential``, which is not recorded), every
+    profile the contact could have is tried; a contact whose first choice then still depends on them is refused.
+    """
+    prof = profiles_of(sc)
+    n = len(contacts)
+    cols = [contacts[k].astype(str).tolist() for k in ("segment", "reason", "channel")]
+    tier = contacts["tier"].to_numpy(dtype=np.int64) if "tier" in contacts else np.zeros(n, dtype=np.int64)
+    ident: list = [None] * n
+    bits: list[tuple] = [(None,) * len(prof.atoms)] * n
+    if needs is not None:
+        nd = needs.set_index(["replication", "need_id"])
+        at = pd.MultiIndex.from_arrays([contacts["replication"].to_numpy(), contacts["need_id"].to_numpy()])
+        ident = [None if pd.isna(x) else bool(x) for x in nd["identified"].reindex(at)]
+        known = [[None if x != x else bool(x >= v) for x in nd[NEED_ATTRIBUTES[a]].reindex(at).to_numpy(dtype=float)]
+                 if a in NEED_ATTRIBUTES else [None] * n for a, v in prof.atoms]
+        bits = list(zip(*known, strict=True)) if prof.atoms else bits
+    cache: dict[tuple, str | None] = {}
+    out: list[str | None] = []
+    for key in zip(*cols, tier.tolist(), ident, bits, strict=True):
+        if key not in cache:
+            seg, rea, ch, t, idf, b = key
+            choices = {first_choice(sc, seg, rea, ch, prof, p) for p in segment_profiles(sc, seg, prof, idf)
+                       if prof.decode(p)[1] == t and all(x is None or x == bool(prof.decode(p)[2] >> k & 1)
+                                                         for k, x in enumerate(b))}
+            if len(choices) > 1:
+                raise ContactsimError(sc.name, [Issue(
+                    "pools", f"cannot tell which pool an unanswered {ch} contact of segment '{seg}' ({rea}) "
+                    f"would have joined first: it depends on what the records do not say ({sorted(map(str, choices))})",
+                    None, "pass the pilot's need records (needs=) for identification and attributes; potential "
+                    "is not recorded, so plan a scenario whose serves classes test min_potential otherwise")],
+                    kind="staffing input")
+            cache[key] = choices.pop() if choices else None
+        out.append(cache[key])
+    return out
+
+
 # -- the Erlang step --------------------------------------------------------------------------------------
 def first_choice_segments(sc: Scenario, pool: str) -> list[str]:
-    """Segments for which this pool is the first choice for some reason on one of its channels."""
+    """Segments for which this pool is routing's first choice (``compiled.first_choice``) for some reason on
+    one of its channels and some profile the segment's contacts can have."""
+    prof = profiles_of(sc)
     return [s for s in sc.segments
-            if any((el := eligible_pools(sc, s, r, ch, prem)) and el[0] == pool
-                   for r in sc.reasons for ch in sc.pools[pool].channels for prem in (False, True))]
+            if any(first_choice(sc, s, r, ch, prof, p) == pool
+                   for r in sc.reasons for ch in sc.pools[pool].channels for p in segment_profiles(sc, s, prof))]
 
 
 def sl_checks(sc: Scenario, pool: str) -> list[tuple[str, str, float, float]]:
@@ -563,11 +598,12 @@ def optimise_staffing(sc: Scenario, replications: int = 8, seed: int | None = No
     tick("pilot simulation (demand per pool, weekday and interval)", 0, total_steps)
     by_recursion: list[str] = []  # which simulations the FCFS recursion did, for the notes
     if recursion and recursion_verifies(sc):
-        contacts = fcfs_scenario.pilot_contacts(sc, seed, replications)
+        contacts, needs = fcfs_scenario.pilot_contacts(sc, seed, replications), None
         by_recursion.append("pilot")
     else:
-        contacts = simulate(sc, replications=replications, seed=seed, workers=workers, keep_records=True).contacts
-    demand = pool_demand(sc, contacts, replications)
+        pilot = simulate(sc, replications=replications, seed=seed, workers=workers, keep_records=True)
+        contacts, needs = pilot.contacts, pilot.needs
+    demand = pool_demand(sc, contacts, replications, needs)
     tick("Erlang A/C per pool, weekday and interval", 1, total_steps)
     full, erlang_notes = erlang_plan(sc, demand, targets)
     plan = {p: full[p] for p in names}

@@ -262,6 +262,25 @@ def _pool_accepts(sc: Scenario, pool: Pool, seg: str, reason: str, ch: str, prof
     )
 
 
+def first_choice(sc: Scenario, seg: str, reason: str, ch: str, prof: Profiles, p: int) -> str | None:
+    """The pool a contact of routing profile ``p`` joins at once (None: no pool serves it). Routing
+    (``Compiled.routes``) and staffing (an unanswered contact's pool, the segments a pool answers for) both
+    decide it here: ``_pool_accepts`` (channels, reasons, segments, identification, members, ``serves``, the
+    account managers' pool) and ``_route`` (the own advisor first)."""
+    eligible = [name for name, pool in sc.pools.items() if _pool_accepts(sc, pool, seg, reason, ch, prof, p)]
+    route = _route(sc, eligible, list(sc.pools))
+    return list(sc.pools)[route[0][0]] if route else None
+
+
+def segment_profiles(sc: Scenario, seg: str, prof: Profiles, identified: bool | None = None) -> list[int]:
+    """The routing profiles a contact of the segment can have: anonymous (0) where its ``identified_share`` is
+    below 1, identified ones (every paid tier and attribute mask) where it is above 0; ``identified`` keeps only
+    those with that identification."""
+    share = sc.segments[seg].identified_share
+    out = [0] if share < 1.0 and identified is not True else []
+    return out + (list(range(1, prof.n)) if share > 0.0 and identified is not False else [])
+
+
 def _servable(routes: dict[tuple[int, int, int, int], list[tuple[int, float]]],
               handle: dict[tuple[int, int], Sampler], shape: tuple[int, int, int, int]) -> np.ndarray:
     """[segment, reason, profile, channel]: a route and a handle time (``Compiled.servable``)."""

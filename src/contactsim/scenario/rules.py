@@ -535,20 +535,6 @@ def _coverage(sc: Scenario, used_channels: set[str], windows: dict[str, list[tup
     return issues
 
 
-def _matches_pool(pool, sname: str, rname: str, ch: str, premium: bool) -> bool:
-    return (
-        ch in pool.channels
-        and (pool.reasons == "all" or rname in pool.reasons)
-        and (pool.segments == "all" or sname in pool.segments)
-        and (premium or not pool.members_only)
-    )
-
-
-def eligible_pools(sc: Scenario, sname: str, rname: str, ch: str, premium: bool = False) -> list[str]:
-    """Pools that may serve this segment's contacts of this reason on this channel, first choice first."""
-    return [p for p, pool in sc.pools.items() if _matches_pool(pool, sname, rname, ch, premium)]
-
-
 def _first_choice_pools(sc: Scenario) -> set[str]:
     """Pools that are the first eligible pool for some (segment, reason, channel, membership).
 
