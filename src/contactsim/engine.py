@@ -123,7 +123,6 @@ class Engine:
     def __init__(self, c: Compiled, seed: int, rep: int) -> None:
         self.c = c
         self.kernel = Kernel()
-        self.env = self.kernel.env
         self.pools = [AgentPool(cp, make_discipline(cp, self._expired)) for cp in c.pool_defs]
         self.routes = c.routes
         # issue 16 rule units (policies/skills.py, policies/omnichannel.py): the engine asks, then acts
@@ -198,7 +197,7 @@ class Engine:
              select: np.ndarray | None = None, outreach: bool = True) -> None:
         """Add assisted contacts of a block (all, or the positions ``select`` into the funnel's contact
         arrays, e.g. the next few hours) and, with ``outreach``, the block's proactive agent outreach."""
-        now = self.env._now
+        now = self.kernel.now
         pos = np.arange(f.contact_need.size) if select is None else select
         at = np.maximum(f.contact_at[pos] + f.ivr_s[pos], now)
         order = np.argsort(at, kind="stable")
@@ -295,7 +294,7 @@ class Engine:
             for ct in _contacts_in(arg):
                 if ct.state in (WAITING, PENDING):
                     pending[ct.id] = ct
-        now = self.env._now
+        now = self.kernel.now
         for ct in sorted(pending.values(), key=lambda x: x.id):
             if ct.state == WAITING and ct.deadline < now:
                 self._abandoned_at(ct, ct.deadline)
@@ -426,11 +425,11 @@ class Engine:
         if advisor >= 0:
             ct.advisor = advisor
         self.next_id += 1
-        self.kernel.at(at - self.env._now, self._arrive_cb, ct)
+        self.kernel.at(at - self.kernel.now, self._arrive_cb, ct)
 
     # -- events ----------------------------------------------------------------------------------------
-    def _arrive(self, ev) -> None:
-        self._arrive_now(ev._value)
+    def _arrive(self, ct: Contact) -> None:
+        self._arrive_now(ct)
 
     def _arrive_now(self, ct: Contact) -> None:
         if self._plain_arrive:
@@ -463,7 +462,7 @@ class Engine:
         if ct.ch in self.cb_channels and not ct.callback:
             primary = self.pools[route[0][0]]
             predicted = primary.n_waiting * (primary.busy_sum / primary.busy_n) / max(primary.staffed * primary.k, 1)
-            if self.callback.offer(ct, predicted, self.env._now):
+            if self.callback.offer(ct, predicted, self.kernel.now):
                 ct.callback = True
         if ct.callback:
             pat = math.inf
@@ -507,7 +506,7 @@ class Engine:
         for p, delay in route:
             if delay == 0.0:
                 pool = pools[p]
-                pool.queue.push(ct, self.env._now)
+                pool.queue.push(ct, self.kernel.now)
                 pool.n_waiting += 1
                 qi.append(p)
             else:
@@ -520,11 +519,11 @@ class Engine:
         else:
             ct.deadline = math.inf
 
-    def _overflow(self, ev) -> None:
-        ct, p, leg = ev._value
+    def _overflow(self, arg: tuple[Contact, int, int]) -> None:
+        ct, p, leg = arg
         if ct.state != WAITING or ct.leg != leg:
             return
-        if ct.deadline < self.env._now:
+        if ct.deadline < self.kernel.now:
             self._abandoned_at(ct, ct.deadline)
             return
         pool = self.pools[p]
@@ -535,7 +534,7 @@ class Engine:
             ct.queued_in.append(p)
 
     def _enqueue(self, pool: AgentPool, ct: Contact) -> None:
-        pool.queue.push(ct, self.env._now)
+        pool.queue.push(ct, self.kernel.now)
         pool.n_waiting += 1
 
     def _try_serve(self, pool: AgentPool, ct: Contact) -> bool:
@@ -557,7 +556,7 @@ class Engine:
         ct.queued_in = None
 
     def _start(self, pool: AgentPool, agent: int, ct: Contact) -> None:
-        now = self.env._now
+        now = self.kernel.now
         if ct.queued_in:
             self._leave_queues(ct)
         cp = pool.cp
@@ -609,7 +608,7 @@ class Engine:
         """``_start`` for a pool without escalation, shared chats or misroutes, with ``_handled`` inlined
         (the same steps in the same order, so the same numbers and the same event order). A copy: a rule added
         to ``_start`` or ``_handled`` goes here too (tests/unit/test_lean_guard.py fails when they differ)."""
-        now = self.env._now
+        now = self.kernel.now
         qi = ct.queued_in
         if qi:  # _leave_queues, inlined
             pools = self.pools
@@ -672,11 +671,11 @@ class Engine:
             c.ver += 1
             self.kernel.at(max(c.work, 0.0) * slow, self._chat_end, (pool, agent, c, c.ver))
 
-    def _chat_end(self, ev) -> None:
-        pool, agent, ct, ver = ev._value
+    def _chat_end(self, arg: tuple[AgentPool, int, Contact, int]) -> None:
+        pool, agent, ct, ver = arg
         if ct.ver != ver:
             return
-        now = self.env._now
+        now = self.kernel.now
         self._share(pool, agent, now)
         pool.inhand[agent].remove(ct)
         self._reschedule(pool, agent, now)
@@ -762,7 +761,7 @@ class Engine:
         """The queue is full ("all our agents are busy"): the contact leaves at once, never queued, and may
         try again like one who abandoned (the retrial rule)."""
         ct.balked = True
-        self._gave_up(ct, ct.wait_before, self.env._now)
+        self._gave_up(ct, ct.wait_before, self.kernel.now)
 
     def _gave_up(self, ct: Contact, wait: float, now: float) -> None:
         """The customer left unanswered at ``now`` (abandoned or balked): may try again (the retrial rule)."""
@@ -785,31 +784,30 @@ class Engine:
         if complaint.handle_s is not None:
             pool = self.webcare.pool
             ch = self.c.pool_defs[pool].channels[0]
-            self._new_contact(ct.need, ct.seg, ct.rea, ct.prem, ch, self.env.now + complaint.delay_s, math.inf,
+            self._new_contact(ct.need, ct.seg, ct.rea, ct.prem, ch, self.kernel.now + complaint.delay_s, math.inf,
                               complaint.handle_s, WEBCARE, 1, self._info(ct), complaint.u, ct.key, forced_pool=pool)
 
-    def _requeue(self, ev) -> None:
-        ct = ev._value
+    def _requeue(self, ct: Contact) -> None:
         if math.isnan(ct.queued_at0):
             ct.queued_at0 = ct.arr
-        ct.arr = self.env.now
+        ct.arr = self.kernel.now
         self._arrive_now(ct)
 
-    def _abandon(self, ev) -> None:
-        ct, leg = ev._value
+    def _abandon(self, arg: tuple[Contact, int]) -> None:
+        ct, leg = arg
         if ct.state != WAITING or ct.leg != leg:
             return
         self._leave_queues(ct)
-        now = self.env.now
+        now = self.kernel.now
         self._gave_up(ct, now - ct.arr + ct.wait_before, now)
 
-    def _release(self, ev) -> None:
-        pool, agent = ev._value
+    def _release(self, arg: tuple[AgentPool, int]) -> None:
+        pool, agent = arg
         heap = pool.heap
         if heap is not None and pool.on[agent]:
             # the lean k = 1 path below for a one-heap pool, its pop (policies.base.pop_live) inlined
             pool.load[agent] = 0
-            now = self.env._now
+            now = self.kernel.now
             while heap:
                 _, _, _, ct, leg = heappop(heap)
                 if ct.state == WAITING and ct.leg == leg:
@@ -828,9 +826,9 @@ class Engine:
             pool.load[agent] = 0
             pool.n_idle_agents += 1
             if pool.cp.index == self.am_pool:
-                ct = pool.queue.pop_for(agent, self.env._now)  # type: ignore[attr-defined]
+                ct = pool.queue.pop_for(agent, self.kernel.now)  # type: ignore[attr-defined]
             else:
-                ct = pool.queue.pop(self.env._now, pool.reserved_only())
+                ct = pool.queue.pop(self.kernel.now, pool.reserved_only())
             if ct is not None:
                 pool.n_idle_agents -= 1
                 pool.start(pool, agent, ct)
@@ -846,7 +844,7 @@ class Engine:
             if load + 1 < pool.k:
                 pool.free[load + 1].discard(agent)
         elif load == 0:
-            pool.off_duty_done(agent, self.env._now)
+            pool.off_duty_done(agent, self.kernel.now)
         self._dispatch(pool)
 
     def _expired(self, ct: Contact) -> None:
@@ -876,19 +874,19 @@ class Engine:
     def _dispatch(self, pool: AgentPool) -> None:
         if pool.cp.index == self.am_pool:  # each idle advisor takes the longest-waiting own customer
             for a in sorted(pool.free[0]):
-                ct = pool.queue.pop_for(a, self.env._now)  # type: ignore[attr-defined]
+                ct = pool.queue.pop_for(a, self.kernel.now)  # type: ignore[attr-defined]
                 if ct is not None:
                     pool.start(pool, self._take_advisor(pool, a), ct)
             return
         queue = pool.queue
         while pool.has_free():
-            ct = queue.pop(self.env._now, pool.reserved_only())
+            ct = queue.pop(self.kernel.now, pool.reserved_only())
             if ct is None:
                 return
             pool.start(pool, pool.take_agent(), ct)
 
-    def _staff(self, ev) -> None:
-        pool, group, n = ev._value
+    def _staff(self, arg: tuple[AgentPool, int, int]) -> None:
+        pool, group, n = arg
         if n > 0:
             pool.join(group, n)
             timers = pool.timers
@@ -896,7 +894,7 @@ class Engine:
                 timers += [self.kernel.timer(self._release_cb, (pool, a)) for a in range(len(timers), len(pool.load))]
             self._dispatch(pool)
         else:
-            pool.leave(group, -n, self.env._now)
+            pool.leave(group, -n, self.kernel.now)
 
 
 def _contacts_in(arg: object) -> list[Contact]:
