@@ -18,7 +18,7 @@ from contactsim.cli import main
 from contactsim.errors import ScenarioError, SweepError
 from contactsim.experiment import RunResult, simulate
 from contactsim.results import write_run
-from contactsim.scenario.load import MAX_FILE_BYTES, load_scenario, parse_scenario, read_yaml
+from contactsim.scenario.load import MAX_FILE_BYTES, load_scenario, parse_scenario, parse_yaml_text, read_yaml
 
 HERE = Path(__file__).parent
 BASE = yaml.safe_load((HERE / "base.yaml").read_text())
@@ -37,6 +37,15 @@ def test_python_tags_are_refused_and_nothing_runs(tmp_path: Path, tag: str) -> N
     assert f"YAML tag '{tag}'" in str(e.value) and "not allowed" in str(e.value)
     assert e.value.issues[0].path == "name"
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("text", ["name: base\nchannels:\n  phone\n!!python/name:os.system :\n    kind: phone\n",
+                                  "name: base\n'': 1\n'': 2\n"], ids=["tagged-empty-key", "empty-key-twice"])
+def test_an_empty_top_level_key_still_gets_a_path(text: str) -> None:
+    """Found by the explore profile (test_fuzz): a tag on an empty top-level key gave an issue with no path."""
+    with pytest.raises(ScenarioError) as e:
+        parse_yaml_text(text, "<text>")
+    assert all(i.path == "<top>" and i.message and i.fix for i in e.value.issues), e.value.issues
 
 
 def _bomb(levels: int, fanout: int) -> str:

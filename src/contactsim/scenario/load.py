@@ -264,13 +264,13 @@ def _check_events(text: str, file: str, kind: str = "scenario") -> None:
                     ident = (top.key, bool(isinstance(ev, yaml.ScalarEvent) and ev.implicit[0]))
                     if isinstance(ev, yaml.ScalarEvent) and top.key != "<<":
                         if ident in top.keys:
-                            issues.append(Issue(_where(stack, top.key),
+                            issues.append(Issue(_where(stack, top.key) or "<top>",
                                                 f"appears twice (lines {top.keys[ident]} and {line}); YAML would "
                                                 "silently keep only the last one", None,
                                                 "remove or rename one of the two"))
                         else:
                             top.keys[ident] = line
-                here = _where(stack, top.key)
+                here = _where(stack, top.key) or "<top>"  # an empty key at the top level has no path
                 top.expect_key = not top.expect_key
             elif top is not None:
                 top.index += 1
