@@ -273,3 +273,19 @@ def test_agents_sweep_of_a_scenario_file_equals_the_engine_at_each_point() -> No
         got = k[k["agents"] == n]
         for m in KPIS:
             np.testing.assert_allclose(got[m].to_numpy(), res.values(m).to_numpy(), rtol=1e-9, err_msg=f"{n} {m}")
+        # on-duty time of the swept agent count (the pool re-staffed for metrics' pool arithmetic)
+        np.testing.assert_allclose(got["occupancy"].to_numpy(), res.values("occupancy", pool="agents").to_numpy(),
+                                   rtol=1e-9, err_msg=f"{n} occupancy")
+
+
+def test_the_whole_window_kpis_of_a_replication_with_nothing_offered() -> None:
+    """KpiAccumulator.overall (the wide frame's source) with no contact: counts are 0, as RunResult.values
+    fills a count with no row, and rates are undefined; the idle pool's occupancy is 0."""
+    from contactsim.metrics import KpiAccumulator
+    from contactsim.records import LEVELS, TERMINAL_STATES
+
+    c = compile_scenario(build(mmc_dict(60, 300, 5, hours=2, warmup_hours=0)))
+    m, occupancy = KpiAccumulator(c, LEVELS, TERMINAL_STATES).overall()
+    assert m["offered"] == m["handled"] == m["abandoned"] == m["unserved"] == 0.0
+    assert math.isnan(m["service_level"]) and math.isnan(m["asa_s"]) and math.isnan(m["wait_p90_s"])
+    assert occupancy.tolist() == [0.0]
