@@ -39,6 +39,8 @@ number of contacts, and coarser rows (any key ``all``) are exact roll-ups. Defin
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -144,8 +146,7 @@ class KpiAccumulator:
             self.labels = [c.week_slot_label(k) for k in range(week)]
             starts = np.arange(week) * c.interval_s
             days = np.arange(week) // c.per_day
-        self.interval_columns = interval_columns(self.labels, starts, [WEEKDAYS[d % 7].capitalize() for d in days])
-        """The numeric columns beside each interval label of this replication's KPI rows."""
+        self._interval_days = (starts, days)
         S, C, I, P = self.S, self.C, self.I, self.P  # noqa: E741 - I for intervals, as in the docs
         self.stats = np.zeros((len(FIELDS), S * C * I))
         self.busy = np.zeros((S * C * I, P))
@@ -184,6 +185,13 @@ class KpiAccumulator:
         for k, t in enumerate(tiers, start=1):
             if t.promise is not None:
                 self.promise_channels[k] = t.promise_channels
+
+    @functools.cached_property
+    def interval_columns(self) -> pd.DataFrame:
+        """The numeric columns beside each interval label of this replication's KPI rows (built when first read:
+        a DataFrame costs ~1 ms, every replication, and ``overall`` never reads it)."""
+        starts, days = self._interval_days
+        return interval_columns(self.labels, starts, [WEEKDAYS[d % 7].capitalize() for d in days])
 
     # -- feeding ---------------------------------------------------------------------------------------
     def add_contacts(self, col: dict[str, np.ndarray]) -> None:
