@@ -203,6 +203,10 @@ def _erlang_a_distribution(lam: float, mu: float, c: int, theta: float) -> tuple
     return p_below, np.exp(log_q - log_total)
 
 
+_PATIENT_PAST = 50.0
+"""θ·t beyond which the answered-within-t mass equals the t = inf one to far below double precision."""
+
+
 def _answered_within(q: np.ndarray, c_mu: float, theta: float, t: float) -> float:
     """Mass of arrivals that find all agents busy and are answered within ``t``: sum_k q[k]·P_k(t).
 
@@ -217,7 +221,10 @@ def _answered_within(q: np.ndarray, c_mu: float, theta: float, t: float) -> floa
     """
     n = q.size
     down = c_mu + theta * np.arange(n, dtype=float)  # rate j -> j-1 (or -> answered from j = 0)
-    if math.isinf(t):
+    if math.isinf(t) or theta * t > _PATIENT_PAST:
+        # answered after t needs patience beyond t: P <= exp(-θt) < 2e-22, far below a double's resolution of a
+        # probability, so the closed form for t = inf is the answer (and a target of hours, e.g. e-mail's,
+        # would cost expm_multiply some θt·n steps)
         return float(np.dot(q, np.cumprod(down / (down + theta))))
     if t == 0.0 or n == 0:
         return 0.0

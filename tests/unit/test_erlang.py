@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections import deque
 from fractions import Fraction
 
@@ -230,6 +231,20 @@ def test_erlang_a_service_level_matches_per_state_hypoexponential() -> None:
             prob += w_j * r_j / (r_j + theta) * (1.0 - math.exp(-(r_j + theta) * t))
         answered += pi[c + k] * prob
     assert erlang_a_metrics(lam, mu, c, theta, t).service_level == pytest.approx(answered, rel=1e-9)
+
+
+def test_erlang_a_service_level_of_a_target_of_hours_is_the_long_run_answer_and_quick() -> None:
+    """A 48-hour target (e-mail in a blended pool) with patience of minutes: answered later than the target needs
+    patience beyond it (probability exp(-θt), nil), so the t = inf closed form is the answer. Before, expm_multiply
+    took minutes per call (found: `contactsim staff` on relationship_modes/account_manager.yaml)."""
+    lam, mu, c, theta = 0.016458333333333332, 0.002107402091819285, 10, 1 / 180
+    start = time.process_time()
+    long = erlang_a_metrics(lam, mu, c, theta, 172_800.0)
+    assert time.process_time() - start < 0.5
+    assert long.service_level == erlang_a_metrics(lam, mu, c, theta, math.inf).service_level
+    # just below the cut-over (θt = 49) the chain's own answer agrees to double precision
+    near = erlang_a_metrics(lam, mu, c, theta, 49 * 180.0).service_level
+    assert near == pytest.approx(long.service_level, rel=1e-12, abs=1e-15)
 
 
 def test_erlang_a_with_vanishing_patience_rate_is_erlang_c() -> None:
