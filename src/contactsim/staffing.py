@@ -574,6 +574,14 @@ def check_plan(res: RunResult | pd.DataFrame, sc: Scenario, plan: Plan, targets:
 
 
 # -- the whole search -------------------------------------------------------------------------------------
+def advisors_pool(sc: Scenario) -> str | None:
+    """The account managers' pool when some segment has a named advisor (``relationship: account_manager``)."""
+    am = sc.relationships.account_manager
+    if am is None or not any(seg.relationship == "account_manager" for seg in sc.segments.values()):
+        return None
+    return am.pool
+
+
 def optimise_staffing(sc: Scenario, replications: int = 8, seed: int | None = None, workers: int | None = None,
                       targets: Targets | None = None, rounds: int = 6, min_offered: float = 5.0,
                       pools: list[str] | None = None, progress: Progress | None = None,
@@ -594,6 +602,18 @@ def optimise_staffing(sc: Scenario, replications: int = 8, seed: int | None = No
         raise ContactsimError(sc.name, [Issue(f"pools.{unknown[0]}", "no such pool", unknown[0],
                                               f"plan one of: {', '.join(sc.pools)}")], kind="option")
     notes: list[str] = []
+    advisors = advisors_pool(sc)
+    if advisors is not None:
+        if pools is not None and advisors in pools:
+            raise ContactsimError(sc.name, [Issue(
+                f"pools.{advisors}", "the account managers' pool is sized by its customers "
+                "(relationships.account_manager.customers_per_advisor), not as a queue: each customer waits for "
+                "their own advisor", advisors, "staff it in the scenario and plan the other pools")], kind="option")
+        if advisors in names:
+            names = [p for p in names if p != advisors]
+            notes.append(f"pool {advisors}: account managers, kept as staffed in the scenario (their number follows "
+                         "the customers, relationships.account_manager.customers_per_advisor; each customer waits "
+                         "for their own advisor, so pooled Erlang sizing does not apply)")
     total_steps = 2 + rounds
     tick("pilot simulation (demand per pool, weekday and interval)", 0, total_steps)
     by_recursion: list[str] = []  # which simulations the FCFS recursion did, for the notes

@@ -176,3 +176,26 @@ def test_weekday_staffing_whole_shifts_and_absence() -> None:
     need = np.array([[1, 2, 5, 10, 20]])
     sched = scheduled(sc2, "agents", need)
     assert (np.round(sched * 0.81) >= need).all() and (np.round((sched - 1) * 0.81) < need).all()
+
+
+def _account_manager_week():
+    from pathlib import Path
+
+    from contactsim.scenario.load import load_scenario
+
+    path = Path(__file__).resolve().parents[2] / "scenarios" / "relationship_modes" / "account_manager.yaml"
+    return load_scenario(path, {"horizon.days": 7})
+
+
+def test_account_managers_are_kept_as_staffed_and_the_other_pools_planned() -> None:
+    """Each customer waits for their own advisor: the advisors' number follows the customers
+    (customers_per_advisor), so the planner keeps it and plans the pools that take the fallbacks. Before, it sized
+    the advisors as one pooled queue (14 instead of 40) and the staffed scenario failed its own validation; the
+    Erlang A step also took minutes on e-mail's 48-hour target (erlang._answered_within)."""
+    sc = _account_manager_week()
+    res = optimise_staffing(sc, replications=2, rounds=1, workers=1)
+    assert "advisors" not in res.plan and {"phone_team", "digital_team", "back_office"} <= set(res.plan)
+    assert any(n.startswith("pool advisors: account managers, kept as staffed") for n in res.notes)
+    assert res.scenario.pools["advisors"] == sc.pools["advisors"]
+    with pytest.raises(ContactsimError, match="customers_per_advisor"):
+        optimise_staffing(sc, pools=["advisors"])
