@@ -17,7 +17,9 @@ Method (fast approximation first, simulation last):
    open (a 24/7 line is never unstaffed), and nobody while all of them are closed (no paid idle hours).
 4. **Verification by simulation** on a fresh seed: per pool, weekday and interval the simulated KPIs are
    checked against the same targets (pooled over replications: answered-in-target / offered); every
-   interval that misses gets an agent more, for a few rounds. Intervals with fewer than ``min_offered``
+   interval that misses gets an agent more, for a few rounds; an agent more that leaves the interval's
+   service level where it was (same customers) is taken back: the miss is not this pool's staffing.
+   Intervals with fewer than ``min_offered``
    contacts per replication are too thin to measure and keep the Erlang answer. A scenario that
    :func:`recursion_verifies` (steady state, one plain FCFS pool) has its pilot and verification runs done
    by the FCFS recursion (``fcfs_scenario``) instead of the event engine: the same customers, the same
@@ -574,6 +576,17 @@ def check_plan(res: RunResult | pd.DataFrame, sc: Scenario, plan: Plan, targets:
 
 
 # -- the whole search -------------------------------------------------------------------------------------
+NO_HELP, TRIES = 0.005, 2
+"""When ``TRIES`` agents more leave an interval's simulated service level within ``NO_HELP`` of where it was (on
+the same customers), the planner takes them back: the interval's waits do not answer to this pool's staffing."""
+
+
+def _cell_label(sc: Scenario, w: int, k: int) -> str:
+    if sc.horizon.steady_state:
+        return "steady state"
+    return f"{WEEKDAYS[w]} {_clock(k * _grid(sc)[2])}"
+
+
 def advisors_pool(sc: Scenario) -> str | None:
     """The account managers' pool when some segment has a named advisor (``relationship: account_manager``)."""
     am = sc.relationships.account_manager
@@ -632,8 +645,13 @@ def optimise_staffing(sc: Scenario, replications: int = 8, seed: int | None = No
     erl = {p: a.copy() for p, a in plan.items()}
     table = None
     done_rounds = 0
-    for r in range(rounds):  # every round on the same fresh customers (CRN): a change is the plan's
-        tick(f"verification {r + 1} of up to {rounds} (fresh seed {seed + 1})", 2 + r, total_steps)
+    raised: dict[tuple[str, int, int], tuple[float, int]] = {}
+    """Live intervals given agents more: their service level before the first, and how many."""
+    stuck: dict[tuple[str, int, int], tuple[float, float, float]] = {}
+    """Live intervals where agents more did not raise the service level: (before, after, occupancy)."""
+    while True:  # every round on the same fresh customers (CRN): a change is the plan's
+        tick(f"verification {done_rounds + 1} of up to {rounds} (fresh seed {seed + 1})",
+             2 + min(done_rounds, rounds - 1), total_steps)
         planned = with_plan(sc, plan)
         if recursion and recursion_verifies(planned):
             res: RunResult | pd.DataFrame = fcfs_scenario.verification_kpis(planned, seed + 1, replications)
@@ -644,19 +662,43 @@ def optimise_staffing(sc: Scenario, replications: int = 8, seed: int | None = No
         done_rounds += 1
         table = check_plan(res, sc, plan, targets, replications, min_offered)
         miss = table[table["checked"] & ~table["met"]]
-        if miss.empty:
+        # an agent more that did not help (same customers): the miss is not this pool's staffing, e.g. the
+        # channel's contacts first wait for another pool (account managers, an overflow); take it back
+        undone = False
+        for p, w, k, sl, occ in miss[["pool", "wd", "slot", "service_level", "occupancy"]].itertuples(index=False):
+            before, n = raised.get((p, w, k), (np.nan, 0))
+            if n >= TRIES and abs(sl - before) <= NO_HELP:  # unmoved, neither up nor down
+                plan[p][w, k] -= n
+                del raised[(p, w, k)]
+                stuck[(p, w, k)] = (before, sl, occ)
+                undone = True
+        todo = miss[[(p, w, k) not in stuck for p, w, k in zip(miss["pool"], miss["wd"], miss["slot"], strict=True)]]
+        if todo.empty and not undone:
             break
-        if r == rounds - 1:
-            notes.append(f"{len(miss)} interval(s) still miss a target after {rounds} verification rounds")
+        if (done_rounds >= rounds and not undone) or done_rounds > rounds:
+            notes.append(f"{len(miss)} interval(s) still miss a target after {done_rounds} verification rounds")
             break
+        if done_rounds >= rounds:
+            continue  # the last round took agents back: verify the plan as published, raise nothing more
         for p in plan:
-            pm = miss[miss["pool"] == p]
+            pm = todo[todo["pool"] == p]
             if not _is_backlog(sc, p):
                 plan[p][pm["wd"].to_numpy(), pm["slot"].to_numpy()] += 1
+                for w, k, sl in zip(pm["wd"], pm["slot"], pm["service_level"], strict=True):
+                    before, n = raised.get((p, w, k), (sl, 0))
+                    raised[(p, w, k)] = (before, n + 1)
             else:  # a backlog day that misses: one agent more over that day's whole window
                 for w in set(pm["wd"]):
                     row = plan[p][w]
                     row[row > 0] += 1
+    for p in plan:
+        cells = [(w, k, v) for (q, w, k), v in stuck.items() if q == p]
+        if cells:
+            w, k, (before, after, occ) = cells[0]
+            notes.append(f"pool {p}: {len(cells)} interval(s) miss although agents more did not raise the service "
+                         f"level (e.g. {_cell_label(sc, w, k)}: {before:.0%} then {after:.0%}, occupancy {occ:.0%}); "
+                         "no agents added there: the waits come from elsewhere (e.g. the channel's contacts first "
+                         "wait for another pool: account managers, an overflow)")
     tick("done", total_steps, total_steps)
     if by_recursion:
         notes.append(f"{' and '.join(by_recursion)} simulated by the FCFS recursion (a steady-state plain FCFS "
