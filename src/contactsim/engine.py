@@ -90,14 +90,16 @@ the block's arrays they were made from (``_Fed``) are gathered by contact id ins
 fields are read off every contact."""
 _SLOTTED = [c for c in ENGINE_COLUMNS if c[1] in Contact.__slots__]
 _OUT_FLOATS = [(name, attr) for name, attr, dt in _SLOTTED if dt is float and attr not in _INPUTS]
-_OUT_INTS = [(name, dt) for name, attr, dt in _SLOTTED if dt is not float and attr not in _INPUTS]
+_OUT_INTS = [(name, attr, dt) for name, attr, dt in _SLOTTED if dt is not float and attr not in _INPUTS]
 _IN_FLOATS = [(name, attr) for name, attr, dt in _SLOTTED if dt is float and attr in _INPUTS]
-_IN_INTS = [(name, dt) for name, attr, dt in _SLOTTED if dt is not float and attr in _INPUTS and attr != "id"]
+_IN_INTS = [(name, attr, dt) for name, attr, dt in _SLOTTED if dt is not float and attr in _INPUTS and attr != "id"]
 _READ_OUT_FLOATS = attrgetter(*(attr for _, attr in _OUT_FLOATS))
-_READ_OUT_INTS = attrgetter(*(attr for name, attr, dt in _SLOTTED if dt is not float and attr not in _INPUTS))
+_READ_OUT_INTS = attrgetter(*(attr for _, attr, _ in _OUT_INTS))
 _READ_IN_FLOATS = attrgetter(*(attr for _, attr in _IN_FLOATS), "queued_at0")
-_READ_IN_INTS = attrgetter(*(attr for name, attr, dt in _SLOTTED if dt is not float and attr in _INPUTS
-                             and attr != "id"))
+_READ_IN_INTS = attrgetter(*(attr for _, attr, _ in _IN_INTS))
+_FIXED = frozenset([*(name for name, _ in _IN_FLOATS), *(name for name, _, _ in _IN_INTS),
+                    *(name for name, _ in INFO_FIELDS)])
+"""The record columns a bulk feed's arrays must hold (``_Fed.cols``): one missing would be left unset."""
 _RARE = [(name, attr, dt) for name, attr, dt in ENGINE_COLUMNS if attr not in Contact.__slots__]
 """The record batch is read off the contacts in two passes over the slotted outcome fields (floats, then
 integer codes and flags) rather than one pass per column; the rarely set fields (IVR, misroute, callback …)
@@ -166,7 +168,7 @@ class Engine:
             for t, group, n in pool.cp.staff_events:
                 self.kernel.at(t, self._staff, (pool, group, n))
         # bound methods made once: creating one per scheduled event is measurable on the hot path
-        self._arrive_cb, self._release_cb, self._abandon_cb = self._arrive, self._release, self._abandon
+        self._arrive_cb, self._release_cb, self._abandon_cb = self._arrive_now, self._release, self._abandon
         self._overflow_cb, self._requeue_cb = self._overflow, self._requeue
         # Lazy abandonment: with no retrials, webcare, callbacks or IVR transfers, nothing happens at the
         # moment a caller hangs up except that it is no longer in the queue; so instead of an event per
@@ -225,6 +227,7 @@ class Engine:
                      "profile": prem_a, "arrival_at": at, "need_at": needs.arrival_at[idx], "level": level[idx],
                      "self_service_failed": f.ss_attempted[idx], "channel_fit": f.channel_fit[idx],
                      "steering_effort": f.steering_effort[idx]}
+            assert fixed.keys() == _FIXED, sorted(fixed.keys() ^ _FIXED)  # a new record column: add it here
             self._fed.append(_Fed(cid, n, fixed, n))
         if self.am_pool >= 0:
             advisor = f.customers.advisor[idx]
@@ -327,7 +330,7 @@ class Engine:
                            count=n * len(_OUT_INTS)).reshape(n, len(_OUT_INTS))
         cols = {"contact_id": ids}
         cols.update({name: floats[:, k].copy() for k, (name, _) in enumerate(_OUT_FLOATS)})
-        cols.update({name: ints[:, k].astype(dt) for k, (name, dt) in enumerate(_OUT_INTS)})
+        cols.update({name: ints[:, k].astype(dt) for k, (name, _, dt) in enumerate(_OUT_INTS)})
         cols.update(self._fixed_columns(done, ids))
         special = np.flatnonzero(np.fromiter(map(bool, map(_DICT, done)), bool, count=n))
         some = [done[i] for i in special.tolist()]
@@ -357,7 +360,7 @@ class Engine:
         contacts fed in bulk, read off the objects for the others (follow-ups, outreach, escalations …)."""
         n = ids.size
         out = {name: np.empty(n, float) for name, _ in _IN_FLOATS}
-        out.update({name: np.empty(n, dt) for name, dt in _IN_INTS})
+        out.update({name: np.empty(n, dt) for name, _, dt in _IN_INTS})
         out.update({name: np.empty(n, dt) for name, dt in INFO_FIELDS})
         which = np.full(n, -1, dtype=np.int64)
         if self._fed and n:
@@ -387,7 +390,7 @@ class Engine:
             out["arrival_at"][rest[moved]] = first_q[moved]
             it = np.fromiter(chain.from_iterable(map(_READ_IN_INTS, objs)), np.int64,
                              count=m * len(_IN_INTS)).reshape(m, len(_IN_INTS))
-            for k, (name, _) in enumerate(_IN_INTS):
+            for k, (name, _, _) in enumerate(_IN_INTS):
                 out[name][rest] = it[:, k]
             info = np.fromiter(chain.from_iterable(map(_INFO, objs)), float,
                                count=m * len(INFO_FIELDS)).reshape(m, len(INFO_FIELDS))
@@ -428,9 +431,6 @@ class Engine:
         self.kernel.at(at - self.kernel.now, self._arrive_cb, ct)
 
     # -- events ----------------------------------------------------------------------------------------
-    def _arrive(self, ct: Contact) -> None:
-        self._arrive_now(ct)
-
     def _arrive_now(self, ct: Contact) -> None:
         if self._plain_arrive:
             self._arrive_plain(ct)
