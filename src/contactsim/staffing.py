@@ -17,8 +17,8 @@ Method (fast approximation first, simulation last):
    open (a 24/7 line is never unstaffed), and nobody while all of them are closed (no paid idle hours).
 4. **Verification by simulation** on a fresh seed: per pool, weekday and interval the simulated KPIs are
    checked against the same targets (pooled over replications: answered-in-target / offered); every
-   interval that misses gets an agent more, for a few rounds; an agent more that leaves the interval's
-   service level where it was (same customers) is taken back: the miss is not this pool's staffing.
+   interval that misses gets an agent more, for a few rounds; two agents more that leave the interval's
+   service level where it was (same customers) are taken back: the miss is not this pool's staffing.
    Intervals with fewer than ``min_offered``
    contacts per replication are too thin to measure and keep the Erlang answer. A scenario that
    :func:`recursion_verifies` (steady state, one plain FCFS pool) has its pilot and verification runs done
@@ -588,11 +588,10 @@ def _cell_label(sc: Scenario, w: int, k: int) -> str:
 
 
 def advisors_pool(sc: Scenario) -> str | None:
-    """The account managers' pool when some segment has a named advisor (``relationship: account_manager``)."""
+    """The account managers' pool (validation refuses the block unless a segment has ``relationship:
+    account_manager``)."""
     am = sc.relationships.account_manager
-    if am is None or not any(seg.relationship == "account_manager" for seg in sc.segments.values()):
-        return None
-    return am.pool
+    return None if am is None else am.pool
 
 
 def optimise_staffing(sc: Scenario, replications: int = 8, seed: int | None = None, workers: int | None = None,
@@ -662,8 +661,9 @@ def optimise_staffing(sc: Scenario, replications: int = 8, seed: int | None = No
         done_rounds += 1
         table = check_plan(res, sc, plan, targets, replications, min_offered)
         miss = table[table["checked"] & ~table["met"]]
-        # an agent more that did not help (same customers): the miss is not this pool's staffing, e.g. the
-        # channel's contacts first wait for another pool (account managers, an overflow); take it back
+        # agents more that did not move the service level (same customers): the miss is not this pool's
+        # staffing, e.g. the channel's contacts first wait for another pool (account managers, an
+        # overflow); take them back
         undone = False
         for p, w, k, sl, occ in miss[["pool", "wd", "slot", "service_level", "occupancy"]].itertuples(index=False):
             before, n = raised.get((p, w, k), (np.nan, 0))
